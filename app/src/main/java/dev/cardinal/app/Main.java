@@ -1,0 +1,73 @@
+package dev.cardinal.app;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code cardinal} command. */
+@Command(
+    name = "cardinal",
+    mixinStandardHelpOptions = true,
+    versionProvider = Main.Version.class,
+    description = "Trains and evaluates ResNet-family image classifiers on a stream of images.",
+    subcommands = {
+      RunCommand.class,
+      StageCommands.Ingest.class,
+      StageCommands.Augment.class,
+      StageCommands.Train.class,
+      StageCommands.Evaluate.class,
+      StageCommands.Registry.class,
+      ModelsCommand.class,
+      CommandLine.HelpCommand.class
+    })
+public final class Main implements Runnable {
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  public static void main(String[] args) {
+    System.exit(execute(args));
+  }
+
+  /** Runs a command line and returns the exit code (0 ok, 1 failure, 2 usage error). */
+  public static int execute(String... args) {
+    CommandLine line = new CommandLine(new Main());
+    line.setParameterExceptionHandler(
+        (ex, argv) -> {
+          CommandLine failed = ex.getCommandLine();
+          failed
+              .getErr()
+              .println(
+                  failed.getCommandName()
+                      + ": "
+                      + ex.getMessage()
+                      + " (see '"
+                      + failed.getCommandSpec().qualifiedName()
+                      + " --help')");
+          return 2;
+        });
+    line.setExecutionExceptionHandler(
+        (ex, failed, parseResult) -> {
+          Throwable cause = ex;
+          if (cause instanceof UserError) {
+            failed.getErr().println("cardinal: " + cause.getMessage());
+            return 1;
+          }
+          failed.getErr().println("cardinal: " + ex);
+          ex.printStackTrace(failed.getErr());
+          return 1;
+        });
+    return line.execute(args);
+  }
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(spec.commandLine().getOut());
+  }
+
+  /** Version from the jar manifest. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String version = Main.class.getPackage().getImplementationVersion();
+      return new String[] {"cardinal " + (version == null ? "development build" : version)};
+    }
+  }
+}

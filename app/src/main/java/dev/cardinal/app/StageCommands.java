@@ -1,0 +1,218 @@
+package dev.cardinal.app;
+
+import dev.cardinal.augment.AugmentStage;
+import dev.cardinal.evaluator.EvaluatorStage;
+import dev.cardinal.ingest.ImageSource;
+import dev.cardinal.ingest.IngestStage;
+import dev.cardinal.registry.RegistryConfig;
+import dev.cardinal.registry.RegistryServer;
+import dev.cardinal.trainer.TrainerStage;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * One stage per process, for docker-compose and scale-out: start more instances of a stage and they
+ * share the work through their consumer group.
+ */
+final class StageCommands {
+  private static final Logger log = LoggerFactory.getLogger(StageCommands.class);
+
+  private StageCommands() {}
+
+  /** Runs {@code body} until SIGTERM, then {@code stop}. */
+  static int untilStopped(String stage, Runnable stop) throws InterruptedException {
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  stop.run();
+                  stopped.countDown();
+                },
+                stage + "-shutdown"));
+    log.info("{} running (Ctrl-C stops)", stage);
+    stopped.await();
+    return 0;
+  }
+
+  @Command(
+      name = "ingest",
+      mixinStandardHelpOptions = true,
+      description = "Stream a dataset into cardinal.images.train and cardinal.images.eval.")
+  static final class Ingest implements Callable<Integer> {
+    @Mixin ConnectionOptions connection;
+    @Mixin SourceOptions source;
+
+    @Override
+    public Integer call() throws Exception {
+      ImageSource imageSource = source.imageSource();
+      var options = source.ingestOptions();
+      Services services = Services.connectKafka(connection);
+      IngestStage stage = new IngestStage(services.kafka(), imageSource, options);
+      Thread thread = new Thread(stage, "ingest");
+      thread.start();
+      return untilStopped(
+          "ingest",
+          () -> {
+            stage.stop();
+            join(thread);
+            services.close();
+          });
+    }
+  }
+
+  @Command(
+      name = "augment",
+      mixinStandardHelpOptions = true,
+      description = "Augment cardinal.images.train into cardinal.images.augmented.")
+  static final class Augment implements Callable<Integer> {
+    @Mixin ConnectionOptions connection;
+
+    @Option(
+        names = "--seed",
+        defaultValue = "42",
+        description = "Augmentation seed. Default: ${DEFAULT-VALUE}")
+    long seed;
+
+    @Option(
+        names = "--max-lag-batches",
+        defaultValue = "200",
+        description =
+            "Pause while the fastest trainer is this many batches behind; 0 = never. Default: ${DEFAULT-VALUE}")
+    long maxLagBatches;
+
+    @Override
+    public Integer call() throws Exception {
+      Services services = Services.connectKafka(connection);
+      AugmentStage stage = new AugmentStage(services.kafka(), seed, maxLagBatches);
+      stage.start();
+      return untilStopped(
+          "augment",
+          () -> {
+            stage.close();
+            services.close();
+          });
+    }
+  }
+
+  @Command(
+      name = "train",
+      mixinStandardHelpOptions = true,
+      description = "Train one run on cardinal.images.augmented, checkpointing to S3.")
+  static final class Train implements Callable<Integer> {
+    @Mixin ConnectionOptions connection;
+    @Mixin TrainOptions train;
+
+    @Override
+    public Integer call() throws Exception {
+      var config = train.trainerConfig();
+      Services services = Services.connect(connection, null, 0, 0, false);
+      TrainerStage stage = new TrainerStage(config, services.kafka(), services.store());
+      Thread thread = new Thread(stage, "trainer-" + config.runId());
+      thread.start();
+      return untilStopped(
+          "trainer",
+          () -> {
+            try {
+              stage.stop();
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+            services.close();
+          });
+    }
+  }
+
+  @Command(
+      name = "evaluate",
+      mixinStandardHelpOptions = true,
+      description = "Score every checkpoint announced on cardinal.checkpoints.")
+  static final class Evaluate implements Callable<Integer> {
+    @Mixin ConnectionOptions connection;
+
+    @Override
+    public Integer call() throws Exception {
+      Services services = Services.connect(connection, null, 0, 0, false);
+      EvaluatorStage stage = new EvaluatorStage(services.kafka(), services.store());
+      stage.start();
+      return untilStopped(
+          "evaluator",
+          () -> {
+            stage.close();
+            services.close();
+          });
+    }
+  }
+
+  @Command(
+      name = "registry",
+      mixinStandardHelpOptions = true,
+      description = "Serve the checkpoint registry, REST API and live UI.")
+  static final class Registry implements Callable<Integer> {
+    @Mixin ConnectionOptions connection;
+
+    @Option(
+        names = "--data-dir",
+        defaultValue = "${env:CARDINAL_DATA_DIR:-./cardinal-data}",
+        description = "Where the registry database lives. Default: ${DEFAULT-VALUE}")
+    Path dataDir;
+
+    @Option(
+        names = "--port",
+        defaultValue = "${env:CARDINAL_PORT:-8080}",
+        description = "HTTP port. Default: ${DEFAULT-VALUE}")
+    int port;
+
+    @Override
+    public Integer call() throws Exception {
+      Files.createDirectories(dataDir);
+      Services services =
+          connection.hasS3()
+              ? Services.connect(connection, null, 0, 0, false)
+              : Services.connectKafka(connection);
+      RegistryConfig base =
+          RegistryConfig.of(services.kafka(), dataDir.resolve("registry.db").toString());
+      RegistryServer server =
+          new RegistryServer(
+              new RegistryConfig(
+                  base.host(),
+                  port,
+                  base.kafka(),
+                  base.database(),
+                  services.store(),
+                  base.groupId(),
+                  false,
+                  base.adminToken(),
+                  null,
+                  base.metricHistory(),
+                  base.pointsPerSeries()));
+      try {
+        server.start();
+      } catch (IllegalStateException e) {
+        services.close();
+        throw new UserError(e.getMessage(), e);
+      }
+      return untilStopped(
+          "registry",
+          () -> {
+            server.close();
+            services.close();
+          });
+    }
+  }
+
+  static void join(Thread thread) {
+    try {
+      thread.join(10_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

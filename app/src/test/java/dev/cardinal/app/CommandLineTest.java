@@ -1,0 +1,129 @@
+package dev.cardinal.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+
+/** The command line's contract: help lists defaults, user errors are one line and non-zero. */
+class CommandLineTest {
+
+  private record Result(int exitCode, String out, String err) {}
+
+  private static Result run(String... args) {
+    PrintStream originalOut = System.out;
+    PrintStream originalErr = System.err;
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    try {
+      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+      int code = Main.execute(args);
+      return new Result(
+          code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    } finally {
+      System.setOut(originalOut);
+      System.setErr(originalErr);
+    }
+  }
+
+  @Test
+  void everyCommandHasHelpWithDefaults() {
+    for (String command :
+        new String[] {"run", "ingest", "augment", "train", "evaluate", "registry", "models"}) {
+      Result result = run(command, "--help");
+      assertThat(result.exitCode()).as(command).isZero();
+      assertThat(result.out()).as(command).contains("Default:");
+    }
+    Result run = run("run", "--help");
+    assertThat(run.out())
+        .contains("--data-dir")
+        .contains("./cardinal-data")
+        .contains("--port")
+        .contains("8080");
+  }
+
+  @Test
+  void unknownFlagIsOneLineAndExitTwo() {
+    Result result = run("run", "--bogus");
+    assertThat(result.exitCode()).isEqualTo(2);
+    assertThat(result.err().strip().lines()).hasSize(1);
+    assertThat(result.err()).contains("--bogus").contains("--help");
+  }
+
+  @Test
+  void badValuesNameTheFlag() {
+    Result model = run("run", "--model", "resnet9000");
+    assertThat(model.exitCode()).isEqualTo(1);
+    assertThat(model.err()).contains("resnet9000").contains("resnet50");
+    Result lr = run("train", "--kafka", "127.0.0.1:1", "--lr", "-1");
+    assertThat(lr.exitCode()).isEqualTo(1);
+    assertThat(lr.err()).contains("--lr");
+    Result source = run("run", "--source", "synthetic:lots");
+    assertThat(source.exitCode()).isEqualTo(1);
+    assertThat(source.err()).contains("synthetic:lots");
+  }
+
+  @Test
+  void stageWithoutKafkaSaysHowToConfigureIt() {
+    Result result = run("augment");
+    assertThat(result.exitCode()).isEqualTo(1);
+    assertThat(result.err()).contains("--kafka").contains("CARDINAL_KAFKA");
+  }
+
+  @Test
+  void unreachableKafkaIsAClearError() throws Exception {
+    int closedPort;
+    try (ServerSocket socket = new ServerSocket(0)) {
+      closedPort = socket.getLocalPort();
+    }
+    Result result = run("augment", "--kafka", "127.0.0.1:" + closedPort);
+    assertThat(result.exitCode()).isEqualTo(1);
+    assertThat(result.err()).contains("127.0.0.1:" + closedPort).contains("did not answer");
+  }
+
+  @Test
+  void unreachableS3IsAClearError() throws Exception {
+    int closedPort;
+    try (ServerSocket socket = new ServerSocket(0)) {
+      closedPort = socket.getLocalPort();
+    }
+    Result result =
+        run(
+            "evaluate",
+            "--kafka",
+            dev.cardinal.core.testing.TestServices.kafka().bootstrapServers(),
+            "--s3-endpoint",
+            "http://127.0.0.1:" + closedPort);
+    assertThat(result.exitCode()).isEqualTo(1);
+    assertThat(result.err()).contains("127.0.0.1:" + closedPort).contains("CARDINAL_S3_ENDPOINT");
+  }
+
+  @Test
+  @org.junit.jupiter.api.Timeout(120)
+  void portInUseIsAClearError() throws Exception {
+    try (ServerSocket busy = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      Result result =
+          run(
+              "registry",
+              "--kafka",
+              dev.cardinal.core.testing.TestServices.kafka().bootstrapServers(),
+              "--port",
+              String.valueOf(busy.getLocalPort()),
+              "--data-dir",
+              java.nio.file.Files.createTempDirectory("registry").toString());
+      assertThat(result.exitCode()).isEqualTo(1);
+      assertThat(result.err()).contains("port " + busy.getLocalPort() + " is in use");
+    }
+  }
+
+  @Test
+  void modelsTableIsComputed() {
+    Result result = run("models", "--resolution", "64", "--classes", "10");
+    assertThat(result.exitCode()).isZero();
+    assertThat(result.out()).contains("resnet50").contains("resnest50d").contains("resnet20");
+  }
+}

@@ -1,0 +1,30 @@
+package dev.cardinal.core;
+
+import java.util.List;
+
+/** Names of every Kafka topic Cardinal uses. Stages meet only here and in S3. */
+public final class Topics {
+  public static final String IMAGES_TRAIN = "cardinal.images.train";
+  public static final String IMAGES_EVAL = "cardinal.images.eval";
+  public static final String IMAGES_AUGMENTED = "cardinal.images.augmented";
+  public static final String CHECKPOINTS = "cardinal.checkpoints";
+  public static final String EVALUATIONS = "cardinal.evaluations";
+  public static final String METRICS = "cardinal.metrics";
+
+  /**
+   * Compacted: per dataset, how far ingest has produced, so a restarted ingest neither repeats nor
+   * skips.
+   */
+  public static final String INGEST_PROGRESS = "cardinal.ingest.progress";
+
+  /** Stages that own a dead-letter topic. */
+  public static final List<String> STAGES =
+      List.of("ingest", "augment", "trainer", "evaluator", "registry");
+
+  private Topics() {}
+
+  /** The dead-letter topic of a stage, e.g. {@code cardinal.augment.dlq}. */
+  public static String deadLetters(String stage) {
+    return "cardinal." + stage + ".dlq";
+  }
+}

@@ -1,0 +1,34 @@
+package dev.cardinal.core.event;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code manifest.json} of a checkpoint. It is written last: a checkpoint exists exactly when its
+ * manifest does.
+ *
+ * @param offsets next offset to read per input partition, keyed {@code topic-partition}
+ * @param objects names of the checkpoint's objects under its prefix (params, ema, optimizer)
+ * @param parentCheckpoint id of the checkpoint this run resumed from, or null
+ */
+public record CheckpointManifest(
+    int schemaVersion,
+    String runId,
+    long step,
+    int epoch,
+    long samplesSeen,
+    String model,
+    JsonNode spec,
+    JsonNode recipe,
+    JsonNode schedule,
+    Map<String, Long> offsets,
+    Map<String, Double> recentMetrics,
+    String datasetId,
+    String codeVersion,
+    String parentCheckpoint,
+    List<String> objects,
+    long createdAtMs) {
+
+  public static final int SCHEMA_VERSION = 1;
+}

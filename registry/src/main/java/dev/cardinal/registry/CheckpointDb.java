@@ -1,0 +1,868 @@
+package dev.cardinal.registry;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.cardinal.core.event.CheckpointEvent;
+import dev.cardinal.core.event.EvaluationEvent;
+import dev.cardinal.core.event.Json;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Types;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * The registry's SQL store: checkpoints and evaluations materialized from their topics, plus the
+ * aliases and tags users set through the API. Every write is an idempotent upsert keyed by the
+ * event's id, so replaying a topic never duplicates a row. All SQL uses bound parameters.
+ *
+ * <p>One connection serves every call (SQLite has one writer anyway); calls are serialized.
+ */
+public final class CheckpointDb implements AutoCloseable {
+  private static final String CHECKPOINT_COLUMNS =
+      "c.checkpoint_id, c.run_id, c.step, c.epoch, c.samples_seen, c.model, c.bucket, c.prefix,"
+          + " c.spec, c.schedule, c.train_metrics, c.created_at_ms, c.deleted, c.deleted_at_ms";
+  private static final Set<String> METRICS = Set.of("top1", "top5", "nll");
+  private static final TypeReference<Map<String, Double>> DOUBLE_MAP = new TypeReference<>() {};
+
+  private final String url;
+  private final Connection connection;
+
+  private CheckpointDb(String url, Connection connection) {
+    this.url = url;
+    this.connection = connection;
+  }
+
+  /**
+   * Opens (creating if needed) the store.
+   *
+   * @param database a SQLite file path or a JDBC URL
+   * @param deleteFirst delete an existing SQLite file first (rebuild from the topics)
+   * @throws IllegalStateException saying which database could not be opened and why
+   */
+  public static CheckpointDb open(String database, boolean deleteFirst) {
+    String url = database.startsWith("jdbc:") ? database : "jdbc:sqlite:" + database;
+    Path file = sqliteFile(url);
+    try {
+      if (file != null) {
+        if (deleteFirst) {
+          for (String suffix : List.of("", "-wal", "-shm", "-journal")) {
+            Files.deleteIfExists(Path.of(file + suffix));
+          }
+        }
+        Path parent = file.toAbsolutePath().getParent();
+        if (parent != null) {
+          Files.createDirectories(parent);
+        }
+      } else if (deleteFirst) {
+        throw new IllegalStateException(
+            "rebuild can only delete a SQLite file, not "
+                + url
+                + ": empty that database yourself, then start with rebuild");
+      }
+      Connection connection = DriverManager.getConnection(url);
+      CheckpointDb db = new CheckpointDb(url, connection);
+      db.createSchema(file != null);
+      return db;
+    } catch (SQLException | IOException e) {
+      throw new IllegalStateException(
+          "cannot open the registry database "
+              + url
+              + ": "
+              + e.getMessage()
+              + " (check the path given with --db and that it is writable)",
+          e);
+    }
+  }
+
+  private static Path sqliteFile(String url) {
+    if (!url.startsWith("jdbc:sqlite:")) {
+      return null;
+    }
+    String rest = url.substring("jdbc:sqlite:".length());
+    int query = rest.indexOf('?');
+    if (query >= 0) {
+      rest = rest.substring(0, query);
+    }
+    if (rest.isEmpty() || rest.equals(":memory:") || rest.startsWith("file::memory:")) {
+      return null;
+    }
+    return Path.of(rest.startsWith("file:") ? rest.substring(5) : rest);
+  }
+
+  private void createSchema(boolean sqlite) throws SQLException {
+    try (Statement s = connection.createStatement()) {
+      if (sqlite) {
+        s.execute("PRAGMA journal_mode=WAL");
+        // An acknowledged Kafka record must survive a crash: fsync every commit.
+        s.execute("PRAGMA synchronous=FULL");
+        s.execute("PRAGMA busy_timeout=5000");
+      }
+      s.execute(
+          "CREATE TABLE IF NOT EXISTS checkpoints ("
+              + " checkpoint_id TEXT PRIMARY KEY,"
+              + " run_id TEXT NOT NULL,"
+              + " step BIGINT NOT NULL,"
+              + " epoch INTEGER NOT NULL,"
+              + " samples_seen BIGINT NOT NULL,"
+              + " model TEXT,"
+              + " bucket TEXT,"
+              + " prefix TEXT,"
+              + " spec TEXT,"
+              + " schedule TEXT,"
+              + " train_metrics TEXT,"
+              + " created_at_ms BIGINT NOT NULL,"
+              + " deleted INTEGER NOT NULL DEFAULT 0,"
+              + " deleted_at_ms BIGINT)");
+      s.execute(
+          "CREATE INDEX IF NOT EXISTS checkpoints_newest"
+              + " ON checkpoints (created_at_ms DESC, step DESC, run_id DESC)");
+      s.execute("CREATE INDEX IF NOT EXISTS checkpoints_run ON checkpoints (run_id, step)");
+      s.execute(
+          "CREATE TABLE IF NOT EXISTS evaluations ("
+              + " evaluation_id TEXT PRIMARY KEY,"
+              + " checkpoint_id TEXT NOT NULL,"
+              + " run_id TEXT NOT NULL,"
+              + " step BIGINT NOT NULL,"
+              + " resolution INTEGER NOT NULL,"
+              + " weights TEXT NOT NULL,"
+              + " images BIGINT NOT NULL,"
+              + " top1 DOUBLE PRECISION,"
+              + " top5 DOUBLE PRECISION,"
+              + " nll DOUBLE PRECISION,"
+              + " error TEXT,"
+              + " evaluated_at_ms BIGINT NOT NULL)");
+      s.execute("CREATE INDEX IF NOT EXISTS evaluations_checkpoint ON evaluations (checkpoint_id)");
+      s.execute("CREATE INDEX IF NOT EXISTS evaluations_run ON evaluations (run_id)");
+      s.execute(
+          "CREATE TABLE IF NOT EXISTS aliases ("
+              + " run_id TEXT NOT NULL,"
+              + " alias TEXT NOT NULL,"
+              + " step BIGINT NOT NULL,"
+              + " updated_at_ms BIGINT NOT NULL,"
+              + " PRIMARY KEY (run_id, alias))");
+      s.execute(
+          "CREATE TABLE IF NOT EXISTS tags ("
+              + " checkpoint_id TEXT NOT NULL,"
+              + " tag TEXT NOT NULL,"
+              + " PRIMARY KEY (checkpoint_id, tag))");
+    }
+  }
+
+  public String url() {
+    return url;
+  }
+
+  // ---------------------------------------------------------------- writes from the topics
+
+  /**
+   * Applies checkpoint and evaluation events in order, in one transaction: when this returns they
+   * are durable and their Kafka records may be acknowledged.
+   *
+   * @throws IllegalArgumentException for an element that is neither event type
+   */
+  public synchronized void applyAll(List<?> events) {
+    if (events.isEmpty()) {
+      return;
+    }
+    inTransaction(
+        () -> {
+          for (Object event : events) {
+            if (event instanceof CheckpointEvent c) {
+              upsert(c);
+            } else if (event instanceof EvaluationEvent e) {
+              upsert(e);
+            } else {
+              throw new IllegalArgumentException("not a registry event: " + event);
+            }
+          }
+          return null;
+        });
+  }
+
+  public void upsertCheckpoint(CheckpointEvent event) {
+    applyAll(List.of(event));
+  }
+
+  public void upsertEvaluation(EvaluationEvent event) {
+    applyAll(List.of(event));
+  }
+
+  private void upsert(CheckpointEvent e) throws SQLException {
+    boolean deleted = CheckpointEvent.DELETED.equals(e.kind());
+    // A deletion keeps what was recorded at creation and only marks the row; a creation (also a
+    // redelivered one) rewrites the row and clears the mark.
+    String onConflict =
+        deleted
+            ? " ON CONFLICT (checkpoint_id) DO UPDATE SET deleted = 1,"
+                + " deleted_at_ms = excluded.deleted_at_ms"
+            : " ON CONFLICT (checkpoint_id) DO UPDATE SET run_id = excluded.run_id,"
+                + " step = excluded.step, epoch = excluded.epoch,"
+                + " samples_seen = excluded.samples_seen, model = excluded.model,"
+                + " bucket = excluded.bucket, prefix = excluded.prefix, spec = excluded.spec,"
+                + " schedule = excluded.schedule, train_metrics = excluded.train_metrics,"
+                + " created_at_ms = excluded.created_at_ms, deleted = 0, deleted_at_ms = NULL";
+    try (PreparedStatement ps =
+        connection.prepareStatement(
+            "INSERT INTO checkpoints (checkpoint_id, run_id, step, epoch, samples_seen, model,"
+                + " bucket, prefix, spec, schedule, train_metrics, created_at_ms, deleted,"
+                + " deleted_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                + onConflict)) {
+      ps.setString(1, e.checkpointId());
+      ps.setString(2, e.runId());
+      ps.setLong(3, e.step());
+      ps.setInt(4, e.epoch());
+      ps.setLong(5, e.samplesSeen());
+      ps.setString(6, e.model());
+      ps.setString(7, e.bucket());
+      ps.setString(8, e.prefix());
+      ps.setString(9, e.spec() == null ? null : Json.toString(e.spec()));
+      ps.setString(10, e.schedule() == null ? null : Json.toString(e.schedule()));
+      ps.setString(11, e.trainMetrics() == null ? null : Json.toString(e.trainMetrics()));
+      ps.setLong(12, e.createdAtMs());
+      ps.setInt(13, deleted ? 1 : 0);
+      if (deleted) {
+        // The event of a deletion is stamped when retention deleted the objects.
+        ps.setLong(14, e.createdAtMs());
+      } else {
+        ps.setNull(14, Types.BIGINT);
+      }
+      ps.executeUpdate();
+    }
+  }
+
+  private void upsert(EvaluationEvent e) throws SQLException {
+    try (PreparedStatement ps =
+        connection.prepareStatement(
+            "INSERT INTO evaluations (evaluation_id, checkpoint_id, run_id, step, resolution,"
+                + " weights, images, top1, top5, nll, error, evaluated_at_ms)"
+                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                + " ON CONFLICT (evaluation_id) DO UPDATE SET checkpoint_id = excluded.checkpoint_id,"
+                + " run_id = excluded.run_id, step = excluded.step,"
+                + " resolution = excluded.resolution, weights = excluded.weights,"
+                + " images = excluded.images, top1 = excluded.top1, top5 = excluded.top5,"
+                + " nll = excluded.nll, error = excluded.error,"
+                + " evaluated_at_ms = excluded.evaluated_at_ms")) {
+      ps.setString(1, e.evaluationId());
+      ps.setString(2, e.checkpointId());
+      ps.setString(3, e.runId());
+      ps.setLong(4, e.step());
+      ps.setInt(5, e.resolution());
+      ps.setString(6, e.weights());
+      ps.setLong(7, e.images());
+      setDouble(ps, 8, e.top1());
+      setDouble(ps, 9, e.top5());
+      setDouble(ps, 10, e.nll());
+      ps.setString(11, e.error());
+      ps.setLong(12, e.evaluatedAtMs());
+      ps.executeUpdate();
+    }
+  }
+
+  private static void setDouble(PreparedStatement ps, int index, double value) throws SQLException {
+    if (Double.isFinite(value)) {
+      ps.setDouble(index, value);
+    } else {
+      ps.setNull(index, Types.DOUBLE);
+    }
+  }
+
+  // ---------------------------------------------------------------- aliases and tags
+
+  /**
+   * Points {@code alias} of a run at a step, replacing where it pointed before.
+   *
+   * @throws ApiException 404 when the run has no such checkpoint
+   */
+  public synchronized void setAlias(String run, String alias, long step) {
+    inTransaction(
+        () -> {
+          requireCheckpoint(run, step);
+          try (PreparedStatement ps =
+              connection.prepareStatement(
+                  "INSERT INTO aliases (run_id, alias, step, updated_at_ms) VALUES (?, ?, ?, ?)"
+                      + " ON CONFLICT (run_id, alias) DO UPDATE SET step = excluded.step,"
+                      + " updated_at_ms = excluded.updated_at_ms")) {
+            ps.setString(1, run);
+            ps.setString(2, alias);
+            ps.setLong(3, step);
+            ps.setLong(4, System.currentTimeMillis());
+            ps.executeUpdate();
+          }
+          return null;
+        });
+  }
+
+  /** Removes an alias; true when it existed. */
+  public synchronized boolean removeAlias(String run, String alias) {
+    return inTransaction(
+        () -> {
+          try (PreparedStatement ps =
+              connection.prepareStatement("DELETE FROM aliases WHERE run_id = ? AND alias = ?")) {
+            ps.setString(1, run);
+            ps.setString(2, alias);
+            return ps.executeUpdate() > 0;
+          }
+        });
+  }
+
+  /** The step an alias points at. */
+  public synchronized Optional<Long> alias(String run, String alias) {
+    return read(
+        () -> {
+          try (PreparedStatement ps =
+              connection.prepareStatement(
+                  "SELECT step FROM aliases WHERE run_id = ? AND alias = ?")) {
+            ps.setString(1, run);
+            ps.setString(2, alias);
+            try (ResultSet rs = ps.executeQuery()) {
+              return rs.next() ? Optional.of(rs.getLong(1)) : Optional.<Long>empty();
+            }
+          }
+        });
+  }
+
+  /** Every alias of a run, alias to step. */
+  public synchronized Map<String, Long> aliases(String run) {
+    return read(() -> aliasesOf(run));
+  }
+
+  /**
+   * Tags a checkpoint (tagging twice is harmless).
+   *
+   * @throws ApiException 404 when there is no such checkpoint
+   */
+  public synchronized void addTag(String run, long step, String tag) {
+    inTransaction(
+        () -> {
+          requireCheckpoint(run, step);
+          try (PreparedStatement ps =
+              connection.prepareStatement(
+                  "INSERT INTO tags (checkpoint_id, tag) VALUES (?, ?)"
+                      + " ON CONFLICT (checkpoint_id, tag) DO NOTHING")) {
+            ps.setString(1, CheckpointEvent.checkpointId(run, step));
+            ps.setString(2, tag);
+            ps.executeUpdate();
+          }
+          return null;
+        });
+  }
+
+  /** Removes a tag; true when the checkpoint had it. */
+  public synchronized boolean removeTag(String run, long step, String tag) {
+    return inTransaction(
+        () -> {
+          try (PreparedStatement ps =
+              connection.prepareStatement("DELETE FROM tags WHERE checkpoint_id = ? AND tag = ?")) {
+            ps.setString(1, CheckpointEvent.checkpointId(run, step));
+            ps.setString(2, tag);
+            return ps.executeUpdate() > 0;
+          }
+        });
+  }
+
+  private void requireCheckpoint(String run, long step) throws SQLException {
+    try (PreparedStatement ps =
+        connection.prepareStatement("SELECT 1 FROM checkpoints WHERE checkpoint_id = ?")) {
+      ps.setString(1, CheckpointEvent.checkpointId(run, step));
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          throw ApiException.notFound("run " + run + " has no checkpoint at step " + step);
+        }
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- queries
+
+  /** A page of checkpoints, newest first, with their evaluations. */
+  public synchronized Views.Page list(CheckpointQuery q) {
+    return read(
+        () -> {
+          StringBuilder sql =
+              new StringBuilder("SELECT " + CHECKPOINT_COLUMNS + " FROM checkpoints c WHERE 1 = 1");
+          List<Object> args = new ArrayList<>();
+          if (q.run() != null) {
+            sql.append(" AND c.run_id = ?");
+            args.add(q.run());
+          }
+          if (q.model() != null) {
+            sql.append(" AND c.model = ?");
+            args.add(q.model());
+          }
+          if (q.minStep() != null) {
+            sql.append(" AND c.step >= ?");
+            args.add(q.minStep());
+          }
+          if (q.maxStep() != null) {
+            sql.append(" AND c.step <= ?");
+            args.add(q.maxStep());
+          }
+          if (q.tag() != null) {
+            sql.append(
+                " AND EXISTS (SELECT 1 FROM tags t WHERE t.checkpoint_id = c.checkpoint_id"
+                    + " AND t.tag = ?)");
+            args.add(q.tag());
+          }
+          if (!q.includeDeleted()) {
+            sql.append(" AND c.deleted = 0");
+          }
+          if (q.cursor() != null) {
+            Cursor after = Cursor.decode(q.cursor());
+            sql.append(" AND (c.created_at_ms, c.step, c.run_id) < (?, ?, ?)");
+            args.add(after.createdAtMs());
+            args.add(after.step());
+            args.add(after.run());
+          }
+          sql.append(" ORDER BY c.created_at_ms DESC, c.step DESC, c.run_id DESC LIMIT ?");
+          args.add(q.limit() + 1);
+          List<Views.Checkpoint> rows = new ArrayList<>();
+          try (PreparedStatement ps = connection.prepareStatement(sql.toString())) {
+            bind(ps, args);
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                rows.add(checkpointRow(rs));
+              }
+            }
+          }
+          String next = null;
+          if (rows.size() > q.limit()) {
+            rows = rows.subList(0, q.limit());
+            Views.Checkpoint last = rows.get(rows.size() - 1);
+            next = new Cursor(last.createdAtMs(), last.step(), last.run()).encode();
+          }
+          return new Views.Page(withDetails(rows), next);
+        });
+  }
+
+  /** One checkpoint (also a deleted one) with its evaluations. */
+  public synchronized Optional<Views.Checkpoint> find(String run, long step) {
+    return read(
+        () -> {
+          try (PreparedStatement ps =
+              connection.prepareStatement(
+                  "SELECT "
+                      + CHECKPOINT_COLUMNS
+                      + " FROM checkpoints c WHERE c.checkpoint_id = ?")) {
+            ps.setString(1, CheckpointEvent.checkpointId(run, step));
+            try (ResultSet rs = ps.executeQuery()) {
+              if (!rs.next()) {
+                return Optional.<Views.Checkpoint>empty();
+              }
+              return Optional.of(withDetails(List.of(checkpointRow(rs))).get(0));
+            }
+          }
+        });
+  }
+
+  /** Every run with a summary, most recently active first. */
+  public synchronized List<Views.Run> runs() {
+    return read(
+        () -> {
+          Map<String, Views.Run> runs = new LinkedHashMap<>();
+          try (PreparedStatement ps =
+                  connection.prepareStatement(
+                      "SELECT c.run_id, SUM(CASE WHEN c.deleted = 0 THEN 1 ELSE 0 END),"
+                          + " MAX(c.step), MAX(c.created_at_ms),"
+                          + " (SELECT c2.model FROM checkpoints c2 WHERE c2.run_id = c.run_id"
+                          + " ORDER BY c2.step DESC LIMIT 1)"
+                          + " FROM checkpoints c GROUP BY c.run_id"
+                          + " ORDER BY MAX(c.created_at_ms) DESC, c.run_id");
+              ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+              String run = rs.getString(1);
+              runs.put(
+                  run,
+                  new Views.Run(
+                      run,
+                      rs.getString(5),
+                      rs.getLong(2),
+                      rs.getLong(3),
+                      rs.getLong(4),
+                      null,
+                      null,
+                      null,
+                      null,
+                      Map.of()));
+            }
+          }
+          try (PreparedStatement ps =
+                  connection.prepareStatement(
+                      "SELECT run_id, step, resolution, weights, top1 FROM (SELECT e.*,"
+                          + " ROW_NUMBER() OVER (PARTITION BY e.run_id"
+                          + " ORDER BY e.top1 DESC, e.step DESC, e.evaluation_id) AS rank"
+                          + " FROM evaluations e WHERE e.top1 IS NOT NULL) ranked"
+                          + " WHERE rank = 1 ORDER BY run_id");
+              ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+              String run = rs.getString(1);
+              Views.Run r = runs.get(run);
+              Views.Run withBest =
+                  new Views.Run(
+                      run,
+                      r == null ? null : r.model(),
+                      r == null ? 0 : r.checkpoints(),
+                      r == null ? null : r.latestStep(),
+                      r == null ? null : r.latestAtMs(),
+                      rs.getDouble(5),
+                      rs.getLong(2),
+                      rs.getInt(3),
+                      rs.getString(4),
+                      Map.of());
+              runs.put(run, withBest);
+            }
+          }
+          List<Views.Run> out = new ArrayList<>();
+          for (Views.Run r : runs.values()) {
+            out.add(
+                new Views.Run(
+                    r.run(),
+                    r.model(),
+                    r.checkpoints(),
+                    r.latestStep(),
+                    r.latestAtMs(),
+                    r.bestTop1(),
+                    r.bestTop1Step(),
+                    r.bestTop1Resolution(),
+                    r.bestTop1Weights(),
+                    aliasesOf(r.run())));
+          }
+          return out;
+        });
+  }
+
+  /**
+   * The run's best existing checkpoint by an evaluation metric: highest top1/top5, lowest nll.
+   *
+   * @param resolution only evaluations at this resolution, or null for any
+   * @param weights only {@code raw} or {@code ema} evaluations, or null for either
+   * @throws ApiException 400 for a metric other than top1, top5, nll
+   */
+  public synchronized Optional<Views.Best> best(
+      String run, String metric, Integer resolution, String weights) {
+    if (!METRICS.contains(metric)) {
+      throw ApiException.badRequest("unknown metric '" + metric + "': use one of top1, top5, nll");
+    }
+    String order = metric.equals("nll") ? "ASC" : "DESC";
+    return read(
+        () -> {
+          StringBuilder sql =
+              new StringBuilder(
+                  "SELECT e.evaluation_id, e.resolution, e.weights, e.images, e.top1, e.top5,"
+                      + " e.nll, e.error, e.evaluated_at_ms, e.step FROM evaluations e"
+                      + " JOIN checkpoints c ON c.checkpoint_id = e.checkpoint_id"
+                      + " WHERE e.run_id = ? AND c.deleted = 0 AND e."
+                      + metric
+                      + " IS NOT NULL");
+          List<Object> args = new ArrayList<>(List.of(run));
+          if (resolution != null) {
+            sql.append(" AND e.resolution = ?");
+            args.add(resolution);
+          }
+          if (weights != null) {
+            sql.append(" AND e.weights = ?");
+            args.add(weights);
+          }
+          sql.append(" ORDER BY e.")
+              .append(metric)
+              .append(' ')
+              .append(order)
+              .append(", e.step DESC LIMIT 1");
+          try (PreparedStatement ps = connection.prepareStatement(sql.toString())) {
+            bind(ps, args);
+            try (ResultSet rs = ps.executeQuery()) {
+              if (!rs.next()) {
+                return Optional.<Views.Best>empty();
+              }
+              Views.Evaluation evaluation = evaluationRow(rs);
+              long step = rs.getLong(10);
+              double value =
+                  switch (metric) {
+                    case "top1" -> evaluation.top1();
+                    case "top5" -> evaluation.top5();
+                    default -> evaluation.nll();
+                  };
+              Views.Checkpoint checkpoint = findUnlocked(run, step);
+              return Optional.of(new Views.Best(metric, value, evaluation, checkpoint));
+            }
+          }
+        });
+  }
+
+  private Views.Checkpoint findUnlocked(String run, long step) throws SQLException {
+    try (PreparedStatement ps =
+        connection.prepareStatement(
+            "SELECT " + CHECKPOINT_COLUMNS + " FROM checkpoints c WHERE c.checkpoint_id = ?")) {
+      ps.setString(1, CheckpointEvent.checkpointId(run, step));
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? withDetails(List.of(checkpointRow(rs))).get(0) : null;
+      }
+    }
+  }
+
+  /** Rows in the checkpoint table, deleted ones included. */
+  public synchronized long checkpointCount() {
+    return count("SELECT COUNT(*) FROM checkpoints");
+  }
+
+  public synchronized long evaluationCount() {
+    return count("SELECT COUNT(*) FROM evaluations");
+  }
+
+  private long count(String sql) {
+    return read(
+        () -> {
+          try (PreparedStatement ps = connection.prepareStatement(sql);
+              ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            return rs.getLong(1);
+          }
+        });
+  }
+
+  private Map<String, Long> aliasesOf(String run) throws SQLException {
+    Map<String, Long> out = new TreeMap<>();
+    try (PreparedStatement ps =
+        connection.prepareStatement("SELECT alias, step FROM aliases WHERE run_id = ?")) {
+      ps.setString(1, run);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.put(rs.getString(1), rs.getLong(2));
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Adds evaluations, tags and aliases to checkpoint rows, keeping their order. */
+  private List<Views.Checkpoint> withDetails(List<Views.Checkpoint> rows) throws SQLException {
+    if (rows.isEmpty()) {
+      return rows;
+    }
+    List<String> ids = rows.stream().map(Views.Checkpoint::id).toList();
+    String in = String.join(", ", Collections.nCopies(ids.size(), "?"));
+    Map<String, List<Views.Evaluation>> evaluations = new LinkedHashMap<>();
+    try (PreparedStatement ps =
+        connection.prepareStatement(
+            "SELECT e.evaluation_id, e.resolution, e.weights, e.images, e.top1, e.top5, e.nll,"
+                + " e.error, e.evaluated_at_ms, e.checkpoint_id FROM evaluations e"
+                + " WHERE e.checkpoint_id IN ("
+                + in
+                + ") ORDER BY e.resolution, e.weights")) {
+      bind(ps, new ArrayList<>(ids));
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          evaluations
+              .computeIfAbsent(rs.getString(10), k -> new ArrayList<>())
+              .add(evaluationRow(rs));
+        }
+      }
+    }
+    Map<String, List<String>> tags = new LinkedHashMap<>();
+    try (PreparedStatement ps =
+        connection.prepareStatement(
+            "SELECT checkpoint_id, tag FROM tags WHERE checkpoint_id IN ("
+                + in
+                + ") ORDER BY tag")) {
+      bind(ps, new ArrayList<>(ids));
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          tags.computeIfAbsent(rs.getString(1), k -> new ArrayList<>()).add(rs.getString(2));
+        }
+      }
+    }
+    Map<String, List<String>> aliases = new LinkedHashMap<>();
+    List<String> runs = rows.stream().map(Views.Checkpoint::run).distinct().toList();
+    try (PreparedStatement ps =
+        connection.prepareStatement(
+            "SELECT run_id, step, alias FROM aliases WHERE run_id IN ("
+                + String.join(", ", Collections.nCopies(runs.size(), "?"))
+                + ") ORDER BY alias")) {
+      bind(ps, new ArrayList<>(runs));
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          aliases
+              .computeIfAbsent(
+                  CheckpointEvent.checkpointId(rs.getString(1), rs.getLong(2)),
+                  k -> new ArrayList<>())
+              .add(rs.getString(3));
+        }
+      }
+    }
+    List<Views.Checkpoint> out = new ArrayList<>(rows.size());
+    for (Views.Checkpoint c : rows) {
+      out.add(
+          new Views.Checkpoint(
+              c.id(),
+              c.run(),
+              c.step(),
+              c.epoch(),
+              c.samplesSeen(),
+              c.model(),
+              c.bucket(),
+              c.prefix(),
+              c.spec(),
+              c.schedule(),
+              c.trainMetrics(),
+              c.createdAtMs(),
+              c.deleted(),
+              c.deletedAtMs(),
+              tags.getOrDefault(c.id(), List.of()),
+              aliases.getOrDefault(c.id(), List.of()),
+              evaluations.getOrDefault(c.id(), List.of())));
+    }
+    return out;
+  }
+
+  private static Views.Checkpoint checkpointRow(ResultSet rs) throws SQLException {
+    long deletedAt = rs.getLong(14);
+    boolean deletedAtNull = rs.wasNull();
+    return new Views.Checkpoint(
+        rs.getString(1),
+        rs.getString(2),
+        rs.getLong(3),
+        rs.getInt(4),
+        rs.getLong(5),
+        rs.getString(6),
+        rs.getString(7),
+        rs.getString(8),
+        tree(rs.getString(9)),
+        tree(rs.getString(10)),
+        doubles(rs.getString(11)),
+        rs.getLong(12),
+        rs.getInt(13) != 0,
+        deletedAtNull ? null : deletedAt,
+        List.of(),
+        List.of(),
+        List.of());
+  }
+
+  private static Views.Evaluation evaluationRow(ResultSet rs) throws SQLException {
+    return new Views.Evaluation(
+        rs.getString(1),
+        rs.getInt(2),
+        rs.getString(3),
+        rs.getLong(4),
+        nullableDouble(rs, 5),
+        nullableDouble(rs, 6),
+        nullableDouble(rs, 7),
+        rs.getString(8),
+        rs.getLong(9));
+  }
+
+  private static Double nullableDouble(ResultSet rs, int column) throws SQLException {
+    double value = rs.getDouble(column);
+    return rs.wasNull() ? null : value;
+  }
+
+  private static JsonNode tree(String json) {
+    if (json == null) {
+      return null;
+    }
+    try {
+      return Json.MAPPER.readTree(json);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("stored JSON is corrupt: " + e.getOriginalMessage(), e);
+    }
+  }
+
+  private static Map<String, Double> doubles(String json) {
+    if (json == null) {
+      return null;
+    }
+    try {
+      return Json.MAPPER.readValue(json, DOUBLE_MAP);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("stored JSON is corrupt: " + e.getOriginalMessage(), e);
+    }
+  }
+
+  private static void bind(PreparedStatement ps, List<Object> args) throws SQLException {
+    for (int i = 0; i < args.size(); i++) {
+      Object arg = args.get(i);
+      if (arg instanceof Long l) {
+        ps.setLong(i + 1, l);
+      } else if (arg instanceof Integer n) {
+        ps.setInt(i + 1, n);
+      } else {
+        ps.setString(i + 1, (String) arg);
+      }
+    }
+  }
+
+  private interface SqlWork<T> {
+    T run() throws SQLException;
+  }
+
+  private <T> T read(SqlWork<T> work) {
+    try {
+      return work.run();
+    } catch (SQLException e) {
+      throw new IllegalStateException("registry database " + url + " failed: " + e.getMessage(), e);
+    }
+  }
+
+  private <T> T inTransaction(SqlWork<T> work) {
+    try {
+      connection.setAutoCommit(false);
+      try {
+        T result = work.run();
+        connection.commit();
+        return result;
+      } catch (SQLException | RuntimeException e) {
+        connection.rollback();
+        throw e;
+      } finally {
+        connection.setAutoCommit(true);
+      }
+    } catch (SQLException e) {
+      throw new IllegalStateException("registry database " + url + " failed: " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public synchronized void close() {
+    try {
+      connection.close();
+    } catch (SQLException e) {
+      // Closing is best effort; every commit was already durable.
+    }
+  }
+
+  /** A position in the newest-first order: the last row of a page. */
+  record Cursor(long createdAtMs, long step, String run) {
+    String encode() {
+      String raw = createdAtMs + "|" + step + "|" + run;
+      return Base64.getUrlEncoder()
+          .withoutPadding()
+          .encodeToString(raw.getBytes(StandardCharsets.UTF_8));
+    }
+
+    static Cursor decode(String cursor) {
+      try {
+        String raw = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
+        String[] parts = raw.split("\\|", 3);
+        return new Cursor(Long.parseLong(parts[0]), Long.parseLong(parts[1]), parts[2]);
+      } catch (IllegalArgumentException | ArrayIndexOutOfBoundsException e) {
+        throw ApiException.badRequest(
+            "cursor '" + cursor + "' is not one this server handed out: pass nextCursor as given");
+      }
+    }
+  }
+}

@@ -1,0 +1,159 @@
+package dev.cardinal.registry;
+
+import dev.cardinal.core.event.Json;
+import dev.cardinal.core.event.MetricEvent;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Recent metric values in memory, one ring buffer per (stage, run, metric), and the listeners
+ * (browsers on the live stream) that get every new event. A new listener receives the history and
+ * then every later event, with nothing lost or repeated between the two.
+ */
+public final class MetricHub {
+  private static final Logger log = LoggerFactory.getLogger(MetricHub.class);
+
+  /** Bounds memory when a misbehaving producer invents metric names. */
+  static final int MAX_SERIES = 4096;
+
+  private final int capacity;
+  private final Map<SeriesKey, Ring> series = new LinkedHashMap<>();
+  private final List<Consumer<String>> listeners = new CopyOnWriteArrayList<>();
+  private boolean warnedFull;
+
+  /**
+   * @param capacity points kept per series; older ones are dropped
+   */
+  public MetricHub(int capacity) {
+    this.capacity = capacity;
+  }
+
+  /** One series of the history: parallel arrays of steps, values and times, oldest first. */
+  public record Series(
+      String stage,
+      String run,
+      String metric,
+      long[] steps,
+      double[] values,
+      long[] timestampsMs) {}
+
+  private record SeriesKey(String stage, String run, String metric) {}
+
+  /**
+   * Records an event and hands its JSON to every listener. Listeners run under the hub's lock and
+   * must only hand the JSON on (schedule a write), never block.
+   */
+  public void accept(MetricEvent event) {
+    if (event.values() == null || event.values().isEmpty()) {
+      return;
+    }
+    String json = Json.toString(event);
+    synchronized (this) {
+      for (Map.Entry<String, Double> value : event.values().entrySet()) {
+        if (value.getValue() == null) {
+          continue;
+        }
+        SeriesKey key = new SeriesKey(event.stage(), event.runId(), value.getKey());
+        Ring ring = series.get(key);
+        if (ring == null) {
+          if (series.size() >= MAX_SERIES) {
+            if (!warnedFull) {
+              log.warn("More than {} metric series: new series are not kept", MAX_SERIES);
+              warnedFull = true;
+            }
+            continue;
+          }
+          ring = new Ring(capacity);
+          series.put(key, ring);
+        }
+        ring.add(event.step(), value.getValue(), event.timestampMs());
+      }
+      for (Consumer<String> listener : listeners) {
+        listener.accept(json);
+      }
+    }
+  }
+
+  /**
+   * Registers a listener and returns the history it must show first. Events accepted after the
+   * snapshot go to the listener; none before.
+   *
+   * @return the history, and a handle that unregisters the listener when closed
+   */
+  public synchronized Subscription subscribe(Consumer<String> listener) {
+    List<Series> history = historyUnlocked();
+    listeners.add(listener);
+    return new Subscription(history, () -> listeners.remove(listener));
+  }
+
+  /** What {@link #subscribe} returns. */
+  public record Subscription(List<Series> history, Runnable cancel) implements AutoCloseable {
+    @Override
+    public void close() {
+      cancel.run();
+    }
+  }
+
+  public synchronized List<Series> history() {
+    return historyUnlocked();
+  }
+
+  private List<Series> historyUnlocked() {
+    List<Series> out = new ArrayList<>(series.size());
+    for (Map.Entry<SeriesKey, Ring> e : series.entrySet()) {
+      SeriesKey k = e.getKey();
+      out.add(e.getValue().snapshot(k.stage(), k.run(), k.metric()));
+    }
+    return out;
+  }
+
+  public synchronized int seriesCount() {
+    return series.size();
+  }
+
+  public int listenerCount() {
+    return listeners.size();
+  }
+
+  private static final class Ring {
+    private final long[] steps;
+    private final double[] values;
+    private final long[] times;
+    private int next;
+    private int size;
+
+    Ring(int capacity) {
+      steps = new long[capacity];
+      values = new double[capacity];
+      times = new long[capacity];
+    }
+
+    void add(long step, double value, long timeMs) {
+      steps[next] = step;
+      values[next] = value;
+      times[next] = timeMs;
+      next = (next + 1) % steps.length;
+      size = Math.min(size + 1, steps.length);
+    }
+
+    Series snapshot(String stage, String run, String metric) {
+      long[] s = new long[size];
+      double[] v = new double[size];
+      long[] t = new long[size];
+      int start = (next - size + steps.length) % steps.length;
+      for (int i = 0; i < size; i++) {
+        int j = (start + i) % steps.length;
+        s[i] = steps[j];
+        v[i] = values[j];
+        t[i] = times[j];
+      }
+      return new Series(stage, run, metric, s, v, t);
+    }
+  }
+}

@@ -1,0 +1,470 @@
+package dev.cardinal.registry;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.cardinal.core.event.Json;
+import dev.cardinal.core.s3.CheckpointStore;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.MultiMap;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.handler.StaticHandler;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The HTTP surface: REST API, live stream, Prometheus scrape, OpenAPI document and the UI. */
+final class RegistryRoutes {
+  private static final Logger log = LoggerFactory.getLogger(RegistryRoutes.class);
+  static final String UPLOT_WEBJAR = "META-INF/resources/webjars/uplot/1.6.30";
+  static final Duration DOWNLOAD_EXPIRY = Duration.ofMinutes(15);
+  static final List<String> DOWNLOADABLE =
+      List.of("params", "ema", "optimizer", CheckpointStore.MANIFEST);
+  private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
+  private static final Set<String> LIST_PARAMS =
+      Set.of("run", "model", "minStep", "maxStep", "tag", "includeDeleted", "limit", "cursor");
+  private static final Set<String> BEST_PARAMS = Set.of("metric", "resolution", "weights");
+
+  private final Vertx vertx;
+  private final CheckpointDb db;
+  private final LiveStream stream;
+  private final PrometheusMeterRegistry meters;
+  private final CheckpointStore checkpointStore;
+  private final byte[] adminToken;
+  private final byte[] openApi = resource("openapi.yaml");
+
+  RegistryRoutes(
+      Vertx vertx,
+      CheckpointDb db,
+      LiveStream stream,
+      PrometheusMeterRegistry meters,
+      CheckpointStore checkpointStore,
+      String adminToken) {
+    this.vertx = vertx;
+    this.db = db;
+    this.stream = stream;
+    this.meters = meters;
+    this.checkpointStore = checkpointStore;
+    this.adminToken = adminToken == null ? null : adminToken.getBytes(StandardCharsets.UTF_8);
+  }
+
+  Router router() {
+    Router router = Router.router(vertx);
+    router.route("/api/*").handler(BodyHandler.create().setBodyLimit(64 * 1024));
+
+    router.get("/api/checkpoints").handler(ctx -> json(ctx, () -> listCheckpoints(ctx)));
+    router.get("/api/checkpoints/:run/:step").handler(ctx -> json(ctx, () -> checkpoint(ctx)));
+    router
+        .get("/api/checkpoints/:run/:step/download")
+        .handler(ctx -> json(ctx, () -> download(ctx)));
+    router.put("/api/checkpoints/:run/:step/tags/:tag").handler(ctx -> json(ctx, () -> tag(ctx)));
+    router
+        .delete("/api/checkpoints/:run/:step/tags/:tag")
+        .handler(ctx -> json(ctx, () -> untag(ctx)));
+    router.get("/api/runs").handler(ctx -> json(ctx, () -> noParams(ctx, db::runs)));
+    router.get("/api/runs/:run/best").handler(ctx -> json(ctx, () -> best(ctx)));
+    router
+        .get("/api/runs/:run/aliases")
+        .handler(ctx -> json(ctx, () -> noParams(ctx, () -> db.aliases(ctx.pathParam("run")))));
+    router.get("/api/runs/:run/aliases/:alias").handler(ctx -> json(ctx, () -> byAlias(ctx)));
+    router.put("/api/runs/:run/aliases/:alias").handler(ctx -> json(ctx, () -> setAlias(ctx)));
+    router
+        .delete("/api/runs/:run/aliases/:alias")
+        .handler(ctx -> json(ctx, () -> removeAlias(ctx)));
+    router.get("/api/stream").handler(stream::handle);
+    router
+        .get("/api/openapi.yaml")
+        .handler(
+            ctx ->
+                ctx.response()
+                    .putHeader("Content-Type", "application/yaml; charset=utf-8")
+                    .end(Buffer.buffer(openApi)));
+    router.route("/api/*").handler(this::unknownApi);
+
+    router.get("/metrics").handler(this::scrape);
+    router.route("/webjars/uplot/*").handler(StaticHandler.create(UPLOT_WEBJAR));
+    router.route("/*").handler(StaticHandler.create("webroot").setCachingEnabled(false));
+    router.route().failureHandler(this::failure);
+    return router;
+  }
+
+  // ---------------------------------------------------------------- handlers (worker threads)
+
+  private Object listCheckpoints(RoutingContext ctx) {
+    Params p = Params.of(ctx, LIST_PARAMS, "GET /api/checkpoints");
+    CheckpointQuery query =
+        new CheckpointQuery(
+            p.string("run"),
+            p.string("model"),
+            p.longValue("minStep"),
+            p.longValue("maxStep"),
+            p.string("tag"),
+            p.bool("includeDeleted", false),
+            p.intValue("limit", CheckpointQuery.DEFAULT_LIMIT),
+            p.string("cursor"));
+    Views.Page page = db.list(query);
+    if (page.nextCursor() != null) {
+      ctx.response().putHeader("X-Next-Cursor", page.nextCursor());
+      ctx.response()
+          .putHeader(
+              "Link", "</api/checkpoints?" + nextQuery(ctx, page.nextCursor()) + ">; rel=\"next\"");
+    }
+    return page.checkpoints();
+  }
+
+  private static String nextQuery(RoutingContext ctx, String cursor) {
+    StringBuilder q = new StringBuilder();
+    for (Map.Entry<String, String> e : ctx.queryParams()) {
+      if (!e.getKey().equals("cursor")) {
+        q.append(encode(e.getKey())).append('=').append(encode(e.getValue())).append('&');
+      }
+    }
+    return q.append("cursor=").append(cursor).toString();
+  }
+
+  private static String encode(String s) {
+    return java.net.URLEncoder.encode(s, StandardCharsets.UTF_8);
+  }
+
+  private Object checkpoint(RoutingContext ctx) {
+    Params.of(ctx, Set.of(), "GET /api/checkpoints/{run}/{step}");
+    return requireCheckpoint(ctx.pathParam("run"), step(ctx));
+  }
+
+  private Views.Checkpoint requireCheckpoint(String run, long step) {
+    return db.find(run, step)
+        .orElseThrow(
+            () -> ApiException.notFound("run " + run + " has no checkpoint at step " + step));
+  }
+
+  private Object download(RoutingContext ctx) {
+    Params p = Params.of(ctx, Set.of("object"), "GET /api/checkpoints/{run}/{step}/download");
+    if (checkpointStore == null) {
+      throw new ApiException(
+          503,
+          "downloads are off: this registry was started without an S3 store"
+              + " (give --s3-endpoint or CARDINAL_S3_ENDPOINT)");
+    }
+    Views.Checkpoint c = requireCheckpoint(ctx.pathParam("run"), step(ctx));
+    if (c.deleted()) {
+      throw new ApiException(
+          410, "checkpoint " + c.id() + " was deleted from S3 by retention; pick another step");
+    }
+    String object = p.string("object");
+    List<String> objects;
+    if (object == null) {
+      objects = DOWNLOADABLE;
+    } else if (DOWNLOADABLE.contains(object)) {
+      objects = List.of(object);
+    } else {
+      throw ApiException.badRequest(
+          "unknown object '" + object + "': use one of " + String.join(", ", DOWNLOADABLE));
+    }
+    String prefix =
+        c.prefix() != null ? c.prefix() : CheckpointStore.checkpointPrefix(c.run(), c.step());
+    Map<String, String> urls = new LinkedHashMap<>();
+    for (String name : objects) {
+      urls.put(name, checkpointStore.presignedGet(prefix + name, DOWNLOAD_EXPIRY));
+    }
+    return Map.of(
+        "checkpoint", c.id(), "expiresInSeconds", DOWNLOAD_EXPIRY.toSeconds(), "urls", urls);
+  }
+
+  private Object tag(RoutingContext ctx) {
+    authorize(ctx);
+    String tag = name(ctx.pathParam("tag"), "tag");
+    db.addTag(ctx.pathParam("run"), step(ctx), tag);
+    return requireCheckpoint(ctx.pathParam("run"), step(ctx));
+  }
+
+  private Object untag(RoutingContext ctx) {
+    authorize(ctx);
+    String tag = name(ctx.pathParam("tag"), "tag");
+    if (!db.removeTag(ctx.pathParam("run"), step(ctx), tag)) {
+      throw ApiException.notFound(
+          "checkpoint " + ctx.pathParam("run") + "/" + step(ctx) + " has no tag " + tag);
+    }
+    return requireCheckpoint(ctx.pathParam("run"), step(ctx));
+  }
+
+  private Object best(RoutingContext ctx) {
+    Params p = Params.of(ctx, BEST_PARAMS, "GET /api/runs/{run}/best");
+    String run = ctx.pathParam("run");
+    String metric = p.string("metric");
+    String weights = p.string("weights");
+    if (weights != null && !weights.equals("raw") && !weights.equals("ema")) {
+      throw ApiException.badRequest("weights must be raw or ema, got '" + weights + "'");
+    }
+    Long resolution = p.longValue("resolution");
+    return db.best(
+            run,
+            metric == null ? "top1" : metric,
+            resolution == null ? null : Math.toIntExact(resolution),
+            weights)
+        .orElseThrow(
+            () -> ApiException.notFound("run " + run + " has no evaluated checkpoint to rank"));
+  }
+
+  private Object byAlias(RoutingContext ctx) {
+    Params.of(ctx, Set.of(), "GET /api/runs/{run}/aliases/{alias}");
+    String run = ctx.pathParam("run");
+    String alias = ctx.pathParam("alias");
+    long step =
+        db.alias(run, alias)
+            .orElseThrow(() -> ApiException.notFound("run " + run + " has no alias " + alias));
+    return requireCheckpoint(run, step);
+  }
+
+  private Object setAlias(RoutingContext ctx) {
+    authorize(ctx);
+    String run = ctx.pathParam("run");
+    String alias = name(ctx.pathParam("alias"), "alias");
+    long step = stepFromBody(ctx);
+    db.setAlias(run, alias, step);
+    return requireCheckpoint(run, step);
+  }
+
+  private Object removeAlias(RoutingContext ctx) {
+    authorize(ctx);
+    String run = ctx.pathParam("run");
+    String alias = ctx.pathParam("alias");
+    if (!db.removeAlias(run, alias)) {
+      throw ApiException.notFound("run " + run + " has no alias " + alias);
+    }
+    return Map.of("run", run, "alias", alias, "removed", true);
+  }
+
+  private static long stepFromBody(RoutingContext ctx) {
+    String body = ctx.body() == null ? null : ctx.body().asString();
+    if (body == null || body.isBlank()) {
+      throw ApiException.badRequest("send a JSON body {\"step\": N} naming the checkpoint");
+    }
+    JsonNode node;
+    try {
+      node = Json.MAPPER.readTree(body);
+    } catch (JsonProcessingException e) {
+      throw ApiException.badRequest("body is not JSON: " + e.getOriginalMessage());
+    }
+    JsonNode step = node == null ? null : node.get("step");
+    if (step == null || !step.canConvertToLong() || !step.isIntegralNumber()) {
+      throw ApiException.badRequest("body must be {\"step\": N} with a whole number N");
+    }
+    return step.asLong();
+  }
+
+  private void authorize(RoutingContext ctx) {
+    if (adminToken == null) {
+      throw new ApiException(
+          403,
+          "changes are disabled: start the registry with an admin token"
+              + " (--admin-token or CARDINAL_ADMIN_TOKEN)");
+    }
+    String header = ctx.request().getHeader("Authorization");
+    if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
+      ctx.response().putHeader("WWW-Authenticate", "Bearer");
+      throw new ApiException(401, "send the admin token as 'Authorization: Bearer <token>'");
+    }
+    byte[] given = header.substring(7).trim().getBytes(StandardCharsets.UTF_8);
+    if (!MessageDigest.isEqual(given, adminToken)) {
+      ctx.response().putHeader("WWW-Authenticate", "Bearer error=\"invalid_token\"");
+      throw new ApiException(401, "the bearer token is not the registry's admin token");
+    }
+  }
+
+  private static long step(RoutingContext ctx) {
+    return Params.parseLong("step", ctx.pathParam("step"));
+  }
+
+  private static String name(String value, String what) {
+    if (!NAME.matcher(value).matches()) {
+      throw ApiException.badRequest(
+          what
+              + " '"
+              + value
+              + "' is not allowed: use 1-64 letters, digits, '.', '_' or '-',"
+              + " starting with a letter or digit");
+    }
+    return value;
+  }
+
+  private static <T> T noParams(RoutingContext ctx, Callable<T> work) throws Exception {
+    Params.of(ctx, Set.of(), ctx.request().method() + " " + ctx.request().path());
+    return work.call();
+  }
+
+  // ---------------------------------------------------------------- plumbing
+
+  private static byte[] resource(String name) {
+    try (InputStream in = RegistryRoutes.class.getResourceAsStream(name)) {
+      if (in == null) {
+        throw new IllegalStateException("resource " + name + " is missing from the registry jar");
+      }
+      return in.readAllBytes();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Runs a handler off the event loop (it touches the database) and answers with its JSON. */
+  private void json(RoutingContext ctx, Callable<Object> work) {
+    vertx
+        .executeBlocking(() -> Json.toString(work.call()), false)
+        .onComplete(
+            ar -> {
+              if (ar.succeeded()) {
+                ctx.response()
+                    .putHeader("Content-Type", "application/json; charset=utf-8")
+                    .end(ar.result());
+              } else {
+                error(ctx, ar.cause());
+              }
+            });
+  }
+
+  private void scrape(RoutingContext ctx) {
+    vertx
+        .executeBlocking(meters::scrape, false)
+        .onComplete(
+            ar -> {
+              if (ar.succeeded()) {
+                ctx.response()
+                    .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+                    .end(ar.result());
+              } else {
+                error(ctx, ar.cause());
+              }
+            });
+  }
+
+  private void unknownApi(RoutingContext ctx) {
+    error(
+        ctx,
+        ApiException.notFound(
+            "no such endpoint: "
+                + ctx.request().method()
+                + " "
+                + ctx.request().path()
+                + " (see /api/openapi.yaml)"));
+  }
+
+  private void failure(RoutingContext ctx) {
+    if (ctx.failure() != null) {
+      error(ctx, ctx.failure());
+    } else {
+      int status = ctx.statusCode() < 0 ? 500 : ctx.statusCode();
+      String message =
+          switch (status) {
+            case 404 -> "not found: " + ctx.request().path();
+            case 405 -> ctx.request().method() + " is not allowed on " + ctx.request().path();
+            case 413 -> "request body is too large";
+            default -> "request failed with status " + status;
+          };
+      error(ctx, new ApiException(status, message));
+    }
+  }
+
+  static void error(RoutingContext ctx, Throwable failure) {
+    if (ctx.response().ended()) {
+      return;
+    }
+    int status;
+    String message;
+    if (failure instanceof ApiException api) {
+      status = api.status();
+      message = api.getMessage();
+    } else {
+      status = 500;
+      message = "internal error: " + failure.getMessage();
+      log.error("{} {} failed", ctx.request().method(), ctx.request().path(), failure);
+    }
+    ctx.response()
+        .setStatusCode(status)
+        .putHeader("Content-Type", "application/json; charset=utf-8")
+        .end(Json.toString(Map.of("error", message == null ? failure.toString() : message)));
+  }
+
+  /** Query parameters checked against what an endpoint accepts. */
+  static final class Params {
+    private final MultiMap params;
+
+    private Params(MultiMap params) {
+      this.params = params;
+    }
+
+    static Params of(RoutingContext ctx, Set<String> allowed, String endpoint) {
+      MultiMap params = ctx.queryParams();
+      for (String name : params.names()) {
+        if (!allowed.contains(name)) {
+          throw ApiException.badRequest(
+              "unknown query parameter '"
+                  + name
+                  + "': "
+                  + endpoint
+                  + (allowed.isEmpty()
+                      ? " takes none"
+                      : " accepts " + String.join(", ", allowed.stream().sorted().toList())));
+        }
+        if (params.getAll(name).size() > 1) {
+          throw ApiException.badRequest("query parameter '" + name + "' is given more than once");
+        }
+      }
+      return new Params(params);
+    }
+
+    String string(String name) {
+      String value = params.get(name);
+      return value == null || value.isEmpty() ? null : value;
+    }
+
+    Long longValue(String name) {
+      String value = string(name);
+      return value == null ? null : parseLong(name, value);
+    }
+
+    int intValue(String name, int fallback) {
+      Long value = longValue(name);
+      if (value == null) {
+        return fallback;
+      }
+      if (value < Integer.MIN_VALUE || value > Integer.MAX_VALUE) {
+        throw ApiException.badRequest(name + " " + value + " is out of range");
+      }
+      return value.intValue();
+    }
+
+    boolean bool(String name, boolean fallback) {
+      String value = string(name);
+      if (value == null) {
+        return fallback;
+      }
+      return switch (value) {
+        case "true" -> true;
+        case "false" -> false;
+        default ->
+            throw ApiException.badRequest(name + " must be true or false, got '" + value + "'");
+      };
+    }
+
+    static long parseLong(String name, String value) {
+      try {
+        return Long.parseLong(value);
+      } catch (NumberFormatException e) {
+        throw ApiException.badRequest(name + " must be a whole number, got '" + value + "'");
+      }
+    }
+  }
+}

@@ -1,0 +1,308 @@
+package dev.cardinal.registry;
+
+import static dev.cardinal.registry.Fixtures.checkpoint;
+import static dev.cardinal.registry.Fixtures.evaluation;
+import static dev.cardinal.registry.Fixtures.get;
+import static dev.cardinal.registry.Fixtures.json;
+import static dev.cardinal.registry.Fixtures.send;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.cardinal.core.event.CheckpointEvent;
+import dev.cardinal.core.event.Json;
+import dev.cardinal.core.testing.TestServices;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The REST contract against a real server on a free port, fed through its store. */
+class RegistryHttpTest {
+  private static final String TOKEN = "test-admin-token";
+  private static RegistryServer server;
+  private static int port;
+  private static String runA;
+  private static String runB;
+
+  @BeforeAll
+  static void start() {
+    Path dir = TestServices.tempDir("registry-http");
+    server =
+        new RegistryServer(
+            RegistryConfig.of(TestServices.kafka(), dir.resolve("registry.db").toString())
+                .withAddress("127.0.0.1", 0)
+                .withGroupId(TestServices.unique("registry-http"))
+                .withAdminToken(TOKEN));
+    server.start();
+    port = server.port();
+    runA = TestServices.unique("run-a");
+    runB = TestServices.unique("run-b");
+    // Far-future creation times keep these rows first in the newest-first list even though other
+    // tests' events reach the shared broker, and so this server's store.
+    long t = 4_000_000_000_000L;
+    server
+        .store()
+        .applyAll(
+            List.of(
+                checkpoint(runA, 100, t + 1),
+                checkpoint(runA, 200, t + 2),
+                checkpoint(runB, 150, t + 3, "resnet50", CheckpointEvent.CREATED),
+                checkpoint(runA, 300, t + 4),
+                evaluation(runA, 100, 224, "ema", 0.81),
+                evaluation(runA, 100, 224, "raw", 0.79),
+                evaluation(runA, 200, 224, "ema", 0.78)));
+  }
+
+  @AfterAll
+  static void stop() {
+    if (server != null) {
+      server.close();
+    }
+  }
+
+  @Test
+  void listsCheckpointsNewestFirstWithEvaluations() {
+    HttpResponse<String> response = get(port, "/api/checkpoints?run=" + runA);
+    assertThat(response.statusCode()).isEqualTo(200);
+    assertThat(response.headers().firstValue("Content-Type"))
+        .hasValueSatisfying(v -> assertThat(v).startsWith("application/json"));
+    JsonNode list = json(response);
+    assertThat(list.isArray()).isTrue();
+    assertThat(steps(list)).containsExactly(300L, 200L, 100L);
+    JsonNode oldest = list.get(2);
+    assertThat(oldest.get("run").asText()).isEqualTo(runA);
+    assertThat(oldest.get("model").asText()).isEqualTo("resnet20_cifar");
+    assertThat(oldest.get("evaluations")).hasSize(2);
+    JsonNode ema = oldest.get("evaluations").get(0);
+    assertThat(ema.get("resolution").asInt()).isEqualTo(224);
+    assertThat(ema.get("weights").asText()).isEqualTo("ema");
+    assertThat(ema.get("top1").asDouble()).isEqualTo(0.81);
+    assertThat(ema.get("top5").asDouble()).isEqualTo(1.0);
+    assertThat(ema.get("nll").asDouble()).isEqualTo(2.0 - 0.81);
+    assertThat(ema.get("images").asLong()).isEqualTo(10_000);
+  }
+
+  @Test
+  void filtersByModelAndStepRange() {
+    assertThat(steps(json(get(port, "/api/checkpoints?model=resnet50&limit=1000"))))
+        .contains(150L)
+        .doesNotContain(100L, 200L, 300L);
+    assertThat(steps(json(get(port, "/api/checkpoints?run=" + runA + "&minStep=150&maxStep=300"))))
+        .containsExactly(300L, 200L);
+    assertThat(steps(json(get(port, "/api/checkpoints?run=" + runA + "&limit=1"))))
+        .containsExactly(300L);
+  }
+
+  @Test
+  void cursorPaginationFollowsTheNextCursorHeader() {
+    List<Long> steps = new ArrayList<>();
+    String query = "/api/checkpoints?run=" + runA + "&limit=2";
+    HttpResponse<String> page = get(port, query);
+    steps.addAll(steps(json(page)));
+    String cursor = page.headers().firstValue("X-Next-Cursor").orElseThrow();
+    assertThat(page.headers().firstValue("Link"))
+        .hasValueSatisfying(
+            link -> assertThat(link).contains("cursor=" + cursor).contains("rel=\"next\""));
+    HttpResponse<String> last = get(port, query + "&cursor=" + cursor);
+    steps.addAll(steps(json(last)));
+    assertThat(last.headers().firstValue("X-Next-Cursor")).isEmpty();
+    assertThat(steps).containsExactly(300L, 200L, 100L);
+  }
+
+  @Test
+  void oneCheckpointAnd404ForAnUnknownOne() {
+    JsonNode one = json(get(port, "/api/checkpoints/" + runA + "/100"));
+    assertThat(one.get("id").asText()).isEqualTo(runA + "/100");
+    assertThat(one.get("evaluations")).hasSize(2);
+
+    HttpResponse<String> missing = get(port, "/api/checkpoints/" + runA + "/999");
+    assertThat(missing.statusCode()).isEqualTo(404);
+    assertThat(json(missing).get("error").asText()).contains(runA).contains("999");
+  }
+
+  @Test
+  void malformedNumbersAre400NamingTheParameter() {
+    HttpResponse<String> r = get(port, "/api/checkpoints?minStep=ten");
+    assertThat(r.statusCode()).isEqualTo(400);
+    assertThat(json(r).get("error").asText()).contains("minStep").contains("ten");
+
+    r = get(port, "/api/checkpoints/" + runA + "/abc");
+    assertThat(r.statusCode()).isEqualTo(400);
+    assertThat(json(r).get("error").asText()).contains("step").contains("abc");
+
+    r = get(port, "/api/checkpoints?limit=0");
+    assertThat(r.statusCode()).isEqualTo(400);
+    assertThat(json(r).get("error").asText()).contains("limit");
+
+    r = get(port, "/api/checkpoints?minStep=9&maxStep=1");
+    assertThat(r.statusCode()).isEqualTo(400);
+
+    r = get(port, "/api/checkpoints?limit=99999999999999999999");
+    assertThat(r.statusCode()).isEqualTo(400);
+  }
+
+  @Test
+  void unknownFilterIs400ListingTheKnownOnes() {
+    HttpResponse<String> r = get(port, "/api/checkpoints?colour=red");
+    assertThat(r.statusCode()).isEqualTo(400);
+    assertThat(json(r).get("error").asText()).contains("colour").contains("minStep");
+
+    r = get(port, "/api/checkpoints?run=a&run=b");
+    assertThat(r.statusCode()).isEqualTo(400);
+    assertThat(json(r).get("error").asText()).contains("more than once");
+  }
+
+  @Test
+  void unknownApiPathIsJson404() {
+    HttpResponse<String> r = get(port, "/api/nothing-here");
+    assertThat(r.statusCode()).isEqualTo(404);
+    assertThat(json(r).get("error").asText()).contains("/api/nothing-here");
+  }
+
+  @Test
+  void runsWithLatestStepAndBestTop1() {
+    JsonNode runs = json(get(port, "/api/runs"));
+    JsonNode a = find(runs, runA);
+    assertThat(a.get("latestStep").asLong()).isEqualTo(300);
+    assertThat(a.get("checkpoints").asLong()).isEqualTo(3);
+    assertThat(a.get("bestTop1").asDouble()).isEqualTo(0.81);
+    assertThat(a.get("bestTop1Step").asLong()).isEqualTo(100);
+    assertThat(find(runs, runB).get("model").asText()).isEqualTo("resnet50");
+  }
+
+  @Test
+  void bestByMetric() {
+    JsonNode best = json(get(port, "/api/runs/" + runA + "/best?metric=top1&weights=raw"));
+    assertThat(best.get("value").asDouble()).isEqualTo(0.79);
+    assertThat(best.get("checkpoint").get("step").asLong()).isEqualTo(100);
+    assertThat(get(port, "/api/runs/" + runA + "/best?metric=loss").statusCode()).isEqualTo(400);
+    assertThat(get(port, "/api/runs/" + runA + "/best?weights=fp8").statusCode()).isEqualTo(400);
+    assertThat(get(port, "/api/runs/" + runB + "/best").statusCode()).isEqualTo(404);
+  }
+
+  @Test
+  void aliasesNeedTheBearerToken() {
+    String path = "/api/runs/" + runA + "/aliases/prod";
+    HttpRequest.Builder put =
+        HttpRequest.newBuilder()
+            .PUT(HttpRequest.BodyPublishers.ofString("{\"step\": 200}"))
+            .header("Content-Type", "application/json");
+    assertThat(send(port, put, path).statusCode()).isEqualTo(401);
+    assertThat(send(port, put.copy().header("Authorization", "Bearer wrong"), path).statusCode())
+        .isEqualTo(401);
+
+    HttpResponse<String> ok =
+        send(port, put.copy().header("Authorization", "Bearer " + TOKEN), path);
+    assertThat(ok.statusCode()).isEqualTo(200);
+    assertThat(json(ok).get("aliases").get(0).asText()).isEqualTo("prod");
+    assertThat(json(get(port, path)).get("step").asLong()).isEqualTo(200);
+    assertThat(json(get(port, "/api/runs/" + runA + "/aliases")).get("prod").asLong())
+        .isEqualTo(200);
+
+    HttpRequest.Builder badBody =
+        HttpRequest.newBuilder()
+            .PUT(HttpRequest.BodyPublishers.ofString("{\"step\": \"two\"}"))
+            .header("Authorization", "Bearer " + TOKEN);
+    assertThat(send(port, badBody, path).statusCode()).isEqualTo(400);
+    HttpRequest.Builder missingStep =
+        HttpRequest.newBuilder()
+            .PUT(HttpRequest.BodyPublishers.ofString("{\"step\": 12345}"))
+            .header("Authorization", "Bearer " + TOKEN);
+    assertThat(send(port, missingStep, path).statusCode()).isEqualTo(404);
+    HttpRequest.Builder delete =
+        HttpRequest.newBuilder().DELETE().header("Authorization", "Bearer " + TOKEN);
+    assertThat(send(port, delete, path).statusCode()).isEqualTo(200);
+    assertThat(get(port, path).statusCode()).isEqualTo(404);
+  }
+
+  @Test
+  void tagsFilterTheList() {
+    String path = "/api/checkpoints/" + runB + "/150/tags/keep-me";
+    HttpRequest.Builder put =
+        HttpRequest.newBuilder()
+            .PUT(HttpRequest.BodyPublishers.noBody())
+            .header("Authorization", "Bearer " + TOKEN);
+    assertThat(send(port, put, path).statusCode()).isEqualTo(200);
+    assertThat(steps(json(get(port, "/api/checkpoints?tag=keep-me")))).containsExactly(150L);
+    assertThat(send(port, put, "/api/checkpoints/" + runB + "/150/tags/bad%20tag").statusCode())
+        .isEqualTo(400);
+    HttpRequest.Builder delete =
+        HttpRequest.newBuilder().DELETE().header("Authorization", "Bearer " + TOKEN);
+    assertThat(send(port, delete, path).statusCode()).isEqualTo(200);
+    assertThat(json(get(port, "/api/checkpoints?tag=keep-me"))).isEmpty();
+  }
+
+  @Test
+  void downloadWithoutS3IsAnExplained503() {
+    HttpResponse<String> r = get(port, "/api/checkpoints/" + runA + "/100/download");
+    assertThat(r.statusCode()).isEqualTo(503);
+    assertThat(json(r).get("error").asText()).contains("--s3-endpoint");
+  }
+
+  @Test
+  void servesOpenApiPrometheusAndTheUi() throws Exception {
+    HttpResponse<String> openApi = get(port, "/api/openapi.yaml");
+    assertThat(openApi.statusCode()).isEqualTo(200);
+    JsonNode doc = new com.fasterxml.jackson.dataformat.yaml.YAMLMapper().readTree(openApi.body());
+    assertThat(doc.get("openapi").asText()).startsWith("3.");
+    assertThat(doc.get("paths").has("/api/checkpoints/{run}/{step}")).isTrue();
+    assertThat(doc.get("paths").has("/api/stream")).isTrue();
+
+    HttpResponse<String> metrics = get(port, "/metrics");
+    assertThat(metrics.statusCode()).isEqualTo(200);
+    assertThat(metrics.headers().firstValue("Content-Type").orElseThrow()).startsWith("text/plain");
+    assertThat(metrics.body())
+        .contains("cardinal_registry_store_checkpoints")
+        .contains("cardinal_registry_sse_clients")
+        .contains("cardinal_registry_metric_series");
+
+    HttpResponse<String> index = get(port, "/");
+    assertThat(index.statusCode()).isEqualTo(200);
+    assertThat(index.body())
+        .contains("/webjars/uplot/dist/uPlot.iife.min.js")
+        .contains("chart-loss");
+    HttpResponse<String> uplot = get(port, "/webjars/uplot/dist/uPlot.iife.min.js");
+    assertThat(uplot.statusCode()).isEqualTo(200);
+    assertThat(uplot.body()).contains("uPlot");
+    assertThat(get(port, "/app.js").statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void portInUseSaysWhatToDo() throws Exception {
+    try (ServerSocket taken = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"))) {
+      int busy = taken.getLocalPort();
+      RegistryServer second =
+          new RegistryServer(
+              RegistryConfig.of(
+                      TestServices.kafka(),
+                      TestServices.tempDir("registry-busy").resolve("r.db").toString())
+                  .withAddress("127.0.0.1", busy));
+      assertThatThrownBy(second::start)
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessage("port " + busy + " is in use: stop the other process or pass --port");
+      second.close();
+    }
+  }
+
+  private static List<Long> steps(JsonNode list) {
+    List<Long> out = new ArrayList<>();
+    list.forEach(c -> out.add(c.get("step").asLong()));
+    return out;
+  }
+
+  private static JsonNode find(JsonNode runs, String run) {
+    for (JsonNode r : runs) {
+      if (r.get("run").asText().equals(run)) {
+        return r;
+      }
+    }
+    throw new AssertionError("run " + run + " not in " + Json.toString(runs));
+  }
+}

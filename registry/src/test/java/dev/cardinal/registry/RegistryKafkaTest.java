@@ -1,0 +1,271 @@
+package dev.cardinal.registry;
+
+import static dev.cardinal.registry.Fixtures.await;
+import static dev.cardinal.registry.Fixtures.checkpoint;
+import static dev.cardinal.registry.Fixtures.evaluation;
+import static dev.cardinal.registry.Fixtures.get;
+import static dev.cardinal.registry.Fixtures.json;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.cardinal.core.Topics;
+import dev.cardinal.core.event.CheckpointEvent;
+import dev.cardinal.core.event.EvaluationEvent;
+import dev.cardinal.core.event.Json;
+import dev.cardinal.core.event.MetricEvent;
+import dev.cardinal.core.kafka.DeadLetters;
+import dev.cardinal.core.kafka.KafkaSender;
+import dev.cardinal.core.testing.TestServices;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The registry fed through the real broker: store materialization, dead letters, SSE, rebuild. */
+class RegistryKafkaTest {
+  private static final Duration WAIT = Duration.ofSeconds(60);
+  private static KafkaSender sender;
+  private static RegistryServer server;
+  private static int port;
+  private static String group;
+  private static Path dbFile;
+
+  @BeforeAll
+  static void start() {
+    sender = new KafkaSender(TestServices.kafka());
+    group = TestServices.unique("registry-kafka");
+    dbFile = TestServices.tempDir("registry-kafka").resolve("registry.db");
+    server = startServer(false);
+    port = server.port();
+  }
+
+  private static RegistryServer startServer(boolean rebuild) {
+    RegistryServer s =
+        new RegistryServer(
+            RegistryConfig.of(TestServices.kafka(), dbFile.toString())
+                .withAddress("127.0.0.1", 0)
+                .withGroupId(group)
+                .withRebuild(rebuild));
+    s.start();
+    return s;
+  }
+
+  @AfterAll
+  static void stop() {
+    if (server != null) {
+      server.close();
+    }
+    if (sender != null) {
+      sender.close();
+    }
+  }
+
+  private static void publish(CheckpointEvent e) {
+    sender.send(Topics.CHECKPOINTS, bytes(e.checkpointId()), Json.toBytes(e)).block(WAIT);
+  }
+
+  private static void publish(EvaluationEvent e) {
+    sender.send(Topics.EVALUATIONS, bytes(e.checkpointId()), Json.toBytes(e)).block(WAIT);
+  }
+
+  private static byte[] bytes(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static JsonNode checkpoints(String run) {
+    return json(get(port, "/api/checkpoints?includeDeleted=true&run=" + run));
+  }
+
+  @Test
+  void publishedEventsAppearInTheApi() {
+    String run = TestServices.unique("kafka-run");
+    long now = System.currentTimeMillis();
+    publish(checkpoint(run, 100, now));
+    publish(checkpoint(run, 200, now + 1));
+    publish(evaluation(run, 100, 224, "ema", 0.66));
+    publish(evaluation(run, 100, 224, "ema", 0.66));
+
+    await(
+        "both checkpoints and the evaluation",
+        WAIT,
+        () -> {
+          JsonNode list = checkpoints(run);
+          return list.size() == 2 && list.get(1).get("evaluations").size() == 1;
+        });
+    JsonNode list = checkpoints(run);
+    assertThat(list.get(0).get("step").asLong()).isEqualTo(200);
+    assertThat(list.get(1).get("evaluations").get(0).get("top1").asDouble()).isEqualTo(0.66);
+
+    publish(checkpoint(run, 100, now + 5, "resnet20_cifar", CheckpointEvent.DELETED));
+    await("the deletion", WAIT, () -> checkpoints(run).get(1).get("deleted").asBoolean());
+    assertThat(json(get(port, "/api/checkpoints?run=" + run))).hasSize(1);
+  }
+
+  @Test
+  void badRecordsGoToTheDeadLetterTopicAndTheStreamGoesOn() {
+    String run = TestServices.unique("dlq-run");
+    byte[] garbage = bytes("{\"not\": \"a checkpoint\", \"marker\": \"" + run + "\"}");
+    sender.send(Topics.CHECKPOINTS, bytes(run), garbage).block(WAIT);
+    publish(checkpoint(run, 1, System.currentTimeMillis()));
+
+    await("the good event after the bad one", WAIT, () -> checkpoints(run).size() == 1);
+    await("the dead letter", WAIT, () -> !deadLetters(run).isEmpty());
+    ConsumerRecord<byte[], byte[]> dead = deadLetters(run).get(0);
+    String reason =
+        new String(
+            dead.headers().lastHeader(DeadLetters.REASON_HEADER).value(), StandardCharsets.UTF_8);
+    assertThat(reason).contains("CheckpointEvent");
+    assertThat(get(port, "/metrics").body())
+        .containsPattern(
+            "cardinal_registry_events_consumed_total\\{outcome=\"dead_letter\",topic=\"cardinal.checkpoints\"\\} [1-9]");
+  }
+
+  private static List<ConsumerRecord<byte[], byte[]>> deadLetters(String marker) {
+    List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
+    for (ConsumerRecord<byte[], byte[]> r :
+        TestServices.consumeAll(TestServices.kafka(), Topics.deadLetters("registry"), WAIT)) {
+      if (r.value() != null && new String(r.value(), StandardCharsets.UTF_8).contains(marker)) {
+        out.add(r);
+      }
+    }
+    return out;
+  }
+
+  @Test
+  void streamDeliversPublishedMetricsAndNewClientsGetTheHistoryFirst() throws Exception {
+    String run = TestServices.unique("sse-run");
+    try (SseReader first = new SseReader(port)) {
+      assertThat(first.next("history")).isNotNull();
+      await(
+          "the SSE client to be counted",
+          WAIT,
+          () -> get(port, "/metrics").body().contains("cardinal_registry_sse_clients 1.0"));
+
+      MetricEvent event = MetricEvent.now("trainer", run, 42, Map.of("loss", 1.25, "lr", 0.1));
+      sender.send(Topics.METRICS, bytes(run), Json.toBytes(event)).block(WAIT);
+
+      String data = first.nextContaining("metric", run);
+      MetricEvent received = Json.fromBytes(bytes(data), MetricEvent.class);
+      assertThat(received.runId()).isEqualTo(run);
+      assertThat(received.step()).isEqualTo(42);
+      assertThat(received.values()).containsEntry("loss", 1.25);
+    }
+    try (SseReader late = new SseReader(port)) {
+      JsonNode history = Json.MAPPER.readTree(late.next("history"));
+      JsonNode loss = null;
+      for (JsonNode s : history) {
+        if (run.equals(s.path("run").asText()) && s.get("metric").asText().equals("loss")) {
+          loss = s;
+        }
+      }
+      assertThat(loss).as("history holds the run's loss series").isNotNull();
+      assertThat(loss.get("steps").get(0).asLong()).isEqualTo(42);
+      assertThat(loss.get("values").get(0).asDouble()).isEqualTo(1.25);
+    }
+  }
+
+  @Test
+  void rebuildReplaysTheTopicsIntoAnEmptyStore() {
+    String run = TestServices.unique("rebuild-run");
+    publish(checkpoint(run, 7, System.currentTimeMillis()));
+    publish(evaluation(run, 7, 160, "raw", 0.5));
+    await(
+        "the events before the rebuild",
+        WAIT,
+        () -> {
+          JsonNode list = checkpoints(run);
+          return list.size() == 1 && list.get(0).get("evaluations").size() == 1;
+        });
+
+    server.close();
+    server = startServer(true);
+    port = server.port();
+    await(
+        "the replayed events",
+        WAIT,
+        () -> {
+          JsonNode list = checkpoints(run);
+          return list.size() == 1 && list.get(0).get("evaluations").size() == 1;
+        });
+  }
+
+  /** Reads a Server-Sent Events stream on a background thread. */
+  static final class SseReader implements AutoCloseable {
+    private final BlockingQueue<String[]> events = new LinkedBlockingQueue<>();
+    private final InputStream body;
+    private final Thread thread;
+
+    SseReader(int port) throws Exception {
+      HttpResponse<InputStream> response =
+          Fixtures.HTTP.send(
+              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/stream"))
+                  .header("Accept", "text/event-stream")
+                  .build(),
+              HttpResponse.BodyHandlers.ofInputStream());
+      assertThat(response.statusCode()).isEqualTo(200);
+      assertThat(response.headers().firstValue("Content-Type").orElseThrow())
+          .startsWith("text/event-stream");
+      body = response.body();
+      thread = new Thread(this::read, "sse-reader");
+      thread.setDaemon(true);
+      thread.start();
+    }
+
+    private void read() {
+      try (var lines =
+          new java.io.BufferedReader(new java.io.InputStreamReader(body, StandardCharsets.UTF_8))) {
+        String name = "message";
+        StringBuilder data = new StringBuilder();
+        for (String line = lines.readLine(); line != null; line = lines.readLine()) {
+          if (line.isEmpty()) {
+            if (data.length() > 0) {
+              events.add(new String[] {name, data.toString()});
+            }
+            name = "message";
+            data.setLength(0);
+          } else if (line.startsWith("event:")) {
+            name = line.substring(6).trim();
+          } else if (line.startsWith("data:")) {
+            data.append(line.substring(5).trim());
+          }
+        }
+      } catch (java.io.IOException e) {
+        // Closed by the test.
+      }
+    }
+
+    String next(String name) throws InterruptedException {
+      return nextContaining(name, "");
+    }
+
+    String nextContaining(String name, String text) throws InterruptedException {
+      long deadline = System.nanoTime() + WAIT.toNanos();
+      while (System.nanoTime() < deadline) {
+        String[] event = events.poll(200, TimeUnit.MILLISECONDS);
+        if (event != null && event[0].equals(name) && event[1].contains(text)) {
+          return event[1];
+        }
+      }
+      throw new AssertionError("no '" + name + "' event containing '" + text + "' within " + WAIT);
+    }
+
+    @Override
+    public void close() throws Exception {
+      body.close();
+      thread.join(5000);
+    }
+  }
+}

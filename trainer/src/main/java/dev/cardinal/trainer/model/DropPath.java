@@ -1,0 +1,68 @@
+package dev.cardinal.trainer.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.AbstractBlock;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+
+/**
+ * Stochastic depth (timm {@code DropPath}): in training, each sample's residual branch is zeroed
+ * with probability {@code rate} and the kept ones are scaled by {@code 1 / (1 - rate)}; at
+ * inference (and at rate 0) the block returns its input unchanged.
+ *
+ * <p>The per-sample mask is built with array ops only (no {@code NDArray.mul(Number)}-style scalar
+ * ops, whose scalar buffer is freed before the backward pass reads it).
+ */
+public final class DropPath extends AbstractBlock {
+
+  private final float rate;
+
+  /**
+   * @param rate probability of dropping a sample's branch, in [0, 1)
+   */
+  public DropPath(double rate) {
+    if (!(rate >= 0 && rate < 1)) {
+      throw new IllegalArgumentException("drop-path rate must be in [0, 1): " + rate);
+    }
+    this.rate = (float) rate;
+  }
+
+  /** The drop probability. */
+  public double rate() {
+    return rate;
+  }
+
+  @Override
+  protected NDList forwardInternal(
+      ParameterStore parameterStore,
+      NDList inputs,
+      boolean training,
+      PairList<String, Object> params) {
+    if (!training || rate == 0f) {
+      return inputs;
+    }
+    NDArray x = inputs.singletonOrThrow();
+    NDManager manager = x.getManager();
+    float keep = 1f - rate;
+    long[] maskShape = new long[x.getShape().dimension()];
+    java.util.Arrays.fill(maskShape, 1);
+    maskShape[0] = x.getShape().get(0);
+    NDArray uniform = manager.randomUniform(0f, 1f, new Shape(maskShape), x.getDataType());
+    NDArray keepArray = manager.full(new Shape(), keep, x.getDataType());
+    NDArray mask = uniform.lt(keepArray).toType(x.getDataType(), false).div(keepArray);
+    return new NDList(x.mul(mask));
+  }
+
+  @Override
+  public Shape[] getOutputShapes(Shape[] inputShapes) {
+    return inputShapes;
+  }
+
+  @Override
+  public String toString() {
+    return "DropPath(" + rate + ")";
+  }
+}

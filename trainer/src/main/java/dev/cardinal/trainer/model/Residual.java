@@ -1,0 +1,55 @@
+package dev.cardinal.trainer.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.Activation;
+import ai.djl.nn.Block;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+
+/** {@code relu(branch(x) + shortcut(x))}; the shortcut is the identity when it is null. */
+final class Residual extends AbstractBlock {
+
+  private final Block branch;
+  private final Block shortcut;
+
+  Residual(Block branch, Block shortcut) {
+    this.branch = addChildBlock("branch", branch);
+    this.shortcut = shortcut == null ? null : addChildBlock("shortcut", shortcut);
+  }
+
+  Block branch() {
+    return branch;
+  }
+
+  @Override
+  protected NDList forwardInternal(
+      ParameterStore parameterStore,
+      NDList inputs,
+      boolean training,
+      PairList<String, Object> params) {
+    NDArray out = branch.forward(parameterStore, inputs, training, params).singletonOrThrow();
+    NDArray identity =
+        shortcut == null
+            ? inputs.singletonOrThrow()
+            : shortcut.forward(parameterStore, inputs, training, params).singletonOrThrow();
+    return new NDList(Activation.relu(out.add(identity)));
+  }
+
+  @Override
+  protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
+    branch.initialize(manager, dataType, inputShapes);
+    if (shortcut != null) {
+      shortcut.initialize(manager, dataType, inputShapes);
+    }
+  }
+
+  @Override
+  public Shape[] getOutputShapes(Shape[] inputShapes) {
+    return branch.getOutputShapes(inputShapes);
+  }
+}

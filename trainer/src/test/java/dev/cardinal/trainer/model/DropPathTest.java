@@ -1,0 +1,79 @@
+package dev.cardinal.trainer.model;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
+import ai.djl.training.ParameterStore;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class DropPathTest {
+
+  @Test
+  void dropsAboutItsRateOfSamplesInTrainingAndRescalesTheOthers() {
+    try (NDManager manager = NDManager.newBaseManager()) {
+      DropPath drop = new DropPath(0.3);
+      NDArray x = manager.ones(new Shape(4000, 2, 3, 3));
+      NDArray y =
+          drop.forward(new ParameterStore(manager, false), new NDList(x), true).singletonOrThrow();
+      float[] values = y.toFloatArray();
+      int dropped = 0;
+      for (int sample = 0; sample < 4000; sample++) {
+        float first = values[sample * 18];
+        for (int i = 1; i < 18; i++) {
+          assertThat(values[sample * 18 + i]).isEqualTo(first); // whole sample dropped or kept
+        }
+        if (first == 0f) {
+          dropped++;
+        } else {
+          assertThat((double) first).isCloseTo(1 / 0.7, within(1e-5));
+        }
+      }
+      assertThat(dropped / 4000.0).isCloseTo(0.3, within(0.04));
+    }
+  }
+
+  @Test
+  void isExactlyTheIdentityAtInference() {
+    try (NDManager manager = NDManager.newBaseManager()) {
+      DropPath drop = new DropPath(0.5);
+      NDArray x = manager.randomNormal(new Shape(64, 4, 2, 2));
+      NDArray y =
+          drop.forward(new ParameterStore(manager, false), new NDList(x), false).singletonOrThrow();
+      assertThat(y.toFloatArray()).containsExactly(x.toFloatArray());
+    }
+  }
+
+  @Test
+  void rateRisesLinearlyFromZeroAtTheFirstBlockToTheSpecRateAtTheLast() {
+    ResNetSpec spec = ModelPresets.get("resnet20").withDropPathRate(0.2);
+    List<DropPath> drops = ResNetBuilder.dropPaths(ResNetBuilder.build(spec));
+    // 9 blocks: the first has rate 0 and gets no DropPath; the others 0.2 * i / 8.
+    assertThat(drops).hasSize(8);
+    for (int i = 0; i < drops.size(); i++) {
+      assertThat(drops.get(i).rate()).isCloseTo(0.2 * (i + 1) / 8, within(1e-6));
+    }
+  }
+
+  @Test
+  void networkWithDropPathIsDeterministicAtInference() {
+    ResNetSpec spec =
+        ModelPresets.get("resnet20").withDropPathRate(0.5).withDropoutRate(0.5).withClasses(3);
+    try (NDManager manager = NDManager.newBaseManager()) {
+      Block net = ResNetBuilder.build(spec);
+      Shape input = new Shape(4, 3, 16, 16);
+      net.initialize(manager, DataType.FLOAT32, input);
+      NDArray x = manager.randomNormal(input);
+      ParameterStore ps = new ParameterStore(manager, false);
+      float[] a = net.forward(ps, new NDList(x), false).singletonOrThrow().toFloatArray();
+      float[] b = net.forward(ps, new NDList(x), false).singletonOrThrow().toFloatArray();
+      assertThat(a).containsExactly(b);
+    }
+  }
+}
