@@ -25,9 +25,9 @@ import dev.cardinal.core.wire.ImageBatch;
 import dev.cardinal.core.wire.WireFormatException;
 import dev.cardinal.trainer.Devices;
 import dev.cardinal.trainer.model.InputTensors;
+import dev.cardinal.trainer.model.ParameterIO;
 import dev.cardinal.trainer.model.ResNetBuilder;
 import dev.cardinal.trainer.model.ResNetSpec;
-import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -172,7 +172,7 @@ public final class EvaluatorStage implements AutoCloseable {
       ImageBatch first = evalImages.get(0);
       block.initialize(manager, DataType.FLOAT32, new Shape(1, 3, first.height(), first.width()));
       try (InputStream in = store.get(paramsKey)) {
-        block.loadParameters(manager, new DataInputStream(in));
+        ParameterIO.load(block, manager, in, false);
       } catch (IOException | MalformedModelException e) {
         throw new IllegalStateException(
             "parameters at " + paramsKey + " are corrupt: " + e.getMessage(), e);

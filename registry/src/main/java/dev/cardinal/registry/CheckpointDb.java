@@ -53,7 +53,8 @@ public final class CheckpointDb implements AutoCloseable {
    * Opens (creating if needed) the store.
    *
    * @param database a SQLite file path or a JDBC URL
-   * @param deleteFirst delete an existing SQLite file first (rebuild from the topics)
+   * @param deleteFirst start from an empty store (rebuild from the topics): delete the SQLite file,
+   *     or empty the tables of a server database
    * @throws IllegalStateException saying which database could not be opened and why
    */
   public static CheckpointDb open(String database, boolean deleteFirst) {
@@ -70,15 +71,22 @@ public final class CheckpointDb implements AutoCloseable {
         if (parent != null) {
           Files.createDirectories(parent);
         }
-      } else if (deleteFirst) {
-        throw new IllegalStateException(
-            "rebuild can only delete a SQLite file, not "
-                + url
-                + ": empty that database yourself, then start with rebuild");
       }
       Connection connection = DriverManager.getConnection(url);
       CheckpointDb db = new CheckpointDb(url, connection);
-      db.createSchema(file != null);
+      db.createSchema(url.startsWith("jdbc:sqlite:"));
+      if (deleteFirst && file == null) {
+        // A server database is not ours to delete: empty the tables instead, as a fresh file is.
+        db.inTransaction(
+            () -> {
+              try (Statement s = connection.createStatement()) {
+                for (String table : List.of("evaluations", "checkpoints", "aliases", "tags")) {
+                  s.executeUpdate("DELETE FROM " + table);
+                }
+              }
+              return null;
+            });
+      }
       return db;
     } catch (SQLException | IOException e) {
       throw new IllegalStateException(
@@ -86,7 +94,7 @@ public final class CheckpointDb implements AutoCloseable {
               + url
               + ": "
               + e.getMessage()
-              + " (check the path given with --db and that it is writable)",
+              + " (check --database: a writable SQLite file path or a reachable JDBC URL)",
           e);
     }
   }
@@ -391,13 +399,19 @@ public final class CheckpointDb implements AutoCloseable {
 
   // ---------------------------------------------------------------- queries
 
-  /** A page of checkpoints, newest first, with their evaluations. */
+  /** A page of checkpoints in the query's order, with their evaluations. */
   public synchronized Views.Page list(CheckpointQuery q) {
     return read(
         () -> {
-          StringBuilder sql =
-              new StringBuilder("SELECT " + CHECKPOINT_COLUMNS + " FROM checkpoints c WHERE 1 = 1");
           List<Object> args = new ArrayList<>();
+          String sortValue = sortExpression(q, args);
+          StringBuilder sql =
+              new StringBuilder(
+                  "SELECT * FROM (SELECT "
+                      + CHECKPOINT_COLUMNS
+                      + ", "
+                      + sortValue
+                      + " AS sort_value FROM checkpoints c WHERE 1 = 1");
           if (q.run() != null) {
             sql.append(" AND c.run_id = ?");
             args.add(q.run());
@@ -414,6 +428,14 @@ public final class CheckpointDb implements AutoCloseable {
             sql.append(" AND c.step <= ?");
             args.add(q.maxStep());
           }
+          if (q.since() != null) {
+            sql.append(" AND c.created_at_ms >= ?");
+            args.add(q.since());
+          }
+          if (q.until() != null) {
+            sql.append(" AND c.created_at_ms < ?");
+            args.add(q.until());
+          }
           if (q.tag() != null) {
             sql.append(
                 " AND EXISTS (SELECT 1 FROM tags t WHERE t.checkpoint_id = c.checkpoint_id"
@@ -423,21 +445,49 @@ public final class CheckpointDb implements AutoCloseable {
           if (!q.includeDeleted()) {
             sql.append(" AND c.deleted = 0");
           }
+          threshold(sql, args, q, "top1", ">=", q.minTop1());
+          threshold(sql, args, q, "top5", ">=", q.minTop5());
+          threshold(sql, args, q, "nll", "<=", q.maxNll());
+          sql.append(") x WHERE x.sort_value IS NOT NULL");
+          String dir = q.descending() ? "DESC" : "ASC";
           if (q.cursor() != null) {
             Cursor after = Cursor.decode(q.cursor());
-            sql.append(" AND (c.created_at_ms, c.step, c.run_id) < (?, ?, ?)");
+            if (!after.sort().equals(q.sort()) || after.descending() != q.descending()) {
+              throw ApiException.badRequest(
+                  "cursor belongs to a listing sorted by "
+                      + after.sort()
+                      + (after.descending() ? " descending" : " ascending")
+                      + ": keep the sort of the first page or start without a cursor");
+            }
+            sql.append(" AND (x.sort_value, x.created_at_ms, x.step, x.run_id) ")
+                .append(q.descending() ? "<" : ">")
+                .append(" (?, ?, ?, ?)");
+            args.add(q.sortsByScore() ? (Object) after.doubleValue() : after.longValue());
             args.add(after.createdAtMs());
             args.add(after.step());
             args.add(after.run());
           }
-          sql.append(" ORDER BY c.created_at_ms DESC, c.step DESC, c.run_id DESC LIMIT ?");
+          sql.append(" ORDER BY x.sort_value ")
+              .append(dir)
+              .append(", x.created_at_ms ")
+              .append(dir)
+              .append(", x.step ")
+              .append(dir)
+              .append(", x.run_id ")
+              .append(dir)
+              .append(" LIMIT ?");
           args.add(q.limit() + 1);
           List<Views.Checkpoint> rows = new ArrayList<>();
+          List<String> sortValues = new ArrayList<>();
           try (PreparedStatement ps = connection.prepareStatement(sql.toString())) {
             bind(ps, args);
             try (ResultSet rs = ps.executeQuery()) {
               while (rs.next()) {
                 rows.add(checkpointRow(rs));
+                sortValues.add(
+                    q.sortsByScore()
+                        ? Double.toString(rs.getDouble(15))
+                        : Long.toString(rs.getLong(15)));
               }
             }
           }
@@ -445,9 +495,110 @@ public final class CheckpointDb implements AutoCloseable {
           if (rows.size() > q.limit()) {
             rows = rows.subList(0, q.limit());
             Views.Checkpoint last = rows.get(rows.size() - 1);
-            next = new Cursor(last.createdAtMs(), last.step(), last.run()).encode();
+            next =
+                new Cursor(
+                        q.sort(),
+                        q.descending(),
+                        sortValues.get(q.limit() - 1),
+                        last.createdAtMs(),
+                        last.step(),
+                        last.run())
+                    .encode();
           }
           return new Views.Page(withDetails(rows), next);
+        });
+  }
+
+  /** The value a checkpoint sorts by: a column, or its best evaluation score. */
+  private static String sortExpression(CheckpointQuery q, List<Object> args) {
+    return switch (q.sort()) {
+      case "created" -> "c.created_at_ms";
+      case "step" -> "c.step";
+      default -> {
+        String aggregate = q.sort().equals("nll") ? "MIN" : "MAX";
+        StringBuilder sub =
+            new StringBuilder("(SELECT ")
+                .append(aggregate)
+                .append("(e.")
+                .append(q.sort())
+                .append(") FROM evaluations e WHERE e.checkpoint_id = c.checkpoint_id");
+        evaluationScope(sub, args, q);
+        yield sub.append(')').toString();
+      }
+    };
+  }
+
+  private static void threshold(
+      StringBuilder sql,
+      List<Object> args,
+      CheckpointQuery q,
+      String metric,
+      String comparison,
+      Double bound) {
+    if (bound == null) {
+      return;
+    }
+    sql.append(" AND EXISTS (SELECT 1 FROM evaluations e WHERE e.checkpoint_id = c.checkpoint_id")
+        .append(" AND e.")
+        .append(metric)
+        .append(' ')
+        .append(comparison)
+        .append(" ?");
+    args.add(bound);
+    evaluationScope(sql, args, q);
+    sql.append(')');
+  }
+
+  private static void evaluationScope(StringBuilder sql, List<Object> args, CheckpointQuery q) {
+    if (q.resolution() != null) {
+      sql.append(" AND e.resolution = ?");
+      args.add(q.resolution());
+    }
+    if (q.weights() != null) {
+      sql.append(" AND e.weights = ?");
+      args.add(q.weights());
+    }
+  }
+
+  /**
+   * Scored evaluations of existing checkpoints, by run and step: what the UI draws as top-1 over
+   * steps. At most {@code limit} rows, the latest steps of each run when there are more.
+   */
+  public synchronized List<Views.EvaluationPoint> evaluationPoints(String run, int limit) {
+    return read(
+        () -> {
+          StringBuilder sql =
+              new StringBuilder(
+                  "SELECT e.run_id, e.step, e.resolution, e.weights, e.top1, e.top5, e.nll"
+                      + " FROM evaluations e JOIN checkpoints c"
+                      + " ON c.checkpoint_id = e.checkpoint_id"
+                      + " WHERE c.deleted = 0 AND e.top1 IS NOT NULL");
+          List<Object> args = new ArrayList<>();
+          if (run != null) {
+            sql.append(" AND e.run_id = ?");
+            args.add(run);
+          }
+          sql.append(" ORDER BY e.step DESC, e.run_id, e.resolution, e.weights LIMIT ?");
+          args.add(limit);
+          List<Views.EvaluationPoint> out = new ArrayList<>();
+          try (PreparedStatement ps = connection.prepareStatement(sql.toString())) {
+            bind(ps, args);
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                out.add(
+                    new Views.EvaluationPoint(
+                        rs.getString(1),
+                        rs.getLong(2),
+                        rs.getInt(3),
+                        rs.getString(4),
+                        nullableDouble(rs, 5),
+                        nullableDouble(rs, 6),
+                        nullableDouble(rs, 7)));
+              }
+            }
+          }
+          Collections.reverse(out);
+          return out;
         });
   }
 
@@ -800,6 +951,8 @@ public final class CheckpointDb implements AutoCloseable {
         ps.setLong(i + 1, l);
       } else if (arg instanceof Integer n) {
         ps.setInt(i + 1, n);
+      } else if (arg instanceof Double d) {
+        ps.setDouble(i + 1, d);
       } else {
         ps.setString(i + 1, (String) arg);
       }
@@ -845,20 +998,57 @@ public final class CheckpointDb implements AutoCloseable {
     }
   }
 
-  /** A position in the newest-first order: the last row of a page. */
-  record Cursor(long createdAtMs, long step, String run) {
+  /**
+   * A position in a listing: the sort it belongs to and the last row of a page (its sort value and
+   * the tie-breakers created time, step and run).
+   */
+  record Cursor(
+      String sort, boolean descending, String value, long createdAtMs, long step, String run) {
     String encode() {
-      String raw = createdAtMs + "|" + step + "|" + run;
+      String raw =
+          String.join(
+              "|",
+              sort,
+              descending ? "d" : "a",
+              value,
+              Long.toString(createdAtMs),
+              Long.toString(step),
+              run);
       return Base64.getUrlEncoder()
           .withoutPadding()
           .encodeToString(raw.getBytes(StandardCharsets.UTF_8));
     }
 
+    long longValue() {
+      return Long.parseLong(value);
+    }
+
+    double doubleValue() {
+      return Double.parseDouble(value);
+    }
+
     static Cursor decode(String cursor) {
       try {
         String raw = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
-        String[] parts = raw.split("\\|", 3);
-        return new Cursor(Long.parseLong(parts[0]), Long.parseLong(parts[1]), parts[2]);
+        String[] parts = raw.split("\\|", 6);
+        Cursor c =
+            new Cursor(
+                parts[0],
+                parts[1].equals("d"),
+                parts[2],
+                Long.parseLong(parts[3]),
+                Long.parseLong(parts[4]),
+                parts[5]);
+        if (!CheckpointQuery.SORTS.contains(c.sort())) {
+          throw new IllegalArgumentException("unknown sort");
+        }
+        // Parse the value now so a forged cursor is a 400 here, not a failure in the query.
+        if (c.sort().equals("created") || c.sort().equals("step")) {
+          c.longValue();
+        } else {
+          c.doubleValue();
+        }
+        return c;
       } catch (IllegalArgumentException | ArrayIndexOutOfBoundsException e) {
         throw ApiException.badRequest(
             "cursor '" + cursor + "' is not one this server handed out: pass nextCursor as given");

@@ -1,23 +1,43 @@
 package dev.cardinal.registry;
 
+import java.util.List;
+
 /**
- * Filters of {@code GET /api/checkpoints}. Null fields do not filter.
+ * Filters and order of {@code GET /api/checkpoints}. Null fields do not filter.
  *
- * @param cursor opaque position returned as the previous page's next cursor
+ * <p>The score filters and a score sort look at a checkpoint's evaluations at {@code resolution}
+ * and with {@code weights} (any when null); a checkpoint counts as its best matching evaluation.
+ * Sorting by a score lists only checkpoints that have one.
+ *
+ * @param since only checkpoints created at or after this time (epoch ms)
+ * @param until only checkpoints created before this time (epoch ms)
  * @param includeDeleted also list checkpoints that retention deleted from S3
+ * @param sort {@code created} (default), {@code step}, {@code top1}, {@code top5} or {@code nll}
+ * @param descending order; null picks the natural one (highest first, lowest nll first)
+ * @param cursor opaque position returned as the previous page's next cursor
  */
 public record CheckpointQuery(
     String run,
     String model,
     Long minStep,
     Long maxStep,
+    Long since,
+    Long until,
     String tag,
     boolean includeDeleted,
+    Integer resolution,
+    String weights,
+    Double minTop1,
+    Double minTop5,
+    Double maxNll,
+    String sort,
+    Boolean descending,
     int limit,
     String cursor) {
 
   public static final int DEFAULT_LIMIT = 50;
   public static final int MAX_LIMIT = 1000;
+  public static final List<String> SORTS = List.of("created", "step", "top1", "top5", "nll");
 
   public CheckpointQuery {
     if (limit < 1 || limit > MAX_LIMIT) {
@@ -27,21 +47,85 @@ public record CheckpointQuery(
       throw ApiException.badRequest(
           "minStep " + minStep + " is greater than maxStep " + maxStep + ": nothing can match");
     }
+    if (since != null && until != null && since > until) {
+      throw ApiException.badRequest(
+          "since " + since + " is after until " + until + ": nothing can match");
+    }
+    if (weights != null && !weights.equals("raw") && !weights.equals("ema")) {
+      throw ApiException.badRequest("weights must be raw or ema, got '" + weights + "'");
+    }
+    sort = sort == null ? "created" : sort;
+    if (!SORTS.contains(sort)) {
+      throw ApiException.badRequest(
+          "unknown sort '" + sort + "': use one of " + String.join(", ", SORTS));
+    }
+    descending = descending == null ? !sort.equals("nll") : descending;
+    for (Double score : new Double[] {minTop1, minTop5, maxNll}) {
+      if (score != null && !Double.isFinite(score)) {
+        throw ApiException.badRequest("score thresholds must be finite numbers, got " + score);
+      }
+    }
+  }
+
+  /** The filters the shell and tests use most; no score filters, newest first. */
+  public CheckpointQuery(
+      String run,
+      String model,
+      Long minStep,
+      Long maxStep,
+      String tag,
+      boolean includeDeleted,
+      int limit,
+      String cursor) {
+    this(
+        run, model, minStep, maxStep, null, null, tag, includeDeleted, null, null, null, null,
+        null, null, null, limit, cursor);
   }
 
   public static CheckpointQuery all() {
     return new CheckpointQuery(null, null, null, null, null, false, DEFAULT_LIMIT, null);
   }
 
+  /** True when the order is by an evaluation score rather than a checkpoint column. */
+  public boolean sortsByScore() {
+    return !sort.equals("created") && !sort.equals("step");
+  }
+
   public CheckpointQuery withRun(String newRun) {
-    return new CheckpointQuery(newRun, model, minStep, maxStep, tag, includeDeleted, limit, cursor);
+    return new CheckpointQuery(
+        newRun, model, minStep, maxStep, since, until, tag, includeDeleted, resolution, weights,
+        minTop1, minTop5, maxNll, sort, descending, limit, cursor);
   }
 
   public CheckpointQuery withLimit(int newLimit) {
-    return new CheckpointQuery(run, model, minStep, maxStep, tag, includeDeleted, newLimit, cursor);
+    return new CheckpointQuery(
+        run, model, minStep, maxStep, since, until, tag, includeDeleted, resolution, weights,
+        minTop1, minTop5, maxNll, sort, descending, newLimit, cursor);
   }
 
   public CheckpointQuery withCursor(String newCursor) {
-    return new CheckpointQuery(run, model, minStep, maxStep, tag, includeDeleted, limit, newCursor);
+    return new CheckpointQuery(
+        run, model, minStep, maxStep, since, until, tag, includeDeleted, resolution, weights,
+        minTop1, minTop5, maxNll, sort, descending, limit, newCursor);
+  }
+
+  /** Scores: evaluations at a resolution and weights, a threshold on each score, and an order. */
+  public CheckpointQuery withScores(
+      Integer atResolution,
+      String withWeights,
+      Double top1AtLeast,
+      Double top5AtLeast,
+      Double nllAtMost,
+      String sortBy,
+      Boolean desc) {
+    return new CheckpointQuery(
+        run, model, minStep, maxStep, since, until, tag, includeDeleted, atResolution,
+        withWeights, top1AtLeast, top5AtLeast, nllAtMost, sortBy, desc, limit, cursor);
+  }
+
+  public CheckpointQuery withTimeRange(Long from, Long to) {
+    return new CheckpointQuery(
+        run, model, minStep, maxStep, from, to, tag, includeDeleted, resolution, weights, minTop1,
+        minTop5, maxNll, sort, descending, limit, cursor);
   }
 }

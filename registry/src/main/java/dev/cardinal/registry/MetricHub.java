@@ -113,6 +113,23 @@ public final class MetricHub {
     return out;
   }
 
+  /** The newest value of one metric in every (stage, run) series that has it. */
+  public synchronized List<Latest> latest(String metric) {
+    List<Latest> out = new ArrayList<>();
+    for (Map.Entry<SeriesKey, Ring> e : series.entrySet()) {
+      SeriesKey k = e.getKey();
+      Ring ring = e.getValue();
+      if (k.metric().equals(metric) && ring.size > 0) {
+        int last = (ring.next - 1 + ring.steps.length) % ring.steps.length;
+        out.add(new Latest(k.stage(), k.run(), ring.values[last], ring.times[last]));
+      }
+    }
+    return out;
+  }
+
+  /** A series' newest value and when it was measured. */
+  public record Latest(String stage, String run, double value, long timestampMs) {}
+
   public synchronized int seriesCount() {
     return series.size();
   }

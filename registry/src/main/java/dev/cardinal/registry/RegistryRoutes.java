@@ -36,12 +36,32 @@ final class RegistryRoutes {
       List.of("params", "ema", "optimizer", CheckpointStore.MANIFEST);
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
   private static final Set<String> LIST_PARAMS =
-      Set.of("run", "model", "minStep", "maxStep", "tag", "includeDeleted", "limit", "cursor");
+      Set.of(
+          "run",
+          "model",
+          "minStep",
+          "maxStep",
+          "since",
+          "until",
+          "tag",
+          "includeDeleted",
+          "resolution",
+          "weights",
+          "minTop1",
+          "minTop5",
+          "maxNll",
+          "sort",
+          "order",
+          "limit",
+          "cursor");
+  private static final Set<String> EVALUATION_PARAMS = Set.of("run", "limit");
+  static final int MAX_EVALUATION_POINTS = 20_000;
   private static final Set<String> BEST_PARAMS = Set.of("metric", "resolution", "weights");
 
   private final Vertx vertx;
   private final CheckpointDb db;
   private final LiveStream stream;
+  private final PipelineHealth health;
   private final PrometheusMeterRegistry meters;
   private final CheckpointStore checkpointStore;
   private final byte[] adminToken;
@@ -51,12 +71,14 @@ final class RegistryRoutes {
       Vertx vertx,
       CheckpointDb db,
       LiveStream stream,
+      PipelineHealth health,
       PrometheusMeterRegistry meters,
       CheckpointStore checkpointStore,
       String adminToken) {
     this.vertx = vertx;
     this.db = db;
     this.stream = stream;
+    this.health = health;
     this.meters = meters;
     this.checkpointStore = checkpointStore;
     this.adminToken = adminToken == null ? null : adminToken.getBytes(StandardCharsets.UTF_8);
@@ -85,6 +107,10 @@ final class RegistryRoutes {
     router
         .delete("/api/runs/:run/aliases/:alias")
         .handler(ctx -> json(ctx, () -> removeAlias(ctx)));
+    router.get("/api/evaluations").handler(ctx -> json(ctx, () -> evaluations(ctx)));
+    router
+        .get("/api/health")
+        .handler(ctx -> json(ctx, () -> noParams(ctx, health::snapshot)));
     router.get("/api/stream").handler(stream::handle);
     router
         .get("/api/openapi.yaml")
@@ -106,14 +132,28 @@ final class RegistryRoutes {
 
   private Object listCheckpoints(RoutingContext ctx) {
     Params p = Params.of(ctx, LIST_PARAMS, "GET /api/checkpoints");
+    String order = p.string("order");
+    if (order != null && !order.equals("asc") && !order.equals("desc")) {
+      throw ApiException.badRequest("order must be asc or desc, got '" + order + "'");
+    }
+    Long resolution = p.longValue("resolution");
     CheckpointQuery query =
         new CheckpointQuery(
             p.string("run"),
             p.string("model"),
             p.longValue("minStep"),
             p.longValue("maxStep"),
+            p.longValue("since"),
+            p.longValue("until"),
             p.string("tag"),
             p.bool("includeDeleted", false),
+            resolution == null ? null : p.intValue("resolution", 0),
+            p.string("weights"),
+            p.doubleValue("minTop1"),
+            p.doubleValue("minTop5"),
+            p.doubleValue("maxNll"),
+            p.string("sort"),
+            order == null ? null : order.equals("desc"),
             p.intValue("limit", CheckpointQuery.DEFAULT_LIMIT),
             p.string("cursor"));
     Views.Page page = db.list(query);
@@ -138,6 +178,16 @@ final class RegistryRoutes {
 
   private static String encode(String s) {
     return java.net.URLEncoder.encode(s, StandardCharsets.UTF_8);
+  }
+
+  private Object evaluations(RoutingContext ctx) {
+    Params p = Params.of(ctx, EVALUATION_PARAMS, "GET /api/evaluations");
+    int limit = p.intValue("limit", MAX_EVALUATION_POINTS);
+    if (limit < 1 || limit > MAX_EVALUATION_POINTS) {
+      throw ApiException.badRequest(
+          "limit must be between 1 and " + MAX_EVALUATION_POINTS + ", got " + limit);
+    }
+    return db.evaluationPoints(p.string("run"), limit);
   }
 
   private Object checkpoint(RoutingContext ctx) {
@@ -271,7 +321,7 @@ final class RegistryRoutes {
       throw new ApiException(
           403,
           "changes are disabled: start the registry with an admin token"
-              + " (--admin-token or CARDINAL_ADMIN_TOKEN)");
+              + " (--admin-token or CARDINAL_REGISTRY_TOKEN)");
     }
     String header = ctx.request().getHeader("Authorization");
     if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
@@ -444,6 +494,22 @@ final class RegistryRoutes {
         throw ApiException.badRequest(name + " " + value + " is out of range");
       }
       return value.intValue();
+    }
+
+    Double doubleValue(String name) {
+      String value = string(name);
+      if (value == null) {
+        return null;
+      }
+      try {
+        double d = Double.parseDouble(value);
+        if (!Double.isFinite(d)) {
+          throw new NumberFormatException();
+        }
+        return d;
+      } catch (NumberFormatException e) {
+        throw ApiException.badRequest(name + " must be a number such as 0.9, got '" + value + "'");
+      }
     }
 
     boolean bool(String name, boolean fallback) {

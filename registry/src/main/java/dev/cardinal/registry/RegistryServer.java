@@ -82,9 +82,18 @@ public final class RegistryServer implements AutoCloseable {
       vertx = Vertx.vertx();
       LiveStream stream = new LiveStream(vertx, hub);
       resources.add(stream);
+      PipelineHealth health =
+          new PipelineHealth(config.kafka(), config.groupId(), hub, meterRegistry);
+      resources.add(health);
       RegistryRoutes routes =
           new RegistryRoutes(
-              vertx, db, stream, meterRegistry, config.checkpointStore(), config.adminToken());
+              vertx,
+              db,
+              stream,
+              health,
+              meterRegistry,
+              config.checkpointStore(),
+              config.adminToken());
       http =
           vertx.createHttpServer(
               new HttpServerOptions().setHost(config.host()).setPort(config.port()));
@@ -102,6 +111,7 @@ public final class RegistryServer implements AutoCloseable {
       MetricIngest metrics = new MetricIngest(kafka, metricOptions(), hub, meters);
       resources.add(metrics);
       metrics.start();
+      health.start();
       log.info("Registry listening on http://{}:{}/ ({})", config.host(), port, config);
     } catch (RuntimeException e) {
       close();

@@ -72,4 +72,8 @@ public final class Views {
 
   /** A page of checkpoints; {@code nextCursor} is null on the last page. */
   public record Page(List<Checkpoint> checkpoints, String nextCursor) {}
+
+  /** One scored evaluation placed on a run's step axis, for charts of scores over training. */
+  public record EvaluationPoint(
+      String run, long step, int resolution, String weights, Double top1, Double top5, Double nll) {}
 }

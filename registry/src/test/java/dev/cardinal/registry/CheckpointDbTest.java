@@ -144,6 +144,42 @@ class CheckpointDbTest {
   }
 
   @Test
+  void sortsByAScoreAtAResolutionAndPagesWithItsCursor() {
+    for (int step = 1; step <= 5; step++) {
+      db.upsertCheckpoint(checkpoint("s", step, 100 + step));
+      // top-1 at 224 peaks in the middle; at 160 it grows with the step.
+      db.upsertEvaluation(evaluation("s", step, 224, "ema", 0.9 - Math.abs(step - 3) * 0.1));
+      db.upsertEvaluation(evaluation("s", step, 160, "raw", 0.5 + step * 0.01));
+    }
+    db.upsertCheckpoint(checkpoint("s", 6, 200)); // not evaluated: not in a score listing
+    CheckpointQuery byTop1 =
+        CheckpointQuery.all().withScores(224, null, null, null, null, "top1", null).withLimit(2);
+    Views.Page page = db.list(byTop1);
+    List<String> seen = new ArrayList<>(ids(page));
+    while (page.nextCursor() != null) {
+      page = db.list(byTop1.withCursor(page.nextCursor()));
+      seen.addAll(ids(page));
+    }
+    // Ties (steps 2 and 4, 1 and 5) break by newest first.
+    assertThat(seen).containsExactly("s/3", "s/4", "s/2", "s/5", "s/1");
+    assertThat(
+            ids(
+                db.list(
+                    CheckpointQuery.all()
+                        .withScores(224, "ema", 0.8, null, null, "step", false))))
+        .containsExactly("s/2", "s/3", "s/4");
+    assertThat(ids(db.list(CheckpointQuery.all().withScores(160, null, 0.8, null, null, null, null))))
+        .isEmpty();
+    assertThat(ids(db.list(CheckpointQuery.all().withTimeRange(102L, 104L))))
+        .containsExactly("s/3", "s/2");
+    // A cursor of one order is refused by another.
+    String cursor = db.list(byTop1).nextCursor();
+    assertThatThrownBy(() -> db.list(CheckpointQuery.all().withLimit(2).withCursor(cursor)))
+        .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.status()).isEqualTo(400))
+        .hasMessageContaining("sorted by top1");
+  }
+
+  @Test
   void badCursorIsABadRequest() {
     assertThatThrownBy(() -> db.list(CheckpointQuery.all().withCursor("%%%")))
         .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.status()).isEqualTo(400))

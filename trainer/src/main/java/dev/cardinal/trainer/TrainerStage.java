@@ -5,6 +5,7 @@ import ai.djl.Model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.training.DefaultTrainingConfig;
@@ -27,6 +28,7 @@ import dev.cardinal.core.wire.ImageBatch;
 import dev.cardinal.core.wire.WireFormatException;
 import dev.cardinal.trainer.model.InputTensors;
 import dev.cardinal.trainer.model.ModelPresets;
+import dev.cardinal.trainer.model.ParameterIO;
 import dev.cardinal.trainer.model.ResNetBuilder;
 import dev.cardinal.trainer.model.ResNetSpec;
 import dev.cardinal.trainer.optim.MomentumSgd;
@@ -159,6 +161,9 @@ public final class TrainerStage implements Runnable {
           waitStart = System.nanoTime();
         }
       } finally {
+        // Leaving the loop does not cancel the subscription: end it, so this consumer leaves the
+        // group instead of holding partitions that a restarted trainer needs.
+        stopSignal.tryEmitEmpty();
         if (session != null) {
           session.close();
         }
@@ -252,38 +257,42 @@ public final class TrainerStage implements Runnable {
       this.block = ResNetBuilder.build(spec);
       this.model = Model.newInstance(config.runId(), device);
       model.setBlock(block);
+      Shape inputShape = new Shape(1, 3, first.height(), first.width());
       this.optimizer = new MomentumSgd((float) config.momentum(), (float) config.weightDecay());
+      this.parent =
+          resumeFrom == null
+              ? null
+              : CheckpointEvent.checkpointId(config.runId(), resumeFrom.step());
+      String prefix =
+          resumeFrom == null
+              ? null
+              : CheckpointStore.checkpointPrefix(config.runId(), resumeFrom.step());
+      if (resumeFrom != null) {
+        // Parameters are loaded before the DJL trainer exists: Trainer.initialize caches the
+        // parameter arrays, and a later load would replace arrays the trainer no longer sees.
+        block.initialize(model.getNDManager(), DataType.FLOAT32, inputShape);
+        try (InputStream in = store.get(prefix + PARAMS)) {
+          ParameterIO.load(block, model.getNDManager(), in, true);
+        } catch (IOException | ai.djl.MalformedModelException e) {
+          throw new IllegalStateException(
+              "cannot load parameters of checkpoint " + prefix + ": " + e, e);
+        }
+      }
       trainer =
           model.newTrainer(
               new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
                   .optOptimizer(optimizer)
                   .optDevices(new Device[] {device}));
-      trainer.initialize(new Shape(1, 3, first.height(), first.width()));
+      trainer.initialize(inputShape);
       optimizer.bind(block);
-      this.parent =
-          resumeFrom == null
-              ? null
-              : CheckpointEvent.checkpointId(config.runId(), resumeFrom.step());
       if (resumeFrom != null) {
-        restore(resumeFrom);
+        try (InputStream in = store.get(prefix + OPTIMIZER)) {
+          optimizer.load(trainer.getManager(), new DataInputStream(in));
+        } catch (IOException e) {
+          throw new IllegalStateException("cannot load optimizer state of " + prefix + ": " + e, e);
+        }
+        resumeFrom.offsets().forEach((tp, offset) -> offsets.put(parsePartition(tp), offset));
       }
-    }
-
-    private void restore(CheckpointManifest manifest) {
-      String prefix = CheckpointStore.checkpointPrefix(config.runId(), manifest.step());
-      NDManager manager = trainer.getManager();
-      try (InputStream in = store.get(prefix + PARAMS)) {
-        block.loadParameters(manager, new DataInputStream(in));
-      } catch (IOException | ai.djl.MalformedModelException e) {
-        throw new IllegalStateException(
-            "cannot load parameters of checkpoint " + prefix + ": " + e, e);
-      }
-      try (InputStream in = store.get(prefix + OPTIMIZER)) {
-        optimizer.load(manager, new DataInputStream(in));
-      } catch (IOException e) {
-        throw new IllegalStateException("cannot load optimizer state of " + prefix + ": " + e, e);
-      }
-      manifest.offsets().forEach((tp, offset) -> offsets.put(parsePartition(tp), offset));
     }
 
     StepResult trainStep(ImageBatch batch) {

@@ -164,6 +164,13 @@ public record ImageBatch(
     if (bytes == null) {
       throw new WireFormatException("image batch record has no value (null)");
     }
+    ByteBuffer in = ByteBuffer.wrap(bytes).order(ByteOrder.BIG_ENDIAN);
+    // The magic first: a foreign record should be called that, not "truncated".
+    if (bytes.length >= 4 && in.getInt(0) != MAGIC) {
+      throw new WireFormatException(
+          String.format(
+              "not an image batch: magic 0x%08X, expected 0x%08X ('CIMG')", in.getInt(0), MAGIC));
+    }
     if (bytes.length < FIXED_HEADER_BYTES) {
       throw new WireFormatException(
           "image batch truncated: "
@@ -171,13 +178,7 @@ public record ImageBatch(
               + " bytes, header alone needs "
               + FIXED_HEADER_BYTES);
     }
-    ByteBuffer in = ByteBuffer.wrap(bytes).order(ByteOrder.BIG_ENDIAN);
-    int magic = in.getInt();
-    if (magic != MAGIC) {
-      throw new WireFormatException(
-          String.format(
-              "not an image batch: magic 0x%08X, expected 0x%08X ('CIMG')", magic, MAGIC));
-    }
+    in.getInt();
     short version = in.getShort();
     if (version != VERSION) {
       throw new WireFormatException(

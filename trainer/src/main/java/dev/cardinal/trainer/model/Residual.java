@@ -37,7 +37,9 @@ final class Residual extends AbstractBlock {
         shortcut == null
             ? inputs.singletonOrThrow()
             : shortcut.forward(parameterStore, inputs, training, params).singletonOrThrow();
-    return new NDList(Activation.relu(out.add(identity)));
+    // In place on the branch output, as torchvision's `out += identity`: no backward function of
+    // the branch's last op (BN, SE/drop-path multiply) reads its own output.
+    return new NDList(Activation.relu(out.addi(identity)));
   }
 
   @Override

@@ -62,6 +62,35 @@ class DropPathTest {
   }
 
   @Test
+  void backPropagatesThroughDroppedAndKeptSamples() {
+    ResNetSpec spec =
+        ModelPresets.get("resnetrs50")
+            .withWidthMultiplier(0.25)
+            .withDropPathRate(0.5)
+            .withZeroInitLastGamma(false)
+            .withClasses(3);
+    try (NDManager manager = NDManager.newBaseManager()) {
+      Block net = ResNetBuilder.build(spec);
+      Shape input = new Shape(8, 3, 32, 32);
+      net.initialize(manager, DataType.FLOAT32, input);
+      ParameterStore ps = new ParameterStore(manager, false);
+      for (int step = 0; step < 2; step++) {
+        try (NDManager sub = manager.newSubManager();
+            ai.djl.training.GradientCollector gc =
+                ai.djl.engine.Engine.getInstance().newGradientCollector()) {
+          NDArray logits =
+              net.forward(ps, new NDList(sub.randomNormal(input)), true).singletonOrThrow();
+          gc.backward(logits.square().mean());
+        }
+        System.gc();
+      }
+      NDArray grad = net.getParameters().get(0).getValue().getArray().getGradient();
+      assertThat(grad.isNaN().any().getBoolean()).isFalse();
+      assertThat(grad.abs().sum().getFloat()).isPositive();
+    }
+  }
+
+  @Test
   void networkWithDropPathIsDeterministicAtInference() {
     ResNetSpec spec =
         ModelPresets.get("resnet20").withDropPathRate(0.5).withDropoutRate(0.5).withClasses(3);

@@ -31,7 +31,7 @@ import java.util.Map;
  * rounds, and each model's best round is reported: the machine's cores are shared, and the best
  * round is the measurement least disturbed by other processes.
  *
- * <p>Arguments: {@code [warmupSteps] [rounds] [stepsPerRound]} (defaults 2, 6, 2).
+ * <p>Arguments: {@code [warmupSteps] [rounds] [stepsPerRound]} (defaults 2, 5, 2).
  */
 public final class ModelsBench {
 
@@ -43,7 +43,7 @@ public final class ModelsBench {
 
   public static void main(String[] args) {
     int warmup = args.length > 0 ? Integer.parseInt(args[0]) : 2;
-    int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 6;
+    int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 5;
     int steps = args.length > 2 ? Integer.parseInt(args[2]) : 2;
     System.out.printf(
         Locale.ROOT,

@@ -1,0 +1,189 @@
+package dev.cardinal.core.schedule;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import dev.cardinal.core.event.Json;
+import dev.cardinal.core.wire.ScheduleStamp;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ScheduleTest {
+
+  private static final String RAMP =
+      """
+      name: ramp
+      testResolution: 224
+      defaults: {randAugmentOps: 2, dropoutRate: 0.1}
+      segments:
+        - from: 0
+          to: 10
+          trainResolution: 160
+          randAugmentMagnitude: 5
+        - from: 10
+          to: 20
+          trainResolution: {start: 160, end: 192, step: 16}
+          randAugmentMagnitude: {start: 5, end: 10}
+          dropoutRate: {steps: [0.1, 0.2]}
+        - from: 25
+          trainResolution: 224
+          randAugmentMagnitude: 10
+          dropoutRate: 0.3
+      """;
+
+  @Test
+  void valuesAtAndBetweenSegmentEdges() {
+    Schedule s = Schedule.parse(RAMP, "ramp.yaml");
+    assertThat(s.at(0).trainResolution()).isEqualTo(160);
+    assertThat(s.at(9.99).trainResolution()).isEqualTo(160);
+    assertThat(s.at(9.99).randAugmentMagnitude()).isEqualTo(5);
+    // At an edge the later segment starts.
+    assertThat(s.at(10).trainResolution()).isEqualTo(160);
+    assertThat(s.at(10).randAugmentMagnitude()).isEqualTo(5);
+    assertThat(s.at(10).dropoutRate()).isEqualTo(0.1);
+    // Linear ramp halfway: 176 px (on a 16 px step), magnitude 7.5, second dropout step.
+    assertThat(s.at(15).trainResolution()).isEqualTo(176);
+    assertThat(s.at(15).randAugmentMagnitude()).isCloseTo(7.5, within(1e-9));
+    assertThat(s.at(15).dropoutRate()).isEqualTo(0.2);
+    assertThat(s.at(14.99).dropoutRate()).isEqualTo(0.1);
+    // 12.5 epochs: 164 px rounds to the 160 step, 168 would round up.
+    assertThat(s.at(12.4).trainResolution()).isEqualTo(160);
+    assertThat(s.at(12.6).trainResolution()).isEqualTo(176);
+    // The gap holds the previous segment's end; the open segment holds forever.
+    assertThat(s.at(22).trainResolution()).isEqualTo(192);
+    assertThat(s.at(22).randAugmentMagnitude()).isEqualTo(10);
+    assertThat(s.at(25).trainResolution()).isEqualTo(224);
+    assertThat(s.at(1000).dropoutRate()).isEqualTo(0.3);
+    // Defaults fill what a segment does not name.
+    assertThat(s.at(3).dropoutRate()).isEqualTo(0.1);
+    assertThat(s.at(3).randAugmentOps()).isEqualTo(2);
+    assertThat(s.at(3).cropScaleMin()).isEqualTo(0.08);
+    assertThat(s.resolutions()).containsExactly(160, 176, 192, 224);
+    assertThat(s.testResolution()).isEqualTo(224);
+    assertThat(s.at(new ScheduleStamp(15, 0, 100)).trainResolution()).isEqualTo(176);
+    assertThat(s.at(new ScheduleStamp(12, 50, 100)).trainResolution()).isEqualTo(176);
+  }
+
+  @Test
+  void presets() {
+    Schedule fixed = Schedule.preset("fixed");
+    assertThat(fixed.at(0)).isEqualTo(ScheduleStage.plain(224));
+    assertThat(fixed.resolutions()).containsExactly(224);
+
+    Schedule rs = Schedule.preset("resnet-rs");
+    ScheduleStage stage = rs.at(100);
+    assertThat(stage.trainResolution()).isEqualTo(160);
+    assertThat(rs.testResolution()).isEqualTo(224);
+    assertThat(stage.randAugmentMagnitude()).isEqualTo(10);
+    assertThat(stage.dropoutRate()).isEqualTo(0.25);
+    assertThat(stage.dropPathRate()).isZero();
+    assertThat(rs.evaluationResolutions()).containsExactly(160, 224);
+
+    Schedule p = Schedule.preset("progressive");
+    assertThat(p.resolutions()).containsExactly(160, 176, 192);
+    assertThat(p.at(0).trainResolution()).isEqualTo(160);
+    assertThat(p.at(88).trainResolution()).isEqualTo(192);
+    assertThat(p.at(88).randAugmentMagnitude()).isGreaterThan(p.at(0).randAugmentMagnitude());
+    assertThat(p.at(88).dropoutRate()).isGreaterThan(p.at(0).dropoutRate());
+    assertThat(p.at(88).mixupAlpha()).isGreaterThan(p.at(0).mixupAlpha());
+
+    Schedule cifar = Schedule.fixed(32);
+    assertThat(cifar.at(5).trainResolution()).isEqualTo(32);
+    assertThat(cifar.at(5).cropPadding()).isEqualTo(4);
+    assertThat(cifar.testResolution()).isEqualTo(32);
+    assertThat(Schedule.preset("fixed-32")).isEqualTo(cifar);
+    assertThat(Schedule.resolve("resnet-rs")).isEqualTo(rs);
+    assertThatThrownBy(() -> Schedule.preset("fancy")).hasMessageContaining("progressive");
+  }
+
+  @Test
+  void travelsAsJson() {
+    for (Schedule s :
+        List.of(
+            Schedule.parse(RAMP, "ramp.yaml"),
+            Schedule.preset("progressive"),
+            Schedule.preset("resnet-rs"),
+            Schedule.fixed(32))) {
+      String json = Json.toString(s);
+      Schedule back =
+          Json.fromBytes(json.getBytes(java.nio.charset.StandardCharsets.UTF_8), Schedule.class);
+      assertThat(back).isEqualTo(s);
+      for (double e = 0; e < 100; e += 0.7) {
+        assertThat(back.at(e)).isEqualTo(s.at(e));
+      }
+    }
+  }
+
+  @Test
+  void jsonFilesLoad(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("s.json");
+    Files.writeString(
+        file,
+        "{\"name\": \"j\", \"segments\": [{\"from\": 0, \"to\": 4, \"trainResolution\":"
+            + " {\"start\": 128, \"end\": 160, \"step\": 32}}]}");
+    Schedule s = Schedule.load(file);
+    assertThat(s.resolutions()).containsExactly(128, 160);
+    assertThat(s.testResolution()).isEqualTo(160);
+    assertThat(Schedule.resolve(file.toString())).isEqualTo(s);
+  }
+
+  @Test
+  void errorsNameTheLine() {
+    String overlap =
+        """
+        segments:
+          - from: 0
+            to: 10
+            trainResolution: 160
+          - from: 5
+            trainResolution: 192
+        """;
+    assertThatThrownBy(() -> Schedule.parse(overlap, "o.yaml"))
+        .isInstanceOf(ScheduleException.class)
+        .hasMessageContaining("o.yaml line 5")
+        .hasMessageContaining("overlaps the segment on line 2");
+
+    String typo =
+        """
+        defaults:
+          trainResolution: 32
+          mixup: 0.2
+        """;
+    assertThatThrownBy(() -> Schedule.parse(typo, "t.yaml"))
+        .hasMessageContaining("t.yaml line 3")
+        .hasMessageContaining("unknown schedule parameter 'mixup'");
+
+    assertThatThrownBy(() -> Schedule.parse("segments: [from: 0", "bad.yaml"))
+        .isInstanceOf(ScheduleException.class)
+        .hasMessageContaining("bad.yaml line 1");
+
+    String negative =
+        """
+        segments:
+          - from: 0
+            to: 3
+            trainResolution: 32
+          - from: 3
+            trainResolution: 32
+            dropoutRate: -0.5
+        """;
+    assertThatThrownBy(() -> Schedule.parse(negative, "n.yaml"))
+        .hasMessageContaining("n.yaml line 5")
+        .hasMessageContaining("dropoutRate");
+
+    assertThatThrownBy(
+            () ->
+                Schedule.parse(
+                    "segments:\n  - from: 0\n    trainResolution: {start: 1, end: 2}\n", "r"))
+        .hasMessageContaining("r line 3")
+        .hasMessageContaining("without 'to'");
+    assertThatThrownBy(() -> Schedule.parse("name: x\n", "empty.yaml"))
+        .hasMessageContaining("trainResolution");
+    assertThatThrownBy(() -> Schedule.load(Path.of("/nonexistent/s.yaml")))
+        .hasMessageContaining("does not exist");
+  }
+}

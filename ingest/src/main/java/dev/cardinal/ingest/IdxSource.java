@@ -1,0 +1,302 @@
+package dev.cardinal.ingest;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * MNIST-style IDX files (gzipped or raw) in one folder: {@code train-images-idx3-ubyte[.gz]},
+ * {@code train-labels-idx1-ubyte[.gz]} and the test split as {@code t10k-*} or {@code test-*}.
+ * Files are read into memory once; a truncated file keeps its complete images.
+ */
+public final class IdxSource implements ImageSource {
+  private static final Pattern NAME =
+      Pattern.compile("(train|t10k|test)-(images|labels)[.-]idx(\\d)-ubyte(\\.gz)?");
+
+  private final String datasetId;
+  private final Path folder;
+  private final Split train;
+  private final Split eval;
+  private final int classes;
+  private final List<BadInput> problems;
+
+  private IdxSource(
+      String datasetId,
+      Path folder,
+      Split train,
+      Split eval,
+      int classes,
+      List<BadInput> problems) {
+    this.datasetId = datasetId;
+    this.folder = folder;
+    this.train = train;
+    this.eval = eval;
+    this.classes = classes;
+    this.problems = List.copyOf(problems);
+  }
+
+  /**
+   * @throws IllegalArgumentException (one line) when the folder is missing, empty, or holds no
+   *     usable train images and labels
+   */
+  public static IdxSource open(Path path) {
+    Path folder = DatasetFiles.existingFolder("idx", path);
+    Map<String, Path> files = new TreeMap<>();
+    try (Stream<Path> entries = Files.list(folder)) {
+      for (Path p : entries.sorted().toList()) {
+        Matcher m = NAME.matcher(p.getFileName().toString());
+        if (m.matches()) {
+          String split = m.group(1).equals("train") ? "train" : "test";
+          files.putIfAbsent(split + "-" + m.group(2), p);
+        }
+      }
+    } catch (IOException e) {
+      throw new IllegalArgumentException("idx:" + path + ": cannot list folder: " + e);
+    }
+    if (!files.containsKey("train-images") || !files.containsKey("train-labels")) {
+      throw new IllegalArgumentException(
+          "idx:"
+              + path
+              + ": no train-images-idx3-ubyte[.gz] and train-labels-idx1-ubyte[.gz] in the folder");
+    }
+    List<BadInput> problems = new ArrayList<>();
+    Split train = split(files.get("train-images"), files.get("train-labels"), 0, problems);
+    if (train == null || train.count == 0) {
+      String why = problems.isEmpty() ? "no images" : problems.get(0).reason();
+      throw new IllegalArgumentException(
+          "idx:" + path + ": no usable train images (" + files.get("train-images") + ": " + why + ")");
+    }
+    Split eval = null;
+    if (files.containsKey("test-images") && files.containsKey("test-labels")) {
+      eval =
+          split(
+              files.get("test-images"),
+              files.get("test-labels"),
+              DatasetFiles.EVAL_ID_BASE,
+              problems);
+    }
+    if (eval != null && (eval.height != train.height || eval.width != train.width)) {
+      problems.add(
+          new BadInput(
+              files.get("test-images").toString(),
+              "test images are "
+                  + eval.height
+                  + "x"
+                  + eval.width
+                  + " but train images "
+                  + train.height
+                  + "x"
+                  + train.width
+                  + "; test split skipped"));
+      eval = null;
+    }
+    int maxLabel = 0;
+    for (Split s : new Split[] {train, eval}) {
+      if (s != null) {
+        for (int i = 0; i < s.count; i++) {
+          maxLabel = Math.max(maxLabel, s.label(i));
+        }
+      }
+    }
+    String id =
+        "idx-"
+            + DatasetFiles.safeName(folder)
+            + "-"
+            + DatasetFiles.shortHash(
+                List.of(
+                    folder.toString(),
+                    Long.toString(train.count),
+                    Long.toString(eval == null ? 0 : eval.count)));
+    return new IdxSource(id, folder, train, eval, Math.max(2, maxLabel + 1), problems);
+  }
+
+  /** Images and labels of one split, or null (with a problem noted) when unusable. */
+  private static Split split(Path imagesFile, Path labelsFile, long idBase, List<BadInput> problems) {
+    Idx images = Idx.read(imagesFile, problems);
+    Idx labels = Idx.read(labelsFile, problems);
+    if (images == null || labels == null) {
+      return null;
+    }
+    if (images.dims.length != 3 && !(images.dims.length == 4 && images.dims[3] == 1)) {
+      problems.add(
+          new BadInput(
+              imagesFile.toString(),
+              "expected an IDX image file (3 dimensions: count, rows, columns), found "
+                  + images.dims.length
+                  + " dimensions"));
+      return null;
+    }
+    if (labels.dims.length != 1) {
+      problems.add(
+          new BadInput(
+              labelsFile.toString(),
+              "expected an IDX label file (1 dimension), found " + labels.dims.length));
+      return null;
+    }
+    int count = Math.min(images.complete, labels.complete);
+    if (images.complete != labels.complete) {
+      problems.add(
+          new BadInput(
+              imagesFile.toString(),
+              images.complete
+                  + " images but "
+                  + labels.complete
+                  + " labels in "
+                  + labelsFile.getFileName()
+                  + "; using the first "
+                  + count));
+    }
+    return new Split(
+        images.data, images.offset, labels.data, labels.offset, count, images.dims[1],
+        images.dims[2], idBase);
+  }
+
+  private record Split(
+      byte[] pixels,
+      int pixelsOffset,
+      byte[] labels,
+      int labelsOffset,
+      int count,
+      int height,
+      int width,
+      long idBase) {
+    int label(int i) {
+      return labels[labelsOffset + i] & 0xff;
+    }
+
+    LabelledImage image(long index) {
+      if (index < 0 || index >= count) {
+        throw new IndexOutOfBoundsException("sample " + index + " outside 0.." + (count - 1));
+      }
+      int size = height * width;
+      byte[] out = new byte[size];
+      System.arraycopy(pixels, pixelsOffset + (int) index * size, out, 0, size);
+      return new LabelledImage(idBase + index, label((int) index), height, width, 1, out);
+    }
+  }
+
+  /** One parsed IDX file: its dimensions and how many whole items the bytes hold. */
+  private record Idx(byte[] data, int offset, int[] dims, int complete) {
+    static Idx read(Path file, List<BadInput> problems) {
+      DatasetFiles.Contents contents;
+      try {
+        contents = DatasetFiles.read(file);
+      } catch (IOException e) {
+        problems.add(new BadInput(file.toString(), "unreadable: " + e.getMessage()));
+        return null;
+      }
+      byte[] bytes = contents.bytes();
+      if (bytes.length < 4) {
+        problems.add(new BadInput(file.toString(), "truncated: too short for an IDX header"));
+        return null;
+      }
+      ByteBuffer in = ByteBuffer.wrap(bytes);
+      int magic = in.getInt();
+      int ndims = magic & 0xff;
+      if ((magic & 0xffffff00) != 0x00000800 || ndims < 1 || ndims > 4) {
+        problems.add(
+            new BadInput(
+                file.toString(),
+                String.format(
+                    "wrong IDX magic number 0x%08X: expected 0x00000801 (labels) or 0x00000803"
+                        + " (images), unsigned bytes",
+                    magic)));
+        return null;
+      }
+      if (bytes.length < 4 + 4 * ndims) {
+        problems.add(new BadInput(file.toString(), "truncated inside the IDX header"));
+        return null;
+      }
+      int[] dims = new int[ndims];
+      long itemBytes = 1;
+      for (int i = 0; i < ndims; i++) {
+        dims[i] = in.getInt();
+        if (dims[i] < 0 || (i > 0 && (dims[i] == 0 || dims[i] > 16_384))) {
+          problems.add(new BadInput(file.toString(), "IDX header is corrupt: dimension " + dims[i]));
+          return null;
+        }
+        if (i > 0) {
+          itemBytes *= dims[i];
+        }
+      }
+      int offset = 4 + 4 * ndims;
+      long held = (bytes.length - offset) / itemBytes;
+      int complete = (int) Math.min(dims[0], held);
+      if (complete < dims[0] || contents.cutOff()) {
+        problems.add(
+            new BadInput(
+                file.toString(),
+                "truncated: header promises "
+                    + dims[0]
+                    + " items, file holds "
+                    + complete
+                    + (contents.cutOff() ? " (gzip stream cut off)" : "")
+                    + "; using those"));
+      }
+      return new Idx(bytes, offset, dims, complete);
+    }
+  }
+
+  @Override
+  public String datasetId() {
+    return datasetId;
+  }
+
+  @Override
+  public String describe() {
+    return "IDX dataset "
+        + folder
+        + " ("
+        + train.count
+        + " train, "
+        + evalSize()
+        + " eval images, "
+        + train.height
+        + "x"
+        + train.width
+        + " grey, "
+        + classes
+        + " classes)";
+  }
+
+  @Override
+  public int classes() {
+    return classes;
+  }
+
+  @Override
+  public long trainSize() {
+    return train.count;
+  }
+
+  @Override
+  public long evalSize() {
+    return eval == null ? 0 : eval.count;
+  }
+
+  @Override
+  public LabelledImage train(long index) {
+    return train.image(index);
+  }
+
+  @Override
+  public LabelledImage eval(long index) {
+    if (eval == null) {
+      throw new IndexOutOfBoundsException("this IDX dataset has no test split");
+    }
+    return eval.image(index);
+  }
+
+  @Override
+  public List<BadInput> problems() {
+    return problems;
+  }
+}

@@ -1,0 +1,97 @@
+package dev.cardinal.registry;
+
+import static dev.cardinal.registry.Fixtures.checkpoint;
+import static dev.cardinal.registry.Fixtures.evaluation;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.cardinal.core.event.CheckpointEvent;
+import dev.cardinal.core.event.EvaluationEvent;
+import dev.cardinal.core.event.Json;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The same events give the same answers from SQLite and from PostgreSQL. */
+class CheckpointDbPortabilityTest {
+  @TempDir Path dir;
+
+  @Test
+  void postgresAnswersLikeSqlite() throws Exception {
+    Map<String, Object> sqlite;
+    try (CheckpointDb db = CheckpointDb.open(dir.resolve("registry.db").toString(), false)) {
+      sqlite = answers(db);
+    }
+    assertThat(Json.toString(sqlite)).contains("a/200").contains("b/150");
+
+    try (TestPostgres pg = TestPostgres.startOrSkip()) {
+      try (CheckpointDb db = CheckpointDb.open(pg.url(), false)) {
+        assertThat(Json.toString(answers(db))).isEqualTo(Json.toString(sqlite));
+        // Events delivered again change nothing.
+        assertThat(Json.toString(answers(db))).isEqualTo(Json.toString(sqlite));
+      }
+      // Rebuild on a server database empties the tables (it cannot delete a file).
+      try (CheckpointDb db = CheckpointDb.open(pg.url(), true)) {
+        assertThat(db.checkpointCount()).isZero();
+        assertThat(db.evaluationCount()).isZero();
+        assertThat(Json.toString(answers(db))).isEqualTo(Json.toString(sqlite));
+      }
+    }
+  }
+
+  /** Loads a fixed history and asks every kind of question the API asks. */
+  private static Map<String, Object> answers(CheckpointDb db) {
+    List<Object> events = new ArrayList<>();
+    for (long step = 100; step <= 500; step += 100) {
+      events.add(checkpoint("a", step, 1_000 + step));
+      events.add(evaluation("a", step, 224, "ema", 0.5 + step / 2000.0));
+      events.add(evaluation("a", step, 160, "raw", 0.4 + step / 4000.0));
+    }
+    events.add(checkpoint("b", 150, 5_000, "resnet50", CheckpointEvent.CREATED));
+    events.add(evaluation("b", 150, 224, "raw", 0.91));
+    events.add(
+        new EvaluationEvent(
+            EvaluationEvent.SCHEMA_VERSION,
+            EvaluationEvent.evaluationId("b", 150, 160, "ema"),
+            "b",
+            150,
+            160,
+            "ema",
+            0,
+            Double.NaN,
+            Double.NaN,
+            Double.NaN,
+            "params missing",
+            7));
+    events.add(checkpoint("a", 300, 9_000, "resnet20_cifar", CheckpointEvent.DELETED));
+    db.applyAll(events);
+    db.setAlias("a", "champion", 200);
+    db.setAlias("a", "champion", 400);
+    db.addTag("a", 200, "baseline");
+
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("newest", db.list(CheckpointQuery.all()));
+    out.put("withDeleted", db.list(new CheckpointQuery(null, null, null, null, null, true, 3, null)));
+    CheckpointQuery byTop1 =
+        CheckpointQuery.all().withScores(224, null, 0.6, null, null, "top1", null).withLimit(2);
+    Views.Page first = db.list(byTop1);
+    out.put("top1First", first);
+    out.put("top1Second", db.list(byTop1.withCursor(first.nextCursor())));
+    out.put(
+        "nllAscending",
+        db.list(CheckpointQuery.all().withScores(null, "raw", null, null, 1.5, "nll", null)));
+    out.put("timeRange", db.list(CheckpointQuery.all().withTimeRange(1_200L, 1_500L)));
+    out.put("byStepAsc", db.list(CheckpointQuery.all().withScores(null, null, null, null, null, "step", false)));
+    out.put("tagged", db.list(new CheckpointQuery(null, null, null, null, "baseline", false, 5, null)));
+    out.put("runs", db.runs());
+    out.put("best", db.best("a", "top1", 224, "ema").orElse(null));
+    out.put("bestNll", db.best("a", "nll", null, null).orElse(null));
+    out.put("champion", db.alias("a", "champion").orElse(null));
+    out.put("points", db.evaluationPoints("a", 100));
+    out.put("counts", List.of(db.checkpointCount(), db.evaluationCount()));
+    return out;
+  }
+}
