@@ -1,150 +1,221 @@
-// Cardinal registry UI: live metric charts (uPlot, fed by /api/stream) and the checkpoint tables.
+// Cardinal registry UI: live metric charts (uPlot, fed by /api/stream), evaluation charts,
+// leaderboard, pipeline health, the checkpoint table bound to /api/checkpoints, and a page per
+// checkpoint (#/checkpoints/<run>/<step>).
 "use strict";
 
 (function () {
-  // Metric names the stages may use for each chart.
-  const CHARTS = {
-    loss: ["loss", "train_loss", "trainLoss"],
-    lr: ["lr", "learningRate", "learning_rate"],
-    throughput: ["images_per_s", "imagesPerSecond", "images_per_second", "imagesPerSec", "throughput"],
-  };
   const PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf",
     "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22"];
+  const colors = {};
 
-  // chart -> run -> {steps: [], values: []}, kept sorted by step.
-  const series = {};
-  const plots = {};
-  const runColors = {};
-  let redrawPending = false;
-
-  for (const chart of Object.keys(CHARTS)) series[chart] = new Map();
-
-  function chartOf(metric) {
-    for (const [chart, names] of Object.entries(CHARTS)) {
-      if (names.includes(metric)) return chart;
-    }
-    return null;
-  }
-
-  function colorOf(run) {
-    if (!(run in runColors)) {
-      runColors[run] = PALETTE[Object.keys(runColors).length % PALETTE.length];
-    }
-    return runColors[run];
+  function colorOf(key) {
+    if (!(key in colors)) colors[key] = PALETTE[Object.keys(colors).length % PALETTE.length];
+    return colors[key];
   }
 
   function num(v) {
     const n = typeof v === "number" ? v : Number(v);
-    return Number.isFinite(n) ? n : null;
+    return v !== null && v !== undefined && Number.isFinite(n) ? n : null;
   }
 
-  function addPoint(chart, run, step, value) {
-    const runs = series[chart];
-    if (!runs.has(run)) runs.set(run, { steps: [], values: [] });
-    const s = runs.get(run);
-    const n = s.steps.length;
-    if (n === 0 || step > s.steps[n - 1]) {
-      s.steps.push(step);
-      s.values.push(value);
-      return;
-    }
-    // A resumed run repeats steps: keep the newest value, in step order.
-    let lo = 0, hi = n;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (s.steps[mid] < step) lo = mid + 1; else hi = mid;
-    }
-    if (s.steps[lo] === step) {
-      s.values[lo] = value;
-    } else {
-      s.steps.splice(lo, 0, step);
-      s.values.splice(lo, 0, value);
-    }
+  function el(tag, text, className) {
+    const node = document.createElement(tag);
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    if (className) node.className = className;
+    return node;
   }
 
-  function runLabel(stage, run) {
-    return run || stage;
+  function pct(v) {
+    return v === null || v === undefined ? "–" : (100 * v).toFixed(2) + "%";
   }
 
-  function onHistory(list) {
-    for (const chart of Object.keys(series)) series[chart].clear();
-    for (const s of list) {
-      const chart = chartOf(s.metric);
-      if (!chart) continue;
-      const run = runLabel(s.stage, s.run);
-      for (let i = 0; i < s.steps.length; i++) {
-        addPoint(chart, run, s.steps[i], num(s.values[i]));
+  async function getJson(url) {
+    const response = await fetch(url, { headers: { Accept: "application/json" } });
+    const body = await response.json().catch(() => ({}));
+    if (!response.ok) {
+      const error = new Error(body.error || url + ": HTTP " + response.status);
+      error.status = response.status;
+      throw error;
+    }
+    return { body, next: response.headers.get("X-Next-Cursor") };
+  }
+
+  // ------------------------------------------------------------------ smoothing
+
+  let smoothing = 0.6;
+
+  // TensorBoard's smoothing: an exponential moving average whose start-up bias toward zero is
+  // divided out, so the first points are not dragged down.
+  function smooth(values, weight) {
+    if (weight <= 0) return values;
+    const out = new Array(values.length);
+    let last = 0;
+    let count = 0;
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
+      if (v === null || !Number.isFinite(v)) {
+        out[i] = v;
+        continue;
+      }
+      last = last * weight + (1 - weight) * v;
+      count++;
+      out[i] = last / (1 - Math.pow(weight, count));
+    }
+    return out;
+  }
+
+  // ------------------------------------------------------------------ charts
+
+  // A uPlot chart of several named series, each a list of (x, y) points kept sorted by x.
+  class Chart {
+    constructor(id, options) {
+      this.figure = document.getElementById(id);
+      this.options = Object.assign({ smooth: true, time: false, xLabel: "step", height: 240 }, options);
+      this.series = new Map();
+      this.plot = null;
+      this.key = null;
+    }
+
+    clear() {
+      this.series.clear();
+    }
+
+    add(name, x, y) {
+      if (x === null || y === null) return;
+      if (!this.series.has(name)) this.series.set(name, { xs: [], ys: [] });
+      const s = this.series.get(name);
+      const n = s.xs.length;
+      if (n === 0 || x > s.xs[n - 1]) {
+        s.xs.push(x);
+        s.ys.push(y);
+        return;
+      }
+      // A resumed run repeats steps: keep the newest value, in x order.
+      let lo = 0, hi = n;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (s.xs[mid] < x) lo = mid + 1; else hi = mid;
+      }
+      if (s.xs[lo] === x) {
+        s.ys[lo] = y;
+      } else {
+        s.xs.splice(lo, 0, x);
+        s.ys.splice(lo, 0, y);
       }
     }
-    scheduleRedraw();
-  }
 
-  function onMetric(event) {
-    const run = runLabel(event.stage, event.runId);
-    for (const [metric, value] of Object.entries(event.values || {})) {
-      const chart = chartOf(metric);
-      if (chart) addPoint(chart, run, event.step, num(value));
+    draw() {
+      const names = [...this.series.keys()].sort();
+      let points = 0;
+      for (const name of names) points += this.series.get(name).xs.length;
+      this.figure.dataset.points = String(points);
+      this.figure.dataset.runs = names.join(",");
+      this.figure.querySelector(".empty").hidden = points > 0;
+      if (points === 0) {
+        if (this.plot) this.plot.destroy();
+        this.plot = null;
+        this.key = null;
+        return;
+      }
+      const weight = this.options.smooth ? smoothing : 0;
+      const data = uPlot.join(names.map((name) => {
+        const s = this.series.get(name);
+        return [s.xs, smooth(s.ys, weight)];
+      }));
+      const key = names.join("\u0000");
+      if (this.plot && this.key === key) {
+        this.plot.setData(data);
+        return;
+      }
+      // The set of series changed: rebuild with one series (and legend entry) each.
+      if (this.plot) this.plot.destroy();
+      const container = this.figure.querySelector(".plot");
+      const opts = {
+        width: Math.max(320, container.clientWidth || this.figure.clientWidth - 20),
+        height: this.options.height,
+        scales: { x: { time: this.options.time } },
+        axes: [{ label: this.options.time ? "" : this.options.xLabel }, { size: 60 }],
+        series: [{ label: this.options.xLabel }].concat(names.map((name) => ({
+          label: name,
+          stroke: colorOf(name),
+          width: 1.5,
+          spanGaps: true,
+          points: { show: this.options.points || false },
+        }))),
+        legend: { live: true },
+      };
+      this.plot = new uPlot(opts, data, container);
+      this.key = key;
     }
-    scheduleRedraw();
+
+    resize() {
+      if (this.plot) {
+        this.plot.setSize({ width: this.figure.querySelector(".plot").clientWidth, height: this.options.height });
+      }
+    }
   }
 
+  // Metric name -> chart and how it is plotted. Several names per chart: stages name things
+  // differently across versions.
+  const LIVE = [
+    { chart: new Chart("chart-loss"), metrics: ["loss", "train_loss"], stages: null },
+    { chart: new Chart("chart-train-top1"), metrics: ["train_top1"], stages: null },
+    { chart: new Chart("chart-lr", { smooth: false }), metrics: ["learning_rate", "lr"], stages: null },
+    { chart: new Chart("chart-throughput", { time: true, xLabel: "time" }),
+      metrics: ["images_per_s", "imagesPerSecond"], stages: null, byTime: true },
+    { chart: new Chart("chart-data-wait"), metrics: ["data_wait_fraction"], stages: null },
+  ];
+  const evalChart = new Chart("chart-eval", { smooth: false, points: true });
+  const resolutionChart = new Chart("chart-by-resolution", { smooth: false, points: true, xLabel: "resolution (px)" });
+  const scheduleChart = new Chart("chart-schedule", { smooth: false, xLabel: "step" });
+  const allCharts = LIVE.map((l) => l.chart).concat([evalChart, resolutionChart, scheduleChart]);
+
+  function seriesName(stage, run) {
+    if (!run) return stage;
+    return stage === "trainer" ? run : stage + ":" + run;
+  }
+
+  function liveOf(metric) {
+    return LIVE.find((l) => l.metrics.includes(metric));
+  }
+
+  let redrawPending = false;
   function scheduleRedraw() {
     if (redrawPending) return;
     redrawPending = true;
     // Coalesce bursts of events into one redraw per frame.
     requestAnimationFrame(() => {
       redrawPending = false;
-      for (const chart of Object.keys(series)) redraw(chart);
+      for (const l of LIVE) l.chart.draw();
     });
   }
 
-  function redraw(chart) {
-    const figure = document.getElementById("chart-" + chart);
-    const runs = [...series[chart].keys()].sort();
-    let points = 0;
-    for (const run of runs) points += series[chart].get(run).steps.length;
-    figure.dataset.points = String(points);
-    figure.dataset.runs = runs.join(",");
-    figure.querySelector(".empty").hidden = points > 0;
-    if (points === 0) return;
-
-    const tables = runs.map((run) => {
-      const s = series[chart].get(run);
-      return [s.steps, s.values];
-    });
-    const data = uPlot.join(tables);
-    const key = runs.join("\u0000");
-    let plot = plots[chart];
-    if (plot && plot.key === key) {
-      plot.uplot.setData(data);
-      return;
+  function onHistory(list) {
+    for (const l of LIVE) l.chart.clear();
+    for (const s of list) {
+      const live = liveOf(s.metric);
+      if (!live) continue;
+      const name = live.byTime ? s.stage + (s.run ? ":" + s.run : "") : seriesName(s.stage, s.run);
+      for (let i = 0; i < s.steps.length; i++) {
+        const x = live.byTime ? s.timestampsMs[i] / 1000 : s.steps[i];
+        live.chart.add(name, x, num(s.values[i]));
+      }
     }
-    // The set of runs changed: rebuild the chart with one series (and legend entry) per run.
-    if (plot) plot.uplot.destroy();
-    const container = figure.querySelector(".plot");
-    const opts = {
-      width: Math.max(320, container.clientWidth || figure.clientWidth - 20),
-      height: 240,
-      scales: { x: { time: false } },
-      axes: [{ label: "step" }, { size: 60 }],
-      series: [{ label: "step" }].concat(runs.map((run) => ({
-        label: run,
-        stroke: colorOf(run),
-        width: 1.5,
-        spanGaps: true,
-        points: { show: false },
-      }))),
-      legend: { live: true },
-    };
-    plots[chart] = { key, uplot: new uPlot(opts, data, container) };
+    scheduleRedraw();
   }
 
-  window.addEventListener("resize", () => {
-    for (const [chart, plot] of Object.entries(plots)) {
-      const figure = document.getElementById("chart-" + chart);
-      plot.uplot.setSize({ width: figure.querySelector(".plot").clientWidth, height: 240 });
+  function onMetric(event) {
+    for (const [metric, value] of Object.entries(event.values || {})) {
+      const live = liveOf(metric);
+      if (!live) continue;
+      if (live.byTime) {
+        live.chart.add(event.stage + (event.runId ? ":" + event.runId : ""), event.timestampMs / 1000, num(value));
+      } else {
+        live.chart.add(seriesName(event.stage, event.runId), event.step, num(value));
+      }
     }
-  });
+    scheduleRedraw();
+  }
 
   function connect() {
     const status = document.getElementById("stream-status");
@@ -161,82 +232,347 @@
     source.addEventListener("metric", (e) => onMetric(JSON.parse(e.data)));
   }
 
-  // ------------------------------------------------------------------ tables
+  const slider = document.getElementById("smoothing");
+  slider.addEventListener("input", () => {
+    smoothing = Number(slider.value);
+    document.getElementById("smoothing-value").textContent = smoothing.toFixed(2);
+    scheduleRedraw();
+  });
+  window.addEventListener("resize", () => allCharts.forEach((c) => c.resize()));
 
-  function el(tag, text, className) {
-    const node = document.createElement(tag);
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    if (className) node.className = className;
-    return node;
+  // ------------------------------------------------------------------ evaluations over steps
+
+  async function refreshEvaluations() {
+    const { body } = await getJson("/api/evaluations?limit=20000");
+    evalChart.clear();
+    for (const p of body) {
+      evalChart.add(p.run + " · " + p.resolution + " · " + p.weights, p.step, num(p.top1));
+    }
+    evalChart.draw();
   }
 
-  function pct(v) {
-    return v === null || v === undefined ? "–" : (100 * v).toFixed(2) + "%";
-  }
-
-  async function getJson(url) {
-    const response = await fetch(url, { headers: { Accept: "application/json" } });
-    if (!response.ok) throw new Error(url + ": " + response.status);
-    return response.json();
-  }
+  // ------------------------------------------------------------------ leaderboard
 
   async function refreshRuns() {
-    const runs = await getJson("/api/runs");
-    const body = document.querySelector("#runs tbody");
-    body.replaceChildren(...runs.map((r) => {
+    const { body: runs } = await getJson("/api/runs");
+    const ranked = runs.slice().sort((a, b) => (b.bestTop1 ?? -1) - (a.bestTop1 ?? -1));
+    const body = document.querySelector("#leaderboard tbody");
+    document.getElementById("leaderboard-empty").hidden = runs.length > 0;
+    body.replaceChildren(...ranked.map((r, i) => {
       const tr = el("tr");
       const name = el("td");
       const swatch = el("span", "■ ");
       swatch.style.color = colorOf(r.run);
       name.append(swatch, r.run);
-      tr.append(name, el("td", r.model || ""), el("td", r.checkpoints, "num"),
-        el("td", r.latestStep ?? "–", "num"),
-        el("td", r.bestTop1 === undefined ? "–" : pct(r.bestTop1) + " @ " + r.bestTop1Step, "num"),
+      const at = el("td");
+      if (r.bestTop1Step !== undefined && r.bestTop1Step !== null) {
+        const link = el("a", "step " + r.bestTop1Step + " · " + r.bestTop1Resolution + "px " + r.bestTop1Weights);
+        link.href = "#/checkpoints/" + encodeURIComponent(r.run) + "/" + r.bestTop1Step;
+        at.append(link);
+      }
+      tr.append(el("td", r.bestTop1 === undefined || r.bestTop1 === null ? "" : i + 1, "num"), name,
+        el("td", r.model || ""), el("td", pct(r.bestTop1), "num"), at,
+        el("td", r.checkpoints, "num"), el("td", r.latestStep ?? "–", "num"),
         el("td", Object.entries(r.aliases || {}).map(([a, s]) => a + "→" + s).join(", ")));
       return tr;
     }));
     const select = document.getElementById("run-filter");
     const chosen = select.value;
-    select.replaceChildren(el("option", "all"), ...runs.map((r) => el("option", r.run)));
-    select.options[0].value = "";
-    select.value = runs.some((r) => r.run === chosen) ? chosen : "";
+    const names = runs.map((r) => r.run).sort();
+    const current = [...select.options].slice(1).map((o) => o.value);
+    if (current.join("\u0000") !== names.join("\u0000")) {
+      select.replaceChildren(el("option", "all"), ...names.map((n) => {
+        const option = el("option", n);
+        option.value = n;
+        return option;
+      }));
+      select.options[0].value = "";
+      select.value = names.includes(chosen) ? chosen : "";
+    }
   }
 
-  async function refreshCheckpoints() {
-    const run = document.getElementById("run-filter").value;
-    const url = "/api/checkpoints?limit=50" + (run ? "&run=" + encodeURIComponent(run) : "");
-    const list = await getJson(url);
-    const body = document.querySelector("#checkpoints tbody");
-    document.getElementById("checkpoints-empty").hidden = list.length > 0;
-    body.replaceChildren(...list.map((c) => {
-      const tr = el("tr", null, c.deleted ? "deleted" : "");
-      const evals = el("td");
-      for (const e of c.evaluations) {
-        const text = e.error
-          ? e.resolution + "/" + e.weights + ": failed (" + e.error + ")"
-          : e.resolution + "/" + e.weights + ": " + pct(e.top1) + ", " + pct(e.top5) + ", "
-            + (e.nll === undefined ? "–" : e.nll.toFixed(3));
-        evals.append(el("span", text, "eval"));
-      }
-      const tags = el("td");
-      for (const t of (c.aliases || []).concat(c.tags || [])) tags.append(el("span", t, "tag"));
-      tr.append(el("td", c.run), el("td", c.step, "num"), el("td", c.epoch, "num"),
-        el("td", c.model || ""), el("td", new Date(c.createdAtMs).toLocaleString()), evals, tags);
+  // ------------------------------------------------------------------ pipeline health
+
+  async function refreshHealth() {
+    const { body: h } = await getJson("/api/health");
+    const section = document.getElementById("health");
+    section.dataset.sampled = String(h.sampledAtMs || 0);
+    document.getElementById("health-note").textContent = h.error
+      ? "(" + h.error + ")"
+      : h.sampledAtMs ? "sampled " + new Date(h.sampledAtMs).toLocaleTimeString() : "";
+    const lagByStage = {};
+    for (const g of h.groups || []) lagByStage[g.stage] = (lagByStage[g.stage] || 0) + g.lag;
+    const stages = new Set(Object.keys(h.deadLetters || {}).concat(Object.keys(lagByStage),
+      Object.keys(h.throughput || {})));
+    const order = ["ingest", "augment", "trainer", "evaluator", "registry"];
+    const sorted = [...stages].sort((a, b) => (order.indexOf(a) + 99 * (order.indexOf(a) < 0))
+      - (order.indexOf(b) + 99 * (order.indexOf(b) < 0)));
+    document.querySelector("#health-stages tbody").replaceChildren(...sorted.map((stage) => {
+      const tr = el("tr");
+      tr.dataset.stage = stage;
+      const dlq = (h.deadLetters || {})[stage] || 0;
+      const rate = (h.throughput || {})[stage];
+      tr.append(el("td", stage), el("td", stage in lagByStage ? lagByStage[stage] : "–", "num"),
+        el("td", dlq, dlq > 0 ? "num warn" : "num"),
+        el("td", rate === undefined ? "–" : rate.toFixed(1), "num"));
+      return tr;
+    }));
+    document.querySelector("#health-groups tbody").replaceChildren(...(h.groups || []).map((g) => {
+      const tr = el("tr");
+      tr.dataset.group = g.group;
+      tr.append(el("td", g.group), el("td", (g.topics || []).join(", ")), el("td", g.lag, "num"));
       return tr;
     }));
   }
 
-  async function refresh() {
+  // ------------------------------------------------------------------ checkpoint table
+
+  let nextCursor = null;
+
+  function filterQuery() {
+    const form = document.getElementById("filters");
+    const params = new URLSearchParams();
+    params.set("limit", "50");
+    for (const input of form.querySelectorAll("input, select")) {
+      const name = input.name;
+      if (!name) continue;
+      if (input.type === "checkbox") {
+        if (input.checked) params.set(name, "true");
+        continue;
+      }
+      let value = input.value.trim();
+      if (value === "") continue;
+      if (name === "sort" && value === "created") continue;
+      if (name === "minTop1") value = String(Number(value) / 100);
+      params.set(name, value);
+    }
+    return params;
+  }
+
+  function evaluationCells(c) {
+    const evals = el("td");
+    for (const e of c.evaluations) {
+      const text = e.error
+        ? e.resolution + "/" + e.weights + ": failed (" + e.error + ")"
+        : e.resolution + "/" + e.weights + ": " + pct(e.top1) + ", " + pct(e.top5) + ", "
+          + (e.nll === undefined || e.nll === null ? "–" : e.nll.toFixed(3));
+      evals.append(el("span", text, e.error ? "eval failed" : "eval"));
+    }
+    return evals;
+  }
+
+  function checkpointRow(c) {
+    const tr = el("tr", null, c.deleted ? "deleted" : "");
+    tr.dataset.id = c.id;
+    const tags = el("td");
+    for (const t of (c.aliases || [])) tags.append(el("span", t, "tag alias"));
+    for (const t of (c.tags || [])) tags.append(el("span", t, "tag"));
+    const step = el("td", null, "num");
+    const link = el("a", c.step);
+    link.href = "#/checkpoints/" + encodeURIComponent(c.run) + "/" + c.step;
+    step.append(link);
+    tr.append(el("td", c.run), step, el("td", c.epoch, "num"), el("td", c.model || ""),
+      el("td", new Date(c.createdAtMs).toLocaleString()), evaluationCells(c), tags);
+    return tr;
+  }
+
+  async function refreshCheckpoints(append) {
+    const params = filterQuery();
+    if (append && nextCursor) params.set("cursor", nextCursor);
+    const query = params.toString();
+    const error = document.getElementById("filter-error");
+    const table = document.getElementById("checkpoints");
+    let result;
     try {
-      await refreshRuns();
-      await refreshCheckpoints();
+      result = await getJson("/api/checkpoints?" + query);
     } catch (e) {
-      console.warn("refresh failed", e);
+      if (e.status !== 400) throw e;
+      // The server names what is wrong with a filter: show it next to the filters.
+      error.textContent = e.message;
+      error.hidden = false;
+      return;
+    }
+    error.hidden = true;
+    nextCursor = result.next;
+    document.getElementById("more").hidden = !nextCursor;
+    const body = table.querySelector("tbody");
+    const rows = result.body.map(checkpointRow);
+    if (append) body.append(...rows); else body.replaceChildren(...rows);
+    table.dataset.query = query;
+    table.dataset.rows = String(body.children.length);
+    document.getElementById("checkpoints-empty").hidden = body.children.length > 0;
+  }
+
+  let filterTimer = null;
+  function filtersChanged() {
+    clearTimeout(filterTimer);
+    filterTimer = setTimeout(() => refreshCheckpoints(false).catch((e) => console.warn(e)), 150);
+  }
+
+  // ------------------------------------------------------------------ checkpoint page
+
+  // The schedule document of core's Schedule: segments [from, to) in epochs, each parameter a
+  // number, a ramp {start, end, step?} or {steps: [...]}; defaults for what a segment omits.
+  function scheduleValue(schedule, parameter, epoch) {
+    const segments = schedule.segments || [];
+    const defaults = schedule.defaults || {};
+    let segment = null;
+    let before = null;
+    for (const s of segments) {
+      const to = s.to === undefined || s.to === null ? Infinity : s.to;
+      if (epoch >= s.from && epoch < to) { segment = s; break; }
+      if (s.from <= epoch) before = s;
+    }
+    let position = 0;
+    if (segment === null) {
+      // Before the first segment its start holds; after a segment ends, its end holds.
+      if (before === null && segments.length) { segment = segments[0]; position = 0; }
+      else if (before !== null) { segment = before; position = 1; }
+    } else {
+      const to = segment.to === undefined || segment.to === null ? Infinity : segment.to;
+      position = Number.isFinite(to) && to > segment.from ? (epoch - segment.from) / (to - segment.from) : 0;
+    }
+    const v = segment ? segment[parameter] : undefined;
+    if (v === undefined || v === null) return num(defaults[parameter]);
+    if (typeof v === "number") return v;
+    if (Array.isArray(v.steps) && v.steps.length) {
+      return v.steps[Math.min(v.steps.length - 1, Math.floor(position * v.steps.length))];
+    }
+    if (typeof v.start === "number" && typeof v.end === "number") {
+      let x = v.start + (v.end - v.start) * position;
+      if (v.step) x = v.start + Math.floor((x - v.start) / v.step) * v.step;
+      return x;
+    }
+    return null;
+  }
+
+  function drawSchedule(c) {
+    const note = document.getElementById("schedule-note");
+    scheduleChart.clear();
+    const schedule = c.schedule;
+    if (!schedule || !Array.isArray(schedule.segments) || schedule.segments.length === 0) {
+      note.textContent = "";
+      scheduleChart.draw();
+      return;
+    }
+    const parameters = new Set();
+    for (const s of schedule.segments) {
+      for (const k of Object.keys(s)) if (k !== "from" && k !== "to") parameters.add(k);
+    }
+    let end = c.epoch + 1;
+    for (const s of schedule.segments) end = Math.max(end, s.to ?? s.from + 1);
+    // Epochs become steps through this checkpoint's own position; before its first epoch ends,
+    // there is no such rate and the axis stays in epochs.
+    const stepsPerEpoch = c.epoch > 0 ? c.step / c.epoch : null;
+    scheduleChart.options.xLabel = stepsPerEpoch ? "step" : "epoch";
+    note.textContent = (schedule.name ? schedule.name + ", " : "")
+      + (stepsPerEpoch ? "≈" + Math.round(stepsPerEpoch) + " steps/epoch; " : "")
+      + "resolution in px/100, regularization as set";
+    const samples = 200;
+    for (const p of parameters) {
+      for (let i = 0; i <= samples; i++) {
+        const epoch = (end * i) / samples;
+        let v = scheduleValue(schedule, p, epoch);
+        if (v === null) continue;
+        if (p === "trainResolution") v = v / 100;
+        scheduleChart.add(p === "trainResolution" ? "trainResolution (px/100)" : p,
+          stepsPerEpoch ? epoch * stepsPerEpoch : epoch, v);
+      }
+    }
+    scheduleChart.draw();
+  }
+
+  async function showCheckpoint(run, step) {
+    document.getElementById("dashboard").hidden = true;
+    const page = document.getElementById("checkpoint-page");
+    page.hidden = false;
+    const error = document.getElementById("checkpoint-error");
+    document.getElementById("checkpoint-title").textContent = "Checkpoint " + run + " @ step " + step;
+    let c;
+    try {
+      c = (await getJson("/api/checkpoints/" + encodeURIComponent(run) + "/" + encodeURIComponent(step))).body;
+      error.hidden = true;
+    } catch (e) {
+      error.textContent = e.message;
+      error.hidden = false;
+      return;
+    }
+    page.dataset.id = c.id;
+    document.getElementById("checkpoint-summary").textContent =
+      (c.model || "unknown model") + " · epoch " + c.epoch + " · " + c.samplesSeen + " samples · "
+      + new Date(c.createdAtMs).toLocaleString()
+      + (c.deleted ? " · deleted by retention" : "")
+      + ((c.aliases || []).length ? " · aliases: " + c.aliases.join(", ") : "")
+      + ((c.tags || []).length ? " · tags: " + c.tags.join(", ") : "");
+
+    resolutionChart.clear();
+    for (const e of c.evaluations) {
+      if (e.top1 !== undefined && e.top1 !== null) {
+        resolutionChart.add("top-1 " + e.weights, e.resolution, e.top1);
+      }
+      if (e.top5 !== undefined && e.top5 !== null) {
+        resolutionChart.add("top-5 " + e.weights, e.resolution, e.top5);
+      }
+    }
+    resolutionChart.draw();
+    drawSchedule(c);
+
+    document.querySelector("#checkpoint-evaluations tbody").replaceChildren(...c.evaluations.map((e) => {
+      const tr = el("tr", null, e.error ? "failed" : "");
+      tr.append(el("td", e.resolution, "num"), el("td", e.weights), el("td", pct(e.top1), "num"),
+        el("td", pct(e.top5), "num"), el("td", e.nll === undefined || e.nll === null ? "–" : e.nll.toFixed(4), "num"),
+        el("td", e.images, "num"), el("td", e.error || ""));
+      return tr;
+    }));
+    document.getElementById("manifest").textContent = JSON.stringify(c, null, 2);
+
+    const downloads = document.getElementById("downloads");
+    downloads.replaceChildren();
+    try {
+      const { body } = await getJson("/api/checkpoints/" + encodeURIComponent(run) + "/" + encodeURIComponent(step) + "/download");
+      downloads.append("Download (links valid " + Math.round(body.expiresInSeconds / 60) + " min): ");
+      for (const [name, url] of Object.entries(body.urls)) {
+        const a = el("a", name);
+        a.href = url;
+        downloads.append(a, " ");
+      }
+    } catch (e) {
+      downloads.textContent = e.message;
     }
   }
 
-  document.getElementById("run-filter").addEventListener("change", refreshCheckpoints);
+  // ------------------------------------------------------------------ routing and refresh
+
+  function route() {
+    const match = location.hash.match(/^#\/checkpoints\/([^/]+)\/([^/]+)$/);
+    if (match) {
+      showCheckpoint(decodeURIComponent(match[1]), decodeURIComponent(match[2]));
+    } else {
+      document.getElementById("checkpoint-page").hidden = true;
+      document.getElementById("dashboard").hidden = false;
+      allCharts.forEach((c) => c.resize());
+    }
+  }
+
+  async function refresh() {
+    if (!document.getElementById("dashboard").hidden) {
+      for (const step of [refreshRuns, refreshHealth, refreshEvaluations]) {
+        try { await step(); } catch (e) { console.warn(step.name + " failed", e); }
+      }
+      // A later page would be lost by a refresh: only the first page follows new checkpoints.
+      if (!nextCursor || document.getElementById("checkpoints").querySelector("tbody").children.length <= 50) {
+        try { await refreshCheckpoints(false); } catch (e) { console.warn("checkpoints failed", e); }
+      }
+    }
+  }
+
+  const filters = document.getElementById("filters");
+  filters.addEventListener("change", filtersChanged);
+  filters.addEventListener("input", filtersChanged);
+  document.getElementById("more").addEventListener("click", () => refreshCheckpoints(true));
+  window.addEventListener("hashchange", route);
   connect();
+  route();
   refresh();
   setInterval(refresh, 5000);
 })();

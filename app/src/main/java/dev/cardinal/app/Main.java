@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
       StageCommands.Evaluate.class,
       StageCommands.Registry.class,
       ModelsCommand.class,
+      CheckpointsCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {

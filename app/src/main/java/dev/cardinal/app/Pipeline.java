@@ -2,9 +2,10 @@ package dev.cardinal.app;
 
 import dev.cardinal.augment.AugmentStage;
 import dev.cardinal.evaluator.EvaluatorStage;
-import dev.cardinal.ingest.ImageSource;
+import dev.cardinal.ingest.DataSource;
 import dev.cardinal.ingest.IngestOptions;
 import dev.cardinal.ingest.IngestStage;
+import dev.cardinal.registry.AdminToken;
 import dev.cardinal.registry.RegistryConfig;
 import dev.cardinal.registry.RegistryServer;
 import dev.cardinal.trainer.TrainerConfig;
@@ -40,7 +41,7 @@ public final class Pipeline implements AutoCloseable {
    */
   public static Pipeline start(
       Services services,
-      ImageSource source,
+      DataSource source,
       IngestOptions ingestOptions,
       TrainerConfig trainerConfig,
       String registryHost,
@@ -57,28 +58,27 @@ public final class Pipeline implements AutoCloseable {
   }
 
   private void startStages(
-      ImageSource source,
+      DataSource source,
       IngestOptions ingestOptions,
       TrainerConfig trainerConfig,
       String registryHost,
       int port,
       Path dataDir) {
-    RegistryConfig base =
-        RegistryConfig.of(services.kafka(), dataDir.resolve("registry.db").toString());
+    AdminToken token;
+    try {
+      token = AdminToken.resolve(System.getenv("CARDINAL_REGISTRY_TOKEN"), dataDir);
+    } catch (IllegalStateException e) {
+      throw new UserError(e.getMessage(), e);
+    }
+    if (token.generated()) {
+      log.info("Registry admin token (shown once; kept in {}): {}", token.file(), token.value());
+    }
     registry =
         new RegistryServer(
-            new RegistryConfig(
-                registryHost,
-                port,
-                base.kafka(),
-                base.database(),
-                services.store(),
-                base.groupId(),
-                false,
-                base.adminToken(),
-                null,
-                base.metricHistory(),
-                base.pointsPerSeries()));
+            RegistryConfig.of(services.kafka(), dataDir.resolve("registry.db").toString())
+                .withAddress(registryHost, port)
+                .withCheckpointStore(services.store())
+                .withAdminToken(token.value()));
     try {
       registry.start();
     } catch (IllegalStateException e) {

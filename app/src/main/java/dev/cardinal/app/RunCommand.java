@@ -1,6 +1,6 @@
 package dev.cardinal.app;
 
-import dev.cardinal.ingest.ImageSource;
+import dev.cardinal.ingest.DataSource;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -24,6 +24,9 @@ public final class RunCommand implements Callable<Integer> {
   @Mixin ConnectionOptions connection;
   @Mixin SourceOptions source;
   @Mixin TrainOptions train;
+
+  @picocli.CommandLine.ArgGroup(exclusive = false, multiplicity = "0..1")
+  TrainOptions.RunChoice runChoice = new TrainOptions.RunChoice();
 
   @Option(
       names = "--data-dir",
@@ -59,15 +62,11 @@ public final class RunCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    ImageSource imageSource = source.imageSource();
+    DataSource imageSource = source.dataSource();
     var ingestOptions = source.ingestOptions();
-    var trainerConfig = train.trainerConfig();
+    var trainerConfig = train.trainerConfig(runChoice);
     Files.createDirectories(dataDir);
-    log.info(
-        "Source: {} ({} train / {} eval images)",
-        imageSource.datasetId(),
-        imageSource.trainSize(),
-        imageSource.evalSize());
+    log.info("Source: {}", imageSource.describe());
     CountDownLatch stopped = new CountDownLatch(1);
     Services services = Services.connect(connection, dataDir, kafkaPort, s3Port, true);
     Pipeline pipeline;

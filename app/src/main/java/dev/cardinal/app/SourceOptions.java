@@ -1,16 +1,21 @@
 package dev.cardinal.app;
 
-import dev.cardinal.ingest.ImageSource;
+import dev.cardinal.ingest.DataSource;
 import dev.cardinal.ingest.IngestOptions;
-import dev.cardinal.ingest.SyntheticSource;
+import dev.cardinal.ingest.SourceSettings;
+import dev.cardinal.ingest.Sources;
 import picocli.CommandLine.Option;
 
 /** What ingest streams and how. */
 public final class SourceOptions {
   @Option(
       names = "--source",
-      defaultValue = "synthetic",
-      description = "Dataset: synthetic[:N] (N train images). Default: ${DEFAULT-VALUE}")
+      description =
+          "Dataset: "
+              + Sources.SYNTAX
+              + ". Default: Fashion-MNIST from "
+              + "/usr/share/datasets/fashion-mnist when installed (apt-get install"
+              + " dataset-fashion-mnist), else synthetic")
   String source;
 
   @Option(
@@ -29,8 +34,21 @@ public final class SourceOptions {
       names = "--seed",
       defaultValue = "42",
       description =
-          "Seed for data generation, shuffling and augmentation. Default: ${DEFAULT-VALUE}")
+          "Seed for data generation, shuffling, splits and augmentation. Default: ${DEFAULT-VALUE}")
   long seed;
+
+  @Option(
+      names = "--eval-fraction",
+      defaultValue = "0.1",
+      description =
+          "Share of a folder held out for evaluation (by file-name hash). Default: ${DEFAULT-VALUE}")
+  double evalFraction;
+
+  @Option(
+      names = "--max-side",
+      defaultValue = "512",
+      description = "Larger images are scaled down to this longer side. Default: ${DEFAULT-VALUE}")
+  int maxSide;
 
   @Option(
       names = "--max-lag-batches",
@@ -40,28 +58,17 @@ public final class SourceOptions {
               + " Default: ${DEFAULT-VALUE}")
   long maxLagBatches;
 
-  ImageSource imageSource() {
-    String spec = source.trim();
-    if (spec.equals("synthetic") || spec.startsWith("synthetic:")) {
-      long trainSize = 20_000;
-      if (spec.startsWith("synthetic:")) {
-        try {
-          trainSize = Long.parseLong(spec.substring("synthetic:".length()));
-        } catch (NumberFormatException e) {
-          throw new UserError(
-              "--source "
-                  + spec
-                  + ": the count after 'synthetic:' must be a whole number, e.g. synthetic:20000");
-        }
-        if (trainSize <= 0) {
-          throw new UserError("--source " + spec + ": the image count must be > 0");
-        }
-      }
-      return new SyntheticSource(
-          seed, trainSize, Math.max(256, Math.min(2000, trainSize / 10)), 32, 10);
+  /** The --source spec in force: the flag, else Fashion-MNIST when installed, else synthetic. */
+  String spec() {
+    return source == null || source.isBlank() ? Sources.defaultSpec() : source.trim();
+  }
+
+  DataSource dataSource() {
+    try {
+      return Sources.parse(spec(), new SourceSettings(seed, evalFraction, maxSide));
+    } catch (IllegalArgumentException e) {
+      throw new UserError(e.getMessage());
     }
-    throw new UserError(
-        "--source '" + spec + "' is not a known source: use synthetic or synthetic:N");
   }
 
   IngestOptions ingestOptions() {

@@ -2,8 +2,9 @@ package dev.cardinal.app;
 
 import dev.cardinal.augment.AugmentStage;
 import dev.cardinal.evaluator.EvaluatorStage;
-import dev.cardinal.ingest.ImageSource;
+import dev.cardinal.ingest.DataSource;
 import dev.cardinal.ingest.IngestStage;
+import dev.cardinal.registry.AdminToken;
 import dev.cardinal.registry.RegistryConfig;
 import dev.cardinal.registry.RegistryServer;
 import dev.cardinal.trainer.TrainerStage;
@@ -52,7 +53,7 @@ final class StageCommands {
 
     @Override
     public Integer call() throws Exception {
-      ImageSource imageSource = source.imageSource();
+      DataSource imageSource = source.dataSource();
       var options = source.ingestOptions();
       Services services = Services.connectKafka(connection);
       IngestStage stage = new IngestStage(services.kafka(), imageSource, options);
@@ -88,10 +89,44 @@ final class StageCommands {
             "Pause while the fastest trainer is this many batches behind; 0 = never. Default: ${DEFAULT-VALUE}")
     long maxLagBatches;
 
+    @Option(
+        names = "--schedule",
+        description =
+            "Schedule preset (fixed, fixed-<px>, progressive, resnet-rs) or YAML/JSON file;"
+                + " unset: the input's native size with crop and flip only")
+    String schedule;
+
+    @Option(
+        names = "--rgb",
+        defaultValue = "false",
+        description = "Turn grey images into RGB. Default: ${DEFAULT-VALUE}")
+    boolean rgb;
+
+    @Option(
+        names = "--workers",
+        defaultValue = "0",
+        description = "Augmenting threads; 0 = one per core. Default: ${DEFAULT-VALUE}")
+    int workers;
+
     @Override
     public Integer call() throws Exception {
+      dev.cardinal.core.schedule.Schedule resolved;
+      try {
+        resolved = schedule == null ? null : dev.cardinal.core.schedule.Schedule.resolve(schedule);
+      } catch (dev.cardinal.core.schedule.ScheduleException e) {
+        System.err.println("augment: " + e.getMessage());
+        return 2;
+      }
       Services services = Services.connectKafka(connection);
-      AugmentStage stage = new AugmentStage(services.kafka(), seed, maxLagBatches);
+      AugmentStage stage =
+          new AugmentStage(
+              services.kafka(),
+              AugmentStage.Options.defaults()
+                  .withSeed(seed)
+                  .withMaxLagBatches(maxLagBatches)
+                  .withSchedule(resolved)
+                  .withRgb(rgb)
+                  .withWorkers(workers));
       stage.start();
       return untilStopped(
           "augment",
@@ -110,20 +145,39 @@ final class StageCommands {
     @Mixin ConnectionOptions connection;
     @Mixin TrainOptions train;
 
+    @picocli.CommandLine.ArgGroup(exclusive = false, multiplicity = "0..*")
+    java.util.List<TrainOptions.RunChoice> runs = new java.util.ArrayList<>();
+
     @Override
     public Integer call() throws Exception {
-      var config = train.trainerConfig();
+      if (runs.isEmpty()) {
+        runs.add(new TrainOptions.RunChoice());
+      }
+      // Every run is validated before anything is consumed.
+      java.util.List<dev.cardinal.trainer.TrainerConfig> configs = new java.util.ArrayList<>();
+      for (TrainOptions.RunChoice choice : runs) {
+        configs.add(train.trainerConfig(choice));
+      }
+      if (configs.stream().map(c -> c.runId()).distinct().count() < configs.size()) {
+        throw new UserError("each --run must name a different run id");
+      }
       Services services = Services.connect(connection, null, 0, 0, false);
-      TrainerStage stage = new TrainerStage(config, services.kafka(), services.store());
-      Thread thread = new Thread(stage, "trainer-" + config.runId());
-      thread.start();
+      java.util.List<TrainerStage> stages = new java.util.ArrayList<>();
+      for (var config : configs) {
+        TrainerStage stage = new TrainerStage(config, services.kafka(), services.store());
+        Thread thread = new Thread(stage, "trainer-" + config.runId());
+        thread.start();
+        stages.add(stage);
+      }
       return untilStopped(
           "trainer",
           () -> {
-            try {
-              stage.stop();
-            } catch (InterruptedException e) {
-              Thread.currentThread().interrupt();
+            for (TrainerStage stage : stages) {
+              try {
+                stage.stop();
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
             }
             services.close();
           });
@@ -170,15 +224,54 @@ final class StageCommands {
         description = "HTTP port. Default: ${DEFAULT-VALUE}")
     int port;
 
+    @Option(
+        names = "--database",
+        defaultValue = "${env:CARDINAL_REGISTRY_DATABASE}",
+        description =
+            "SQLite file, or a JDBC URL such as jdbc:postgresql://host/db?user=u&password=p. Env"
+                + " CARDINAL_REGISTRY_DATABASE. Default: <data-dir>/registry.db")
+    String database;
+
+    @Option(
+        names = "--rebuild",
+        defaultValue = "false",
+        description =
+            "Empty the store and replay cardinal.checkpoints and cardinal.evaluations from the"
+                + " beginning (aliases and tags are cleared too). Default: ${DEFAULT-VALUE}")
+    boolean rebuild;
+
+    @Option(
+        names = "--admin-token",
+        defaultValue = "${env:CARDINAL_REGISTRY_TOKEN}",
+        description =
+            "Bearer token for alias and tag changes. Env CARDINAL_REGISTRY_TOKEN. Default: generated"
+                + " at first start, printed once, kept in <data-dir>/"
+                + AdminToken.FILE_NAME,
+        showDefaultValue = picocli.CommandLine.Help.Visibility.NEVER)
+    String adminToken;
+
     @Override
     public Integer call() throws Exception {
       Files.createDirectories(dataDir);
+      AdminToken token;
+      try {
+        token = AdminToken.resolve(adminToken, dataDir);
+      } catch (IllegalStateException e) {
+        throw new UserError(e.getMessage(), e);
+      }
+      if (token.generated()) {
+        System.out.println(
+            "Registry admin token (shown once; kept in " + token.file() + "): " + token.value());
+      }
       Services services =
           connection.hasS3()
               ? Services.connect(connection, null, 0, 0, false)
               : Services.connectKafka(connection);
-      RegistryConfig base =
-          RegistryConfig.of(services.kafka(), dataDir.resolve("registry.db").toString());
+      String db =
+          database == null || database.isBlank()
+              ? dataDir.resolve("registry.db").toString()
+              : database;
+      RegistryConfig base = RegistryConfig.of(services.kafka(), db);
       RegistryServer server =
           new RegistryServer(
               new RegistryConfig(
@@ -188,8 +281,8 @@ final class StageCommands {
                   base.database(),
                   services.store(),
                   base.groupId(),
-                  false,
-                  base.adminToken(),
+                  rebuild,
+                  token.value(),
                   null,
                   base.metricHistory(),
                   base.pointsPerSeries()));

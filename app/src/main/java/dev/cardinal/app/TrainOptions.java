@@ -1,52 +1,99 @@
 package dev.cardinal.app;
 
+import dev.cardinal.trainer.Recipe;
 import dev.cardinal.trainer.TrainerConfig;
+import java.time.Duration;
 import picocli.CommandLine.Option;
 
-/** One training run's settings. */
+/**
+ * One training run's settings: a named recipe with optional overrides. Options left unset keep the
+ * recipe's value.
+ */
 public final class TrainOptions {
-  @Option(
-      names = "--run",
-      defaultValue = "default",
-      description =
-          "Run id; restarting with the same id resumes the run. Default: ${DEFAULT-VALUE}")
-  String run;
+  /**
+   * Which run trains which model; {@code cardinal train} takes several (--run A --model m --run B
+   * --model n).
+   */
+  public static final class RunChoice {
+    @Option(
+        names = "--run",
+        defaultValue = "default",
+        description =
+            "Run id; restarting with the same id resumes the run. Default: ${DEFAULT-VALUE}")
+    String run = "default";
+
+    @Option(
+        names = "--model",
+        defaultValue = "resnet20",
+        description = "Model preset of the run (see 'cardinal models'). Default: ${DEFAULT-VALUE}")
+    String model = "resnet20";
+  }
 
   @Option(
-      names = "--model",
-      defaultValue = "resnet20",
-      description = "Model preset (see 'cardinal models'). Default: ${DEFAULT-VALUE}")
-  String model;
+      names = "--recipe",
+      defaultValue = "baseline",
+      description =
+          "Training recipe: baseline (step LR, wd 1e-4) or resnet-rs (cosine, warm-up, wd 4e-5,"
+              + " label smoothing 0.1, EMA). Default: ${DEFAULT-VALUE}")
+  String recipe;
+
+  @Option(
+      names = "--recipe-epochs",
+      description =
+          "Length of the run in epochs for the LR schedule. Default: the recipe's (90 / 350)")
+  Double epochs;
+
+  @Option(
+      names = "--warmup-epochs",
+      description = "Linear learning-rate warm-up in epochs. Default: the recipe's (0 / 5)")
+  Double warmupEpochs;
 
   @Option(
       names = "--lr",
-      defaultValue = "0.1",
-      description = "Learning rate for batch 256, scaled by batch/256. Default: ${DEFAULT-VALUE}")
-  double learningRate;
+      description = "Learning rate for batch 256, scaled by batch/256. Default: the recipe's (0.1)")
+  Double learningRate;
 
-  @Option(
-      names = "--momentum",
-      defaultValue = "0.9",
-      description = "SGD momentum. Default: ${DEFAULT-VALUE}")
-  double momentum;
+  @Option(names = "--momentum", description = "SGD momentum. Default: the recipe's (0.9)")
+  Double momentum;
 
   @Option(
       names = "--weight-decay",
-      defaultValue = "1e-4",
-      description = "Weight decay (not on BatchNorm or biases). Default: ${DEFAULT-VALUE}")
-  double weightDecay;
+      description = "Weight decay, not on BatchNorm or biases. Default: the recipe's (1e-4 / 4e-5)")
+  Double weightDecay;
 
   @Option(
-      names = "--warmup-steps",
-      defaultValue = "100",
-      description = "Linear learning-rate warm-up. Default: ${DEFAULT-VALUE}")
-  int warmupSteps;
+      names = "--label-smoothing",
+      description = "Label smoothing. Default: the recipe's (0 / 0.1)")
+  Double labelSmoothing;
+
+  @Option(
+      names = "--ema-decay",
+      description = "EMA of weights, 0 = off. Default: the recipe's (0 / 0.9999)")
+  Double emaDecay;
 
   @Option(
       names = "--checkpoint-every",
       defaultValue = "100",
-      description = "Checkpoint every N steps. Default: ${DEFAULT-VALUE}")
+      description = "Checkpoint every N steps (0 = by time only). Default: ${DEFAULT-VALUE}")
   int checkpointEvery;
+
+  @Option(
+      names = "--checkpoint-minutes",
+      description = "Also checkpoint when this many minutes passed since the last. Default: off")
+  Double checkpointMinutes;
+
+  @Option(
+      names = "--keep-last",
+      defaultValue = "3",
+      description = "Retention: newest checkpoints kept. Default: ${DEFAULT-VALUE}")
+  int keepLast;
+
+  @Option(
+      names = "--keep-best",
+      defaultValue = "2",
+      description =
+          "Retention: best checkpoints by eval top-1 also kept. Default: ${DEFAULT-VALUE}")
+  int keepBest;
 
   @Option(
       names = "--metrics-every",
@@ -60,18 +107,65 @@ public final class TrainOptions {
       description = "Stop after N steps in total; 0 = train forever. Default: ${DEFAULT-VALUE}")
   long maxSteps;
 
-  TrainerConfig trainerConfig() {
+  @Option(
+      names = "--schedule",
+      description =
+          "Resolution and regularization over training: a preset (fixed, progressive, resnet-rs,"
+              + " fixed-<px>) or a YAML/JSON file. Default: none (native resolution, no extra"
+              + " regularization)")
+  String schedule;
+
+  /** The schedule named by --schedule, or null; a bad one is a user error naming the line. */
+  dev.cardinal.core.schedule.Schedule schedule() {
+    if (schedule == null || schedule.isBlank()) {
+      return null;
+    }
     try {
+      return dev.cardinal.core.schedule.Schedule.resolve(schedule);
+    } catch (IllegalArgumentException e) {
+      throw new UserError("--schedule " + schedule + ": " + e.getMessage());
+    }
+  }
+
+  @Option(
+      names = "--init-seed",
+      defaultValue = "42",
+      description = "Seed of the weight initialization. Default: ${DEFAULT-VALUE}")
+  long seed;
+
+  TrainerConfig trainerConfig(RunChoice choice) {
+    String run = choice.run;
+    String model = choice.model;
+    try {
+      Recipe r = Recipe.named(recipe);
+      r =
+          r.withEpochs(
+              epochs != null ? epochs : r.epochs(),
+              warmupEpochs != null ? warmupEpochs : r.warmupEpochs());
+      r =
+          r.withOptimizer(
+              learningRate != null ? learningRate : r.baseLearningRate(),
+              momentum != null ? momentum : r.momentum(),
+              r.nesterov(),
+              weightDecay != null ? weightDecay : r.weightDecay());
+      r =
+          r.withRegularization(
+              labelSmoothing != null ? labelSmoothing : r.labelSmoothing(),
+              emaDecay != null ? emaDecay : r.emaDecay());
+      Duration byTime =
+          checkpointMinutes == null ? null : Duration.ofMillis((long) (checkpointMinutes * 60_000));
       return new TrainerConfig(
           run,
           model,
-          learningRate,
-          momentum,
-          weightDecay,
-          warmupSteps,
+          r,
           checkpointEvery,
+          byTime,
           metricsEvery,
-          maxSteps);
+          maxSteps,
+          keepLast,
+          keepBest,
+          seed,
+          schedule());
     } catch (IllegalArgumentException e) {
       throw new UserError(e.getMessage());
     }

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.cardinal.core.event.Json;
 import dev.cardinal.ingest.IngestOptions;
 import dev.cardinal.ingest.SyntheticSource;
+import dev.cardinal.trainer.Recipe;
 import dev.cardinal.trainer.TrainerConfig;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -53,7 +54,18 @@ class EndToEndTest {
                 services,
                 new SyntheticSource(7, 4_000, 256, 32, 10),
                 new IngestOptions(32, 0, 7, 100),
-                new TrainerConfig("e2e", "resnet20", 0.1, 0.9, 1e-4, 10, 10, 5, 0),
+                new TrainerConfig(
+                    "e2e",
+                    "resnet20",
+                    Recipe.named("baseline").withEpochs(30, 0.5),
+                    10,
+                    null,
+                    5,
+                    0,
+                    3,
+                    2,
+                    42,
+                    null),
                 "127.0.0.1",
                 0,
                 dataDir)) {

@@ -10,11 +10,17 @@ import dev.cardinal.core.kafka.KafkaSender;
 import dev.cardinal.core.kafka.LagGate;
 import dev.cardinal.core.kafka.ReceivedRecord;
 import dev.cardinal.core.kafka.ReceiverOptions;
+import dev.cardinal.core.schedule.Schedule;
+import dev.cardinal.core.schedule.ScheduleStage;
 import dev.cardinal.core.wire.ImageBatch;
 import dev.cardinal.core.wire.WireFormatException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.Disposable;
@@ -24,54 +30,129 @@ import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
 
 /**
- * Reads raw batches from {@code cardinal.images.train}, augments every image in parallel on all
- * cores, and produces the result to {@code cardinal.images.augmented}. An input offset is committed
- * only after its augmented batch is acknowledged by the broker; an undecodable batch goes to {@code
- * cardinal.augment.dlq} and the stream goes on.
+ * Reads raw batches from {@code cardinal.images.train}, augments them in parallel on all cores as
+ * the schedule stage of each batch's stamp says, and produces the result to {@code
+ * cardinal.images.augmented}. An input offset is committed only after its augmented batch is
+ * acknowledged by the broker; an undecodable batch goes to {@code cardinal.augment.dlq} and the
+ * stream goes on. Several instances in one consumer group split the partitions between them.
  */
 public final class AugmentStage implements AutoCloseable {
   public static final String GROUP = "cardinal-augment";
   private static final Logger log = LoggerFactory.getLogger(AugmentStage.class);
   private static final String TRAINER_GROUP_PREFIX = "cardinal-trainer-";
 
-  private final KafkaSettings kafka;
-  private final long seed;
-  private final long maxLagBatches;
-  private final CropFlip cropFlip = new CropFlip(4);
-  private final AtomicLong images = new AtomicLong();
-  private final AtomicLong batches = new AtomicLong();
-  private KafkaSender sender;
-  private DeadLetters deadLetters;
-  private LagGate gate;
-  private Scheduler workers;
-  private Disposable subscription;
-
   /**
+   * @param seed augmentation seed: same seed, epoch and sample id give the same pixels
    * @param maxLagBatches pause while the fastest trainer is this many augmented batches behind (0:
    *     never pause)
+   * @param schedule the run's schedule; null keeps each batch's native size (fixed schedule)
+   * @param rgb turn grey images into RGB
+   * @param workers threads augmenting in parallel (0: one per core)
+   * @param metricsInterval how often to report on {@code cardinal.metrics}
    */
-  public AugmentStage(KafkaSettings kafka, long seed, long maxLagBatches) {
+  public record Options(
+      long seed,
+      long maxLagBatches,
+      Schedule schedule,
+      boolean rgb,
+      int workers,
+      Duration metricsInterval) {
+
+    public static Options defaults() {
+      return new Options(42, 0, null, false, 0, Duration.ofSeconds(10));
+    }
+
+    public Options withSeed(long s) {
+      return new Options(s, maxLagBatches, schedule, rgb, workers, metricsInterval);
+    }
+
+    public Options withMaxLagBatches(long m) {
+      return new Options(seed, m, schedule, rgb, workers, metricsInterval);
+    }
+
+    public Options withSchedule(Schedule s) {
+      return new Options(seed, maxLagBatches, s, rgb, workers, metricsInterval);
+    }
+
+    public Options withRgb(boolean r) {
+      return new Options(seed, maxLagBatches, schedule, r, workers, metricsInterval);
+    }
+
+    public Options withWorkers(int w) {
+      return new Options(seed, maxLagBatches, schedule, rgb, w, metricsInterval);
+    }
+
+    public Options withMetricsInterval(Duration d) {
+      return new Options(seed, maxLagBatches, schedule, rgb, workers, d);
+    }
+  }
+
+  private final KafkaSettings kafka;
+  private final Options options;
+  private final Augmenter augmenter;
+  private final AtomicLong images = new AtomicLong();
+  private final AtomicLong batches = new AtomicLong();
+  private final AtomicBoolean running = new AtomicBoolean();
+  private final AtomicReference<ScheduleStage> lastStage = new AtomicReference<>();
+  private KafkaSender sender;
+  private DeadLetters deadLetters;
+  private LagGate trainerGate;
+  private LagGate inputLag;
+  private Scheduler workers;
+  private Disposable subscription;
+  private Disposable metrics;
+
+  public AugmentStage(KafkaSettings kafka, Options options) {
     this.kafka = kafka;
-    this.seed = seed;
-    this.maxLagBatches = maxLagBatches;
+    this.options = options;
+    this.augmenter =
+        new Augmenter(options.seed(), options.schedule(), options.rgb(), new OpTimes());
+  }
+
+  /** Native size, no schedule: the walking skeleton's behaviour. */
+  public AugmentStage(KafkaSettings kafka, long seed, long maxLagBatches) {
+    this(kafka, Options.defaults().withSeed(seed).withMaxLagBatches(maxLagBatches));
+  }
+
+  public AugmentStage(KafkaSettings kafka, long seed, long maxLagBatches, Schedule schedule) {
+    this(
+        kafka,
+        Options.defaults().withSeed(seed).withMaxLagBatches(maxLagBatches).withSchedule(schedule));
   }
 
   public long imagesAugmented() {
     return images.get();
   }
 
+  public long batchesAugmented() {
+    return batches.get();
+  }
+
+  public long deadLettered() {
+    return deadLetters == null ? 0 : deadLetters.count();
+  }
+
+  public OpTimes opTimes() {
+    return augmenter.times();
+  }
+
   public void start() {
+    running.set(true);
     sender = new KafkaSender(kafka);
     deadLetters = new DeadLetters(sender, "augment");
-    gate =
+    long maxLag = options.maxLagBatches();
+    trainerGate =
         new LagGate(
             kafka,
             Topics.IMAGES_AUGMENTED,
             g -> g.startsWith(TRAINER_GROUP_PREFIX),
-            maxLagBatches <= 0 ? Long.MAX_VALUE : maxLagBatches);
-    int parallelism = Math.max(1, Runtime.getRuntime().availableProcessors());
+            maxLag <= 0 ? Long.MAX_VALUE : maxLag);
+    inputLag = new LagGate(kafka, Topics.IMAGES_TRAIN, GROUP::equals, Long.MAX_VALUE);
+    int parallelism =
+        options.workers() > 0
+            ? options.workers()
+            : Math.max(1, Runtime.getRuntime().availableProcessors());
     workers = Schedulers.newParallel("augment", parallelism, true);
-    long startedNanos = System.nanoTime();
     Flux<ReceivedRecord> input =
         new KafkaReceiver(
                 kafka, ReceiverOptions.of(GROUP, Topics.IMAGES_TRAIN).withMaxPollRecords(16))
@@ -80,73 +161,97 @@ public final class AugmentStage implements AutoCloseable {
         input
             .concatMap(
                 record ->
-                    maxLagBatches <= 0
+                    maxLag <= 0
                         ? Mono.just(record)
                         : Mono.fromCallable(
                                 () -> {
-                                  gate.awaitRoom(() -> !subscription.isDisposed());
+                                  trainerGate.awaitRoom(running::get);
                                   return record;
                                 })
                             .subscribeOn(Schedulers.boundedElastic()),
                 1)
-            .flatMapSequential(record -> process(record).subscribeOn(workers), parallelism * 2, 1)
-            .doOnNext(
-                record -> {
-                  record.acknowledge();
-                  long done = batches.incrementAndGet();
-                  if (done % 50 == 0) {
-                    reportMetrics(done, startedNanos);
-                  }
-                })
+            // Batches are augmented side by side, one per worker, and leave in input order; more
+            // are in flight than there are workers so that waiting for the broker's ack of one
+            // batch does not idle a core. defer: the work must run on the worker, not on the
+            // receiver's thread that assembles the Mono.
+            .flatMapSequential(
+                record -> Mono.defer(() -> process(record)).subscribeOn(workers),
+                parallelism * 4,
+                1)
+            .doOnNext(ReceivedRecord::acknowledge)
             .subscribe(
                 r -> {}, error -> log.error("Augment stage stopped: {}", error.toString(), error));
-    log.info("Augment stage consuming {} with {} workers", Topics.IMAGES_TRAIN, parallelism);
+    metrics =
+        Flux.interval(options.metricsInterval(), Schedulers.boundedElastic())
+            .scan(
+                new long[] {System.nanoTime(), 0},
+                (prev, tick) -> {
+                  long now = System.nanoTime();
+                  long done = images.get();
+                  reportMetrics(done - prev[1], (now - prev[0]) / 1e9, tick);
+                  return new long[] {now, done};
+                })
+            .subscribe(x -> {}, e -> log.warn("augment metrics stopped: {}", e.toString()));
+    log.info(
+        "Augment stage consuming {} with {} workers, schedule {}",
+        Topics.IMAGES_TRAIN,
+        parallelism,
+        options.schedule() == null ? "fixed at native size" : options.schedule());
   }
 
   /** Augments and produces one batch; completes once the broker acknowledged it. */
   private Mono<ReceivedRecord> process(ReceivedRecord record) {
     ImageBatch batch;
+    ImageBatch augmented;
     try {
+      long t0 = System.nanoTime();
       batch = ImageBatch.decode(record.value());
+      augmenter.times().add("decode", System.nanoTime() - t0);
+      lastStage.set(augmenter.stageFor(batch));
+      augmented = augmenter.augment(batch);
     } catch (WireFormatException e) {
       return deadLetters.send(record, e.getMessage()).thenReturn(record);
+    } catch (RuntimeException e) {
+      // A batch the ops cannot handle (an impossible size) must not stop the stream either.
+      log.warn(
+          "Cannot augment record at {}@{}: {}",
+          record.topicPartition(),
+          record.offset(),
+          e.toString());
+      return deadLetters.send(record, "cannot augment: " + e.getMessage()).thenReturn(record);
     }
-    ImageBatch augmented = augment(batch);
+    long t1 = System.nanoTime();
+    byte[] bytes = augmented.encode();
+    augmenter.times().add("encode", System.nanoTime() - t1);
+    int count = batch.size();
     return sender
-        .send(Topics.IMAGES_AUGMENTED, record.key(), augmented.encode())
-        .doOnSuccess(m -> images.addAndGet(batch.size()))
+        .send(Topics.IMAGES_AUGMENTED, record.key(), bytes)
+        .doOnSuccess(
+            m -> {
+              images.addAndGet(count);
+              batches.incrementAndGet();
+            })
         .thenReturn(record);
   }
 
-  ImageBatch augment(ImageBatch batch) {
-    byte[] out = new byte[batch.pixels().length];
-    int imageBytes = batch.imageBytes();
-    for (int i = 0; i < batch.size(); i++) {
-      cropFlip.apply(
-          batch.pixels(),
-          i * imageBytes,
-          out,
-          i * imageBytes,
-          batch.height(),
-          batch.width(),
-          batch.channels(),
-          CropFlip.randomFor(seed, batch.stamp().epoch(), batch.sampleIds()[i]));
+  private void reportMetrics(long newImages, double seconds, long tick) {
+    Map<String, Double> values = new LinkedHashMap<>();
+    values.put("images_per_s", newImages / Math.max(1e-9, seconds));
+    values.put("images", (double) images.get());
+    values.put("batches", (double) batches.get());
+    values.put("dead_letters", (double) deadLetters.count());
+    try {
+      values.put("consumer_lag_batches", (double) inputLag.lag());
+    } catch (Exception e) {
+      log.debug("cannot measure the augment lag: {}", e.toString());
     }
-    return batch.withPixels(batch.height(), batch.width(), batch.channels(), out);
-  }
-
-  private void reportMetrics(long done, long startedNanos) {
-    double seconds = (System.nanoTime() - startedNanos) / 1e9;
-    MetricEvent event =
-        MetricEvent.now(
-            "augment",
-            null,
-            done,
-            Map.of(
-                "images_per_s",
-                images.get() / seconds,
-                "dead_letters",
-                (double) deadLetters.count()));
+    ScheduleStage stage = lastStage.get();
+    if (stage != null) {
+      values.put("train_resolution", (double) stage.trainResolution());
+      values.put("rand_augment_magnitude", stage.randAugmentMagnitude());
+    }
+    augmenter.times().shares().forEach((op, share) -> values.put("time_share_" + op, share));
+    MetricEvent event = MetricEvent.now("augment", null, tick, values);
     sender
         .send(Topics.METRICS, "augment".getBytes(StandardCharsets.UTF_8), Json.toBytes(event))
         .subscribe(m -> {}, e -> log.debug("metric not sent: {}", e.toString()));
@@ -154,14 +259,21 @@ public final class AugmentStage implements AutoCloseable {
 
   @Override
   public void close() {
+    running.set(false);
+    if (metrics != null) {
+      metrics.dispose();
+    }
     if (subscription != null) {
       subscription.dispose();
     }
     if (workers != null) {
       workers.dispose();
     }
-    if (gate != null) {
-      gate.close();
+    if (trainerGate != null) {
+      trainerGate.close();
+    }
+    if (inputLag != null) {
+      inputLag.close();
     }
     if (sender != null) {
       sender.flush();

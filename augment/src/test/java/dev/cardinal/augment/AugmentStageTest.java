@@ -4,9 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cardinal.core.Topics;
 import dev.cardinal.core.config.KafkaSettings;
+import dev.cardinal.core.event.Json;
+import dev.cardinal.core.event.MetricEvent;
 import dev.cardinal.core.kafka.DeadLetters;
 import dev.cardinal.core.kafka.KafkaSender;
 import dev.cardinal.core.kafka.TopicAdmin;
+import dev.cardinal.core.schedule.Schedule;
 import dev.cardinal.core.testing.TestServices;
 import dev.cardinal.core.wire.ImageBatch;
 import dev.cardinal.core.wire.ScheduleStamp;
@@ -16,7 +19,11 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.Test;
 
 /** The augment stage against a real broker: every batch augmented once, garbage dead-lettered. */
@@ -69,7 +76,7 @@ class AugmentStageTest {
     List<ConsumerRecord<byte[], byte[]>> out =
         TestServices.consumeAll(kafka, Topics.IMAGES_AUGMENTED, Duration.ofSeconds(30));
     assertThat(out).hasSize(8);
-    AugmentStage reference = new AugmentStage(kafka, 42, 0);
+    Augmenter reference = new Augmenter(42, null);
     for (ConsumerRecord<byte[], byte[]> record : out) {
       ImageBatch augmented = ImageBatch.decode(record.value());
       ImageBatch input = inputs.get(augmented.sampleIds()[0]);
@@ -87,5 +94,86 @@ class AugmentStageTest {
             dead.get(0).headers().lastHeader(DeadLetters.REASON_HEADER).value(),
             StandardCharsets.UTF_8);
     assertThat(reason).contains("not an image batch");
+  }
+
+  @Test
+  void twoInstancesInOneGroupAugmentEachBatchExactlyOnce() throws Exception {
+    KafkaSettings kafka = TestServices.freshKafka();
+    TopicAdmin.ensureTopics(kafka);
+    Schedule schedule = Schedule.preset("resnet-rs");
+    AugmentStage.Options options =
+        AugmentStage.Options.defaults()
+            .withSchedule(schedule)
+            .withWorkers(1)
+            .withMetricsInterval(Duration.ofMillis(300));
+    int batches = 24;
+    try (AugmentStage a = new AugmentStage(kafka, options);
+        AugmentStage b = new AugmentStage(kafka, options)) {
+      a.start();
+      b.start();
+      // Produce only once both members hold partitions, so no rebalance re-delivers a batch.
+      try (Admin admin = Admin.create(kafka.adminProperties())) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (true) {
+          ConsumerGroupDescription group =
+              admin
+                  .describeConsumerGroups(List.of(AugmentStage.GROUP))
+                  .all()
+                  .get(10, TimeUnit.SECONDS)
+                  .get(AugmentStage.GROUP);
+          if (group.members().size() == 2
+              && group.members().stream()
+                  .allMatch(m -> !m.assignment().topicPartitions().isEmpty())) {
+            break;
+          }
+          assertThat(System.nanoTime()).as("group never settled").isLessThan(deadline);
+          Thread.sleep(200);
+        }
+      }
+      try (KafkaSender sender = new KafkaSender(kafka)) {
+        for (int n = 0; n < batches; n++) {
+          ImageBatch batch =
+              AugmenterTest.batch(4, 24, 3, n * 4L, new ScheduleStamp(0, n * 4L, 96));
+          sender
+              .send(
+                  new ProducerRecord<>(
+                      Topics.IMAGES_TRAIN,
+                      n % TopicAdmin.IMAGE_PARTITIONS,
+                      Long.toString(n).getBytes(StandardCharsets.UTF_8),
+                      batch.encode()))
+              .block();
+        }
+      }
+      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+      while (a.batchesAugmented() + b.batchesAugmented() < batches
+          && System.nanoTime() < deadline) {
+        Thread.sleep(100);
+      }
+      assertThat(a.batchesAugmented()).isPositive();
+      assertThat(b.batchesAugmented()).isPositive();
+      assertThat(a.batchesAugmented() + b.batchesAugmented()).isEqualTo(batches);
+      Thread.sleep(700); // one more metrics report after the last batch
+    }
+    List<ConsumerRecord<byte[], byte[]>> out =
+        TestServices.consumeAll(kafka, Topics.IMAGES_AUGMENTED, Duration.ofSeconds(30));
+    Map<Long, Integer> seen = new HashMap<>();
+    Augmenter reference = new Augmenter(42, schedule);
+    for (ConsumerRecord<byte[], byte[]> record : out) {
+      ImageBatch augmented = ImageBatch.decode(record.value());
+      seen.merge(augmented.sampleIds()[0], 1, Integer::sum);
+      assertThat(augmented.height()).isEqualTo(160);
+      long first = augmented.sampleIds()[0];
+      ImageBatch input = AugmenterTest.batch(4, 24, 3, first, new ScheduleStamp(0, first, 96));
+      assertThat(augmented.pixels()).isEqualTo(reference.augment(input).pixels());
+    }
+    assertThat(seen).hasSize(batches);
+    assertThat(seen.values()).allMatch(c -> c == 1);
+    List<ConsumerRecord<byte[], byte[]>> metrics =
+        TestServices.consumeAll(kafka, Topics.METRICS, Duration.ofSeconds(5));
+    MetricEvent last = Json.fromBytes(metrics.get(metrics.size() - 1).value(), MetricEvent.class);
+    assertThat(last.stage()).isEqualTo("augment");
+    assertThat(last.values())
+        .containsKeys("images_per_s", "consumer_lag_batches", "time_share_crop_flip")
+        .containsEntry("train_resolution", 160.0);
   }
 }

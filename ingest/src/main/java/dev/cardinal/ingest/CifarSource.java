@@ -65,17 +65,22 @@ public final class CifarSource implements ImageSource {
     try (Stream<Path> entries = Files.list(folder)) {
       List<Path> all = entries.sorted().toList();
       List<Path> cifar10 =
-          all.stream().filter(p -> p.getFileName().toString().matches("data_batch_\\d+\\.bin")).toList();
+          all.stream()
+              .filter(p -> p.getFileName().toString().matches("data_batch_\\d+\\.bin"))
+              .toList();
       if (!cifar10.isEmpty()) {
         classes = 10;
         labelBytes = 1;
         trainFiles = cifar10;
-        evalFiles = all.stream().filter(p -> p.getFileName().toString().equals("test_batch.bin")).toList();
+        evalFiles =
+            all.stream().filter(p -> p.getFileName().toString().equals("test_batch.bin")).toList();
       } else if (all.stream().anyMatch(p -> p.getFileName().toString().equals("train.bin"))) {
         classes = 100;
         labelBytes = 2;
-        trainFiles = all.stream().filter(p -> p.getFileName().toString().equals("train.bin")).toList();
-        evalFiles = all.stream().filter(p -> p.getFileName().toString().equals("test.bin")).toList();
+        trainFiles =
+            all.stream().filter(p -> p.getFileName().toString().equals("train.bin")).toList();
+        evalFiles =
+            all.stream().filter(p -> p.getFileName().toString().equals("test.bin")).toList();
       } else {
         throw new IllegalArgumentException(
             "cifar:"
@@ -90,17 +95,31 @@ public final class CifarSource implements ImageSource {
     Split train = Split.open(trainFiles, labelBytes, 0, problems);
     if (train.count == 0) {
       throw new IllegalArgumentException(
-          "cifar:" + path + ": the train files hold no complete " + (labelBytes + PIXELS) + "-byte records");
+          "cifar:"
+              + path
+              + ": the train files hold no complete "
+              + (labelBytes + PIXELS)
+              + "-byte records");
     }
     Split eval = Split.open(evalFiles, labelBytes, DatasetFiles.EVAL_ID_BASE, problems);
     String id =
-        "cifar" + classes + "-" + DatasetFiles.safeName(folder) + "-"
+        "cifar"
+            + classes
+            + "-"
+            + DatasetFiles.safeName(folder)
+            + "-"
             + DatasetFiles.shortHash(
                 List.of(folder.toString(), Long.toString(train.count), Long.toString(eval.count)));
     return new CifarSource(id, folder, classes, labelBytes, train, eval, problems);
   }
 
-  private record Split(List<Path> paths, List<FileChannel> files, long[] starts, long count, int labelBytes, long idBase) {
+  private record Split(
+      List<Path> paths,
+      List<FileChannel> files,
+      long[] starts,
+      long count,
+      int labelBytes,
+      long idBase) {
     static Split open(List<Path> paths, int labelBytes, long idBase, List<BadInput> problems) {
       int recordBytes = labelBytes + PIXELS;
       List<Path> kept = new ArrayList<>();
@@ -136,7 +155,11 @@ public final class CifarSource implements ImageSource {
       starts.add(count);
       return new Split(
           kept,
-          files, starts.stream().mapToLong(Long::longValue).toArray(), count, labelBytes, idBase);
+          files,
+          starts.stream().mapToLong(Long::longValue).toArray(),
+          count,
+          labelBytes,
+          idBase);
     }
 
     LabelledImage image(long index, int classes) {
@@ -187,8 +210,15 @@ public final class CifarSource implements ImageSource {
 
   @Override
   public String describe() {
-    return "CIFAR-" + classes + " binary dataset " + folder + " (" + train.count + " train, "
-        + eval.count + " eval images, 32x32 RGB)";
+    return "CIFAR-"
+        + classes
+        + " binary dataset "
+        + folder
+        + " ("
+        + train.count
+        + " train, "
+        + eval.count
+        + " eval images, 32x32 RGB)";
   }
 
   @Override

@@ -46,7 +46,9 @@ final class DatasetFiles {
     return path.toAbsolutePath().normalize();
   }
 
-  /** Bytes of a file, gunzipped when its name ends in .gz; a cut-off gzip stream keeps its start. */
+  /**
+   * Bytes of a file, gunzipped when its name ends in .gz; a cut-off gzip stream keeps its start.
+   */
   static Contents read(Path file) throws IOException {
     if (!file.getFileName().toString().endsWith(".gz")) {
       return new Contents(Files.readAllBytes(file), false);

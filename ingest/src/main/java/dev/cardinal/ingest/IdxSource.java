@@ -72,7 +72,13 @@ public final class IdxSource implements ImageSource {
     if (train == null || train.count == 0) {
       String why = problems.isEmpty() ? "no images" : problems.get(0).reason();
       throw new IllegalArgumentException(
-          "idx:" + path + ": no usable train images (" + files.get("train-images") + ": " + why + ")");
+          "idx:"
+              + path
+              + ": no usable train images ("
+              + files.get("train-images")
+              + ": "
+              + why
+              + ")");
     }
     Split eval = null;
     if (files.containsKey("test-images") && files.containsKey("test-labels")) {
@@ -119,7 +125,8 @@ public final class IdxSource implements ImageSource {
   }
 
   /** Images and labels of one split, or null (with a problem noted) when unusable. */
-  private static Split split(Path imagesFile, Path labelsFile, long idBase, List<BadInput> problems) {
+  private static Split split(
+      Path imagesFile, Path labelsFile, long idBase, List<BadInput> problems) {
     Idx images = Idx.read(imagesFile, problems);
     Idx labels = Idx.read(labelsFile, problems);
     if (images == null || labels == null) {
@@ -155,8 +162,14 @@ public final class IdxSource implements ImageSource {
                   + count));
     }
     return new Split(
-        images.data, images.offset, labels.data, labels.offset, count, images.dims[1],
-        images.dims[2], idBase);
+        images.data,
+        images.offset,
+        labels.data,
+        labels.offset,
+        count,
+        images.dims[1],
+        images.dims[2],
+        idBase);
   }
 
   private record Split(
@@ -220,7 +233,8 @@ public final class IdxSource implements ImageSource {
       for (int i = 0; i < ndims; i++) {
         dims[i] = in.getInt();
         if (dims[i] < 0 || (i > 0 && (dims[i] == 0 || dims[i] > 16_384))) {
-          problems.add(new BadInput(file.toString(), "IDX header is corrupt: dimension " + dims[i]));
+          problems.add(
+              new BadInput(file.toString(), "IDX header is corrupt: dimension " + dims[i]));
           return null;
         }
         if (i > 0) {

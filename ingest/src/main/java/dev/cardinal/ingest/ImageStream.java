@@ -5,8 +5,8 @@ import java.util.List;
 import java.util.function.Predicate;
 
 /**
- * An endless source: images that keep arriving (a watched folder). Each image is ingested once,
- * to the train or the eval split, in the order it arrived.
+ * An endless source: images that keep arriving (a watched folder). Each image is ingested once, to
+ * the train or the eval split, in the order it arrived.
  */
 public non-sealed interface ImageStream extends DataSource {
   /**

@@ -3,169 +3,441 @@ package dev.cardinal.ingest;
 import dev.cardinal.core.Topics;
 import dev.cardinal.core.config.KafkaSettings;
 import dev.cardinal.core.event.Json;
-import dev.cardinal.core.event.MetricEvent;
+import dev.cardinal.core.kafka.DeadLetters;
 import dev.cardinal.core.kafka.KafkaSender;
 import dev.cardinal.core.kafka.LagGate;
-import dev.cardinal.core.kafka.TopicSnapshot;
 import dev.cardinal.core.wire.ImageBatch;
 import dev.cardinal.core.wire.ScheduleStamp;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
+import java.util.concurrent.ForkJoinPool;
+import java.util.function.LongFunction;
+import java.util.stream.IntStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Streams a dataset into Kafka: the eval split once to {@code cardinal.images.eval}, then the train
- * split, reshuffled each epoch, in stamped batches to {@code cardinal.images.train}. After each
- * acknowledged batch the position goes to the compacted progress topic, so a restart continues
- * where the last run stopped.
+ * Streams a dataset into Kafka. A finite {@link ImageSource}: the eval split once to {@code
+ * cardinal.images.eval}, then the train split, reshuffled each epoch, in stamped batches of
+ * equal-sized images to {@code cardinal.images.train}. An {@link ImageStream}: each arriving image
+ * once, to the split its path hashes to. Batches and the progress record that covers them commit in
+ * one Kafka transaction, so a restart continues exactly where the last commit ended: no sample
+ * repeated, none skipped (for consumers reading with isolation.level=read_committed). Bad files go
+ * to {@code cardinal.ingest.dlq} with the reason and ingest goes on.
  */
 public final class IngestStage implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(IngestStage.class);
+  private static final String STAGE = "ingest";
   private static final String AUGMENT_GROUP = "cardinal-augment";
 
+  /** When to commit the open transaction: whichever limit is reached first. */
+  record CommitPolicy(int maxRecords, long maxBytes, Duration maxAge) {
+    static final CommitPolicy DEFAULT = new CommitPolicy(1024, 64L << 20, Duration.ofSeconds(1));
+  }
+
   private final KafkaSettings kafka;
-  private final ImageSource source;
+  private final DataSource source;
   private final IngestOptions options;
+  private final CommitPolicy commitPolicy;
   private volatile boolean running = true;
 
-  public IngestStage(KafkaSettings kafka, ImageSource source, IngestOptions options) {
+  public IngestStage(KafkaSettings kafka, DataSource source, IngestOptions options) {
+    this(kafka, source, options, CommitPolicy.DEFAULT);
+  }
+
+  IngestStage(
+      KafkaSettings kafka, DataSource source, IngestOptions options, CommitPolicy commitPolicy) {
     this.kafka = kafka;
     this.source = source;
     this.options = options;
+    this.commitPolicy = commitPolicy;
   }
 
+  /** Asks {@link #run()} to commit what it has sent and return. */
   public void stop() {
     running = false;
   }
 
   @Override
   public void run() {
-    try (KafkaSender sender = new KafkaSender(kafka);
+    ForkJoinPool decoders =
+        new ForkJoinPool(Math.max(1, Runtime.getRuntime().availableProcessors()));
+    try (TransactionalOutput out =
+            new TransactionalOutput(kafka, "cardinal-ingest-" + source.datasetId());
+        KafkaSender side = new KafkaSender(kafka);
         LagGate gate =
             new LagGate(
                 kafka,
                 Topics.IMAGES_TRAIN,
                 AUGMENT_GROUP::equals,
                 options.maxLagBatches() <= 0 ? Long.MAX_VALUE : options.maxLagBatches())) {
-      IngestProgress progress = loadProgress();
-      log.info(
-          "Ingesting {} ({} train, {} eval images, {} classes) from epoch {} offset {}",
-          source.datasetId(),
-          source.trainSize(),
-          source.evalSize(),
-          source.classes(),
-          progress.epoch(),
-          progress.nextOffset());
+      Run run =
+          new Run(
+              out,
+              new DeadLetters(side, STAGE),
+              gate,
+              decoders,
+              new IngestMeter(side, ProgressBar.forTerminal()));
+      // After the transactional producer fenced any earlier instance: its leftovers are aborted.
+      ProgressStore.Loaded loaded = ProgressStore.load(kafka, source.datasetId());
+      log.info("Ingesting {}", source.describe());
+      for (BadInput bad : source.problems()) {
+        run.deadLetter(bad);
+      }
+      try {
+        if (source instanceof ImageSource finite) {
+          run.finite(finite, loaded.progress());
+        } else if (source instanceof ImageStream stream) {
+          run.stream(stream, loaded);
+        }
+      } finally {
+        run.meter.finish();
+      }
+      if (run.meter.badInputs() > 0) {
+        log.warn(
+            "{} bad input(s) skipped; see {} for each path and reason",
+            run.meter.badInputs(),
+            Topics.deadLetters(STAGE));
+      }
+    } finally {
+      decoders.shutdownNow();
+    }
+  }
+
+  /** The state of one {@link #run()}: its producer, counters and commit bookkeeping. */
+  private final class Run {
+    private final TransactionalOutput out;
+    private final DeadLetters deadLetters;
+    private final LagGate gate;
+    private final ForkJoinPool decoders;
+    private final IngestMeter meter;
+    private final Set<String> reported = new HashSet<>();
+    private IngestProgress committed;
+
+    Run(
+        TransactionalOutput out,
+        DeadLetters deadLetters,
+        LagGate gate,
+        ForkJoinPool decoders,
+        IngestMeter meter) {
+      this.out = out;
+      this.deadLetters = deadLetters;
+      this.gate = gate;
+      this.decoders = decoders;
+      this.meter = meter;
+    }
+
+    void finite(ImageSource src, IngestProgress start) {
+      IngestProgress progress = start;
+      committed = start;
+      boolean decodes = src.trainSize() > 0 && src.trainShape(0) != null;
       if (!progress.evalDone()) {
-        produceEval(sender);
+        long size = src.evalSize();
+        long[] order = new long[(int) size];
+        for (int i = 0; i < order.length; i++) {
+          order[i] = i;
+        }
+        for (BatchPlan.Batch b :
+            BatchPlan.of(order, src::evalShape, options.batchSize(), BatchPlan.MAX_BATCH_BYTES)) {
+          if (!running) {
+            break;
+          }
+          if (b.end() <= progress.evalOffsetOrZero()) {
+            continue;
+          }
+          send(
+              Topics.IMAGES_EVAL,
+              assemble(src::eval, b.indices(), new ScheduleStamp(0, b.start(), size), decodes),
+              true);
+          progress = progress.withEval(b.end(), false);
+          meter.position(0, b.end(), size, "eval split");
+          maybeCommit(progress);
+        }
+        if (!running) {
+          commit(progress);
+          return;
+        }
+        progress = progress.withEval(size, true);
+        commit(progress);
+      }
+
+      long size = src.trainSize();
+      int epoch = progress.epoch();
+      long offset = progress.nextOffset();
+      // A restart finishes the epoch it interrupted with the order it began: same seed, same
+      // batches.
+      long seed = offset > 0 && progress.seed() != null ? progress.seed() : options.seed();
+      int batchSize =
+          offset > 0 && progress.batchSize() != null ? progress.batchSize() : options.batchSize();
+      long total = options.epochs() == 0 ? size : options.epochs() * size;
+      log.info("Train split: {} images from epoch {} offset {}", size, epoch, offset);
+      while (running && (options.epochs() == 0 || epoch < options.epochs())) {
+        long[] order = permutation(size, seed + epoch);
+        for (BatchPlan.Batch b :
+            BatchPlan.of(order, src::trainShape, batchSize, BatchPlan.MAX_BATCH_BYTES)) {
+          if (!running) {
+            break;
+          }
+          if (b.end() <= offset) {
+            continue;
+          }
+          // The gate is asked between transactions only: open ones are invisible to augment.
+          if (!out.isOpen() && !gate.awaitRoom(() -> running)) {
+            break;
+          }
+          ImageBatch batch =
+              assemble(src::train, b.indices(), new ScheduleStamp(epoch, b.start(), size), decodes);
+          send(Topics.IMAGES_TRAIN, batch, false);
+          offset = b.end();
+          progress = progress.at(epoch, offset, seed, batchSize);
+          long done = options.epochs() == 0 ? offset : epoch * size + offset;
+          meter.position(
+              epoch,
+              done,
+              total,
+              options.epochs() == 0
+                  ? "epoch " + (epoch + 1)
+                  : "epoch " + (epoch + 1) + "/" + options.epochs());
+          maybeCommit(progress);
+        }
+        if (offset >= size) {
+          epoch++;
+          offset = 0;
+          seed = options.seed();
+          batchSize = options.batchSize();
+          progress = progress.at(epoch, 0, seed, batchSize);
+        }
+      }
+      commit(progress);
+      log.info("Ingest of {} stopped at epoch {} offset {}", source.datasetId(), epoch, offset);
+    }
+
+    void stream(ImageStream stream, ProgressStore.Loaded loaded) {
+      IngestProgress progress = loaded.progress();
+      committed = progress;
+      Set<String> done = new HashSet<>(loaded.files());
+      long trainOffset = progress.nextOffset();
+      long evalOffset = progress.evalOffsetOrZero();
+      Map<List<Object>, List<ImageStream.Arrival>> pending = new LinkedHashMap<>();
+      log.info(
+          "Watching: {} files ingested before, {} train images so far", done.size(), trainOffset);
+      while (running) {
+        List<ImageStream.Arrival> arrivals;
+        try {
+          arrivals = stream.poll(Duration.ofMillis(500), done::contains);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          break;
+        }
+        for (ImageStream.Arrival a : arrivals) {
+          if (a.image() == null) {
+            deadLetter(new BadInput(a.key(), a.badReason()));
+            continue;
+          }
+          LabelledImage image = a.image();
+          pending
+              .computeIfAbsent(
+                  List.of(a.eval(), image.height(), image.width(), image.channels()),
+                  k -> new ArrayList<>())
+              .add(a);
+        }
+        boolean idle = arrivals.isEmpty();
+        for (List<ImageStream.Arrival> bucket : pending.values()) {
+          if (bucket.isEmpty()) {
+            continue;
+          }
+          LabelledImage first = bucket.get(0).image();
+          int limit =
+              BatchPlan.limit(
+                  new ImageShape(first.height(), first.width(), first.channels()),
+                  options.batchSize(),
+                  BatchPlan.MAX_BATCH_BYTES);
+          while (bucket.size() >= limit || (idle && !bucket.isEmpty())) {
+            List<ImageStream.Arrival> take =
+                new ArrayList<>(bucket.subList(0, Math.min(limit, bucket.size())));
+            bucket.subList(0, take.size()).clear();
+            boolean eval = take.get(0).eval();
+            if (!eval && !out.isOpen() && !gate.awaitRoom(() -> running)) {
+              break;
+            }
+            long offset = eval ? evalOffset : trainOffset;
+            ImageBatch batch =
+                assemble(
+                    i -> take.get((int) i).image(),
+                    IntStream.range(0, take.size()).asLongStream().toArray(),
+                    new ScheduleStamp(0, offset, 0),
+                    false);
+            send(eval ? Topics.IMAGES_EVAL : Topics.IMAGES_TRAIN, batch, eval);
+            for (ImageStream.Arrival a : take) {
+              out.send(
+                  Topics.INGEST_PROGRESS,
+                  ProgressStore.fileKey(source.datasetId(), a.key()),
+                  Json.toBytes(
+                      new ProgressStore.IngestedFile(1, source.datasetId(), a.key(), eval)));
+              done.add(a.key());
+            }
+            if (eval) {
+              evalOffset += take.size();
+            } else {
+              trainOffset += take.size();
+            }
+          }
+        }
         progress =
             new IngestProgress(
                 IngestProgress.SCHEMA_VERSION,
                 source.datasetId(),
-                progress.epoch(),
-                progress.nextOffset(),
-                true);
-        saveProgress(sender, progress);
-      }
-      produceTrain(sender, gate, progress);
-    }
-  }
-
-  private void produceEval(KafkaSender sender) {
-    long total = source.evalSize();
-    for (long start = 0; start < total && running; start += options.batchSize()) {
-      int count = (int) Math.min(options.batchSize(), total - start);
-      long first = start;
-      ImageBatch batch =
-          assemble(count, i -> source.eval(first + i), new ScheduleStamp(0, start, total));
-      sender.send(Topics.IMAGES_EVAL, key(batch), batch.encode()).block();
-    }
-  }
-
-  private void produceTrain(KafkaSender sender, LagGate gate, IngestProgress progress) {
-    long size = source.trainSize();
-    int epoch = progress.epoch();
-    long offset = progress.nextOffset();
-    long batches = 0;
-    long started = System.nanoTime();
-    while (running && (options.epochs() == 0 || epoch < options.epochs())) {
-      long[] order = permutation(size, options.seed() + epoch);
-      while (running && offset < size) {
-        if (!gate.awaitRoom(() -> running)) {
-          return;
-        }
-        int count = (int) Math.min(options.batchSize(), size - offset);
-        long first = offset;
-        ImageBatch batch =
-            assemble(
-                count,
-                i -> source.train(order[(int) (first + i)]),
-                new ScheduleStamp(epoch, offset, size));
-        sender.send(Topics.IMAGES_TRAIN, key(batch), batch.encode()).block();
-        offset += count;
-        saveProgress(
-            sender,
-            new IngestProgress(
-                IngestProgress.SCHEMA_VERSION, source.datasetId(), epoch, offset, true));
-        batches++;
-        if (batches % 20 == 0) {
-          double seconds = (System.nanoTime() - started) / 1e9;
-          sender
-              .send(
-                  Topics.METRICS,
-                  "ingest".getBytes(StandardCharsets.UTF_8),
-                  Json.toBytes(
-                      MetricEvent.now(
-                          "ingest",
-                          null,
-                          batches,
-                          Map.of(
-                              "images_per_s",
-                              batches * options.batchSize() / seconds,
-                              "epoch",
-                              (double) epoch))))
-              .subscribe();
+                0,
+                trainOffset,
+                false,
+                evalOffset,
+                null,
+                options.batchSize());
+        meter.position(0, trainOffset + evalOffset, 0, "watching");
+        meter.tick();
+        if (out.isOpen()) {
+          commit(progress);
         }
       }
-      if (offset >= size) {
-        epoch++;
-        offset = 0;
+      commit(progress);
+    }
+
+    private void send(String topic, ImageBatch batch, boolean eval) {
+      if (batch == null) {
+        return;
+      }
+      byte[] value = batch.encode();
+      out.send(topic, Long.toString(batch.sampleIds()[0]).getBytes(StandardCharsets.UTF_8), value);
+      meter.sent(batch.size(), value.length, eval);
+    }
+
+    private void maybeCommit(IngestProgress progress) {
+      if (progress.equals(committed)) {
+        return;
+      }
+      if (!out.isOpen()
+          || out.records() >= commitPolicy.maxRecords()
+          || out.bytes() >= commitPolicy.maxBytes()
+          || out.age().compareTo(commitPolicy.maxAge()) >= 0) {
+        commit(progress);
       }
     }
-    log.info("Ingest of {} finished at epoch {}", source.datasetId(), epoch);
-  }
 
-  private interface ImageAt {
-    LabelledImage get(int indexInBatch);
-  }
-
-  private ImageBatch assemble(int count, ImageAt images, ScheduleStamp stamp) {
-    LabelledImage first = images.get(0);
-    int imageBytes = first.pixels().length;
-    byte[] pixels = new byte[count * imageBytes];
-    long[] ids = new long[count];
-    int[] labels = new int[count];
-    for (int i = 0; i < count; i++) {
-      LabelledImage image = i == 0 ? first : images.get(i);
-      System.arraycopy(image.pixels(), 0, pixels, i * imageBytes, imageBytes);
-      ids[i] = image.sampleId();
-      labels[i] = image.label();
+    /** The progress record goes last into the open transaction, which then commits. */
+    private void commit(IngestProgress progress) {
+      if (progress.equals(committed) && !out.isOpen()) {
+        return;
+      }
+      out.send(
+          Topics.INGEST_PROGRESS, ProgressStore.key(source.datasetId()), Json.toBytes(progress));
+      out.commit();
+      committed = progress;
     }
-    return new ImageBatch(
-        source.datasetId(),
-        first.height(),
-        first.width(),
-        first.channels(),
-        source.classes(),
-        ids,
-        labels,
-        null,
-        pixels,
-        stamp);
+
+    void deadLetter(BadInput bad) {
+      if (!reported.add(bad.origin())) {
+        return;
+      }
+      meter.bad();
+      try {
+        deadLetters
+            .send(
+                bad.origin(),
+                ProgressStore.key(source.datasetId()),
+                Json.toBytes(bad),
+                bad.reason())
+            .block(Duration.ofSeconds(30));
+      } catch (RuntimeException e) {
+        log.warn("Cannot send dead letter for {}: {}", bad.origin(), e.toString());
+      }
+    }
+
+    /** Loads the images (in parallel when they need decoding); bad ones are dead-lettered. */
+    private ImageBatch assemble(
+        LongFunction<LabelledImage> load, long[] indices, ScheduleStamp stamp, boolean parallel) {
+      int n = indices.length;
+      LabelledImage[] images = new LabelledImage[n];
+      BadInput[] bad = new BadInput[n];
+      IntStream range = IntStream.range(0, n);
+      Runnable loadAll =
+          () ->
+              (parallel ? range.parallel() : range)
+                  .forEach(
+                      i -> {
+                        try {
+                          images[i] = load.apply(indices[i]);
+                        } catch (BadImageException e) {
+                          bad[i] = e.asBadInput();
+                        }
+                      });
+      if (parallel && n > 1) {
+        decoders.submit(loadAll).join();
+      } else {
+        loadAll.run();
+      }
+      LabelledImage first = null;
+      int kept = 0;
+      for (int i = 0; i < n; i++) {
+        if (bad[i] != null) {
+          deadLetter(bad[i]);
+        } else if (first == null) {
+          first = images[i];
+          kept++;
+        } else if (images[i].height() != first.height()
+            || images[i].width() != first.width()
+            || images[i].channels() != first.channels()) {
+          deadLetter(
+              new BadInput(
+                  "sample " + images[i].sampleId(),
+                  "image is "
+                      + images[i].height()
+                      + "x"
+                      + images[i].width()
+                      + "x"
+                      + images[i].channels()
+                      + " but the source promised one size for all images"));
+          images[i] = null;
+        } else {
+          kept++;
+        }
+      }
+      if (first == null) {
+        return null;
+      }
+      int imageBytes = first.pixels().length;
+      byte[] pixels = new byte[kept * imageBytes];
+      long[] ids = new long[kept];
+      int[] labels = new int[kept];
+      int k = 0;
+      for (int i = 0; i < n; i++) {
+        LabelledImage image = images[i];
+        if (image == null || bad[i] != null) {
+          continue;
+        }
+        System.arraycopy(image.pixels(), 0, pixels, k * imageBytes, imageBytes);
+        ids[k] = image.sampleId();
+        labels[k] = image.label();
+        k++;
+      }
+      return new ImageBatch(
+          source.datasetId(),
+          first.height(),
+          first.width(),
+          first.channels(),
+          source.classes(),
+          ids,
+          labels,
+          null,
+          pixels,
+          stamp);
+    }
   }
 
   /** Fisher-Yates from the epoch's seed: the same order every time the epoch is replayed. */
@@ -185,30 +457,5 @@ public final class IngestStage implements Runnable {
       order[j] = t;
     }
     return order;
-  }
-
-  private static byte[] key(ImageBatch batch) {
-    return Long.toString(batch.sampleIds()[0]).getBytes(StandardCharsets.UTF_8);
-  }
-
-  private IngestProgress loadProgress() {
-    IngestProgress latest = IngestProgress.start(source.datasetId());
-    byte[] key = source.datasetId().getBytes(StandardCharsets.UTF_8);
-    for (ConsumerRecord<byte[], byte[]> record :
-        TopicSnapshot.read(kafka, Topics.INGEST_PROGRESS, Duration.ofSeconds(30))) {
-      if (java.util.Arrays.equals(record.key(), key) && record.value() != null) {
-        latest = Json.fromBytes(record.value(), IngestProgress.class);
-      }
-    }
-    return latest;
-  }
-
-  private void saveProgress(KafkaSender sender, IngestProgress progress) {
-    sender
-        .send(
-            Topics.INGEST_PROGRESS,
-            progress.datasetId().getBytes(StandardCharsets.UTF_8),
-            Json.toBytes(progress))
-        .block();
   }
 }

@@ -33,6 +33,23 @@ public final class SyntheticSource implements ImageSource {
   }
 
   @Override
+  public String describe() {
+    return "synthetic images (seed "
+        + seed
+        + ", "
+        + trainSize
+        + " train, "
+        + evalSize
+        + " eval, "
+        + size
+        + "x"
+        + size
+        + " RGB, "
+        + classes
+        + " classes)";
+  }
+
+  @Override
   public int classes() {
     return classes;
   }

@@ -157,6 +157,11 @@ public final class CheckpointDb implements AutoCloseable {
               + " error TEXT,"
               + " evaluated_at_ms BIGINT NOT NULL)");
       s.execute("CREATE INDEX IF NOT EXISTS evaluations_checkpoint ON evaluations (checkpoint_id)");
+      // Covers the per-checkpoint score lookups of score filters and sorts.
+      s.execute(
+          "CREATE INDEX IF NOT EXISTS evaluations_score"
+              + " ON evaluations (checkpoint_id, resolution, weights, top1)");
+      s.execute("CREATE INDEX IF NOT EXISTS checkpoints_step ON checkpoints (step, created_at_ms)");
       s.execute("CREATE INDEX IF NOT EXISTS evaluations_run ON evaluations (run_id)");
       s.execute(
           "CREATE TABLE IF NOT EXISTS aliases ("
@@ -405,9 +410,12 @@ public final class CheckpointDb implements AutoCloseable {
         () -> {
           List<Object> args = new ArrayList<>();
           String sortValue = sortExpression(q, args);
+          // Column sorts stay one flat SELECT so the newest-first index serves ORDER BY ... LIMIT;
+          // a score sort needs the score as a column to filter and page on, hence the wrapper.
+          boolean wrap = q.sortsByScore();
           StringBuilder sql =
               new StringBuilder(
-                  "SELECT * FROM (SELECT "
+                  (wrap ? "SELECT * FROM (SELECT " : "SELECT ")
                       + CHECKPOINT_COLUMNS
                       + ", "
                       + sortValue
@@ -448,8 +456,21 @@ public final class CheckpointDb implements AutoCloseable {
           threshold(sql, args, q, "top1", ">=", q.minTop1());
           threshold(sql, args, q, "top5", ">=", q.minTop5());
           threshold(sql, args, q, "nll", "<=", q.maxNll());
-          sql.append(") x WHERE x.sort_value IS NOT NULL");
+          String x = "c.";
+          if (wrap) {
+            sql.append(") x WHERE x.sort_value IS NOT NULL");
+            x = "x.";
+          }
           String dir = q.descending() ? "DESC" : "ASC";
+          // The order: the sort key, then newest, step and run to make it total. A column key
+          // that is itself one of those is not repeated, so SQLite can walk an index.
+          List<String> terms = new ArrayList<>();
+          terms.add(wrap ? "x.sort_value" : sortValue);
+          for (String tie : List.of("created_at_ms", "step", "run_id")) {
+            if (!terms.get(0).equals(x + tie)) {
+              terms.add(x + tie);
+            }
+          }
           if (q.cursor() != null) {
             Cursor after = Cursor.decode(q.cursor());
             if (!after.sort().equals(q.sort()) || after.descending() != q.descending()) {
@@ -459,23 +480,28 @@ public final class CheckpointDb implements AutoCloseable {
                       + (after.descending() ? " descending" : " ascending")
                       + ": keep the sort of the first page or start without a cursor");
             }
-            sql.append(" AND (x.sort_value, x.created_at_ms, x.step, x.run_id) ")
-                .append(q.descending() ? "<" : ">")
-                .append(" (?, ?, ?, ?)");
-            args.add(q.sortsByScore() ? (Object) after.doubleValue() : after.longValue());
-            args.add(after.createdAtMs());
-            args.add(after.step());
-            args.add(after.run());
+            sql.append(" AND (")
+                .append(String.join(", ", terms))
+                .append(q.descending() ? ") < (" : ") > (")
+                .append(String.join(", ", java.util.Collections.nCopies(terms.size(), "?")))
+                .append(')');
+            for (String term : terms) {
+              if (term.endsWith("sort_value")) {
+                args.add(after.doubleValue());
+              } else if (term.endsWith("created_at_ms")) {
+                args.add(after.createdAtMs());
+              } else if (term.endsWith("step")) {
+                args.add(after.step());
+              } else {
+                args.add(after.run());
+              }
+            }
           }
-          sql.append(" ORDER BY x.sort_value ")
-              .append(dir)
-              .append(", x.created_at_ms ")
-              .append(dir)
-              .append(", x.step ")
-              .append(dir)
-              .append(", x.run_id ")
-              .append(dir)
-              .append(" LIMIT ?");
+          sql.append(" ORDER BY ");
+          for (int i = 0; i < terms.size(); i++) {
+            sql.append(i == 0 ? "" : ", ").append(terms.get(i)).append(' ').append(dir);
+          }
+          sql.append(" LIMIT ?");
           args.add(q.limit() + 1);
           List<Views.Checkpoint> rows = new ArrayList<>();
           List<String> sortValues = new ArrayList<>();

@@ -78,8 +78,23 @@ public record CheckpointQuery(
       int limit,
       String cursor) {
     this(
-        run, model, minStep, maxStep, null, null, tag, includeDeleted, null, null, null, null,
-        null, null, null, limit, cursor);
+        run,
+        model,
+        minStep,
+        maxStep,
+        null,
+        null,
+        tag,
+        includeDeleted,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        limit,
+        cursor);
   }
 
   public static CheckpointQuery all() {
@@ -93,20 +108,65 @@ public record CheckpointQuery(
 
   public CheckpointQuery withRun(String newRun) {
     return new CheckpointQuery(
-        newRun, model, minStep, maxStep, since, until, tag, includeDeleted, resolution, weights,
-        minTop1, minTop5, maxNll, sort, descending, limit, cursor);
+        newRun,
+        model,
+        minStep,
+        maxStep,
+        since,
+        until,
+        tag,
+        includeDeleted,
+        resolution,
+        weights,
+        minTop1,
+        minTop5,
+        maxNll,
+        sort,
+        descending,
+        limit,
+        cursor);
   }
 
   public CheckpointQuery withLimit(int newLimit) {
     return new CheckpointQuery(
-        run, model, minStep, maxStep, since, until, tag, includeDeleted, resolution, weights,
-        minTop1, minTop5, maxNll, sort, descending, newLimit, cursor);
+        run,
+        model,
+        minStep,
+        maxStep,
+        since,
+        until,
+        tag,
+        includeDeleted,
+        resolution,
+        weights,
+        minTop1,
+        minTop5,
+        maxNll,
+        sort,
+        descending,
+        newLimit,
+        cursor);
   }
 
   public CheckpointQuery withCursor(String newCursor) {
     return new CheckpointQuery(
-        run, model, minStep, maxStep, since, until, tag, includeDeleted, resolution, weights,
-        minTop1, minTop5, maxNll, sort, descending, limit, newCursor);
+        run,
+        model,
+        minStep,
+        maxStep,
+        since,
+        until,
+        tag,
+        includeDeleted,
+        resolution,
+        weights,
+        minTop1,
+        minTop5,
+        maxNll,
+        sort,
+        descending,
+        limit,
+        newCursor);
   }
 
   /** Scores: evaluations at a resolution and weights, a threshold on each score, and an order. */
@@ -119,13 +179,43 @@ public record CheckpointQuery(
       String sortBy,
       Boolean desc) {
     return new CheckpointQuery(
-        run, model, minStep, maxStep, since, until, tag, includeDeleted, atResolution,
-        withWeights, top1AtLeast, top5AtLeast, nllAtMost, sortBy, desc, limit, cursor);
+        run,
+        model,
+        minStep,
+        maxStep,
+        since,
+        until,
+        tag,
+        includeDeleted,
+        atResolution,
+        withWeights,
+        top1AtLeast,
+        top5AtLeast,
+        nllAtMost,
+        sortBy,
+        desc,
+        limit,
+        cursor);
   }
 
   public CheckpointQuery withTimeRange(Long from, Long to) {
     return new CheckpointQuery(
-        run, model, minStep, maxStep, from, to, tag, includeDeleted, resolution, weights, minTop1,
-        minTop5, maxNll, sort, descending, limit, cursor);
+        run,
+        model,
+        minStep,
+        maxStep,
+        from,
+        to,
+        tag,
+        includeDeleted,
+        resolution,
+        weights,
+        minTop1,
+        minTop5,
+        maxNll,
+        sort,
+        descending,
+        limit,
+        cursor);
   }
 }

@@ -42,6 +42,7 @@ final class PipelineHealth implements AutoCloseable {
   static final String DEAD_LETTERS = "cardinal.pipeline.dead.letters";
   static final String THROUGHPUT = "cardinal.pipeline.images.per.second";
   static final Duration INTERVAL = Duration.ofSeconds(3);
+
   /** A throughput value older than this no longer counts: the stage has stopped reporting. */
   static final Duration STALE = Duration.ofMinutes(2);
 
@@ -92,7 +93,8 @@ final class PipelineHealth implements AutoCloseable {
   }
 
   void start() {
-    timer.scheduleWithFixedDelay(this::sampleQuietly, 0, INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
+    timer.scheduleWithFixedDelay(
+        this::sampleQuietly, 0, INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
   }
 
   Snapshot snapshot() {
@@ -267,18 +269,33 @@ final class PipelineHealth implements AutoCloseable {
 
   private void publish(Snapshot s) {
     for (GroupLag g : s.groups()) {
-      gauge(LAG, "Records a stage's consumer group has not committed yet", "group", g.group(),
-          g.stage(), g.lag());
+      gauge(
+          LAG,
+          "Records a stage's consumer group has not committed yet",
+          "group",
+          g.group(),
+          g.stage(),
+          g.lag());
     }
     s.deadLetters()
         .forEach(
             (stage, count) ->
-                gauge(DEAD_LETTERS, "Records in the stage's dead-letter topic", null, null, stage,
+                gauge(
+                    DEAD_LETTERS,
+                    "Records in the stage's dead-letter topic",
+                    null,
+                    null,
+                    stage,
                     count));
     s.throughput()
         .forEach(
             (stage, value) ->
-                gauge(THROUGHPUT, "Images per second the stage last reported", null, null, stage,
+                gauge(
+                    THROUGHPUT,
+                    "Images per second the stage last reported",
+                    null,
+                    null,
+                    stage,
                     value));
   }
 

@@ -108,9 +108,7 @@ final class RegistryRoutes {
         .delete("/api/runs/:run/aliases/:alias")
         .handler(ctx -> json(ctx, () -> removeAlias(ctx)));
     router.get("/api/evaluations").handler(ctx -> json(ctx, () -> evaluations(ctx)));
-    router
-        .get("/api/health")
-        .handler(ctx -> json(ctx, () -> noParams(ctx, health::snapshot)));
+    router.get("/api/health").handler(ctx -> json(ctx, () -> noParams(ctx, health::snapshot)));
     router.get("/api/stream").handler(stream::handle);
     router
         .get("/api/openapi.yaml")

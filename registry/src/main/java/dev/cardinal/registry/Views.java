@@ -75,5 +75,11 @@ public final class Views {
 
   /** One scored evaluation placed on a run's step axis, for charts of scores over training. */
   public record EvaluationPoint(
-      String run, long step, int resolution, String weights, Double top1, Double top5, Double nll) {}
+      String run,
+      long step,
+      int resolution,
+      String weights,
+      Double top1,
+      Double top5,
+      Double nll) {}
 }

@@ -74,7 +74,8 @@ class CheckpointDbPortabilityTest {
 
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("newest", db.list(CheckpointQuery.all()));
-    out.put("withDeleted", db.list(new CheckpointQuery(null, null, null, null, null, true, 3, null)));
+    out.put(
+        "withDeleted", db.list(new CheckpointQuery(null, null, null, null, null, true, 3, null)));
     CheckpointQuery byTop1 =
         CheckpointQuery.all().withScores(224, null, 0.6, null, null, "top1", null).withLimit(2);
     Views.Page first = db.list(byTop1);
@@ -84,8 +85,11 @@ class CheckpointDbPortabilityTest {
         "nllAscending",
         db.list(CheckpointQuery.all().withScores(null, "raw", null, null, 1.5, "nll", null)));
     out.put("timeRange", db.list(CheckpointQuery.all().withTimeRange(1_200L, 1_500L)));
-    out.put("byStepAsc", db.list(CheckpointQuery.all().withScores(null, null, null, null, null, "step", false)));
-    out.put("tagged", db.list(new CheckpointQuery(null, null, null, null, "baseline", false, 5, null)));
+    out.put(
+        "byStepAsc",
+        db.list(CheckpointQuery.all().withScores(null, null, null, null, null, "step", false)));
+    out.put(
+        "tagged", db.list(new CheckpointQuery(null, null, null, null, "baseline", false, 5, null)));
     out.put("runs", db.runs());
     out.put("best", db.best("a", "top1", 224, "ema").orElse(null));
     out.put("bestNll", db.best("a", "nll", null, null).orElse(null));

@@ -165,10 +165,10 @@ class CheckpointDbTest {
     assertThat(
             ids(
                 db.list(
-                    CheckpointQuery.all()
-                        .withScores(224, "ema", 0.8, null, null, "step", false))))
+                    CheckpointQuery.all().withScores(224, "ema", 0.8, null, null, "step", false))))
         .containsExactly("s/2", "s/3", "s/4");
-    assertThat(ids(db.list(CheckpointQuery.all().withScores(160, null, 0.8, null, null, null, null))))
+    assertThat(
+            ids(db.list(CheckpointQuery.all().withScores(160, null, 0.8, null, null, null, null))))
         .isEmpty();
     assertThat(ids(db.list(CheckpointQuery.all().withTimeRange(102L, 104L))))
         .containsExactly("s/3", "s/2");
@@ -274,7 +274,7 @@ class CheckpointDbTest {
             () -> CheckpointDb.open(blocker.resolve("sub/registry.db").toString(), false))
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining(blocker.toString())
-        .hasMessageContaining("--db");
+        .hasMessageContaining("--database");
   }
 
   private static List<String> ids(Views.Page page) {

@@ -4,7 +4,9 @@ import static dev.cardinal.registry.Fixtures.checkpoint;
 import static dev.cardinal.registry.Fixtures.evaluation;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.cardinal.core.Topics;
+import dev.cardinal.core.event.CheckpointEvent;
 import dev.cardinal.core.event.Json;
 import dev.cardinal.core.event.MetricEvent;
 import dev.cardinal.core.kafka.KafkaSender;
@@ -14,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
@@ -24,12 +27,20 @@ import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.Select;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
-/** The UI in a real browser: the loss chart follows metrics published to the broker. */
+/**
+ * The UI in a real browser: the loss chart follows metrics published to the broker, the leaderboard
+ * ranks runs, the checkpoint table filters through the REST API, pipeline health shows consumer
+ * groups, and a checkpoint's page draws its scores by resolution and its schedule. Screenshots go
+ * to {@code registry/target/registry-ui.png} and {@code
+ * registry/target/registry-ui-checkpoint.png}.
+ */
 class RegistryBrowserTest {
   private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
   private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
@@ -118,13 +129,134 @@ class RegistryBrowserTest {
     wait.until(d -> d.findElement(By.id("checkpoints")).getText().contains(run));
     assertThat(driver.findElement(By.id("checkpoints")).getText()).contains("42.00%");
 
-    Path screenshot = Path.of("target", "registry-ui.png");
+    // More checkpoints of this run, one of them carrying a schedule, and another run.
+    String other = TestServices.unique("ui-other");
+    for (long step = 200; step <= 400; step += 100) {
+      publish(Topics.CHECKPOINTS, run, checkpoint(run, step, now + step));
+      publish(Topics.EVALUATIONS, run, evaluation(run, step, 224, "ema", 0.40 + step / 1000.0));
+      publish(Topics.EVALUATIONS, run, evaluation(run, step, 160, "raw", 0.30 + step / 1000.0));
+    }
+    publish(Topics.CHECKPOINTS, run, withSchedule(checkpoint(run, 500, now + 500)));
+    publish(Topics.EVALUATIONS, run, evaluation(run, 500, 160, "raw", 0.61));
+    publish(Topics.EVALUATIONS, run, evaluation(run, 500, 224, "raw", 0.66));
+    publish(Topics.EVALUATIONS, run, evaluation(run, 500, 224, "ema", 0.93));
+    publish(Topics.CHECKPOINTS, other, checkpoint(other, 100, now + 1000));
+    publish(Topics.EVALUATIONS, other, evaluation(other, 100, 224, "ema", 0.97));
+
+    // The leaderboard ranks runs by their best evaluation.
+    wait.until(d -> d.findElement(By.id("leaderboard")).getText().contains(other));
+    List<WebElement> ranked = driver.findElements(By.cssSelector("#leaderboard tbody tr"));
+    int otherRank = -1;
+    int runRank = -1;
+    for (int i = 0; i < ranked.size(); i++) {
+      String text = ranked.get(i).getText();
+      otherRank = text.contains(other) ? i : otherRank;
+      runRank = text.contains(run) && !text.contains(other) ? i : runRank;
+    }
+    assertThat(otherRank).isLessThan(runRank);
+    wait.until(d -> Integer.parseInt(attribute("chart-eval", "data-points")) >= 9);
+    assertThat(attribute("chart-eval", "data-runs")).contains(run + " · 224 · ema");
+
+    // Filter the table: this run, top-1 at 224 px of at least 70 %, best first.
+    new Select(driver.findElement(By.id("run-filter"))).selectByValue(run);
+    driver.findElement(By.id("resolution-filter")).sendKeys("224");
+    driver.findElement(By.id("min-top1-filter")).sendKeys("70");
+    new Select(driver.findElement(By.id("sort-filter"))).selectByValue("top1");
+    wait.until(d -> attribute("checkpoints", "data-query").contains("minTop1=0.7"));
+    wait.until(d -> "3".equals(attribute("checkpoints", "data-rows")));
+    List<String> rows =
+        driver.findElements(By.cssSelector("#checkpoints tbody tr")).stream()
+            .map(r -> r.getDomAttribute("data-id"))
+            .toList();
+    assertThat(rows).containsExactly(run + "/500", run + "/400", run + "/300");
+    // A filter the server refuses is shown, not swallowed.
+    driver.findElement(By.id("min-step-filter")).sendKeys("300");
+    driver.findElement(By.id("max-step-filter")).sendKeys("200");
+    wait.until(d -> d.findElement(By.id("filter-error")).isDisplayed());
+    assertThat(driver.findElement(By.id("filter-error")).getText()).contains("minStep");
+    driver.findElement(By.id("max-step-filter")).clear();
+    driver.findElement(By.id("max-step-filter")).sendKeys("450");
+    wait.until(d -> "2".equals(attribute("checkpoints", "data-rows")));
+    driver.findElement(By.id("max-step-filter")).clear();
+    driver.findElement(By.id("min-step-filter")).clear();
+    driver.findElement(By.id("min-step-filter")).sendKeys("250");
+    wait.until(d -> attribute("checkpoints", "data-query").contains("minStep=250"));
+    wait.until(d -> "3".equals(attribute("checkpoints", "data-rows")));
+
+    // Pipeline health lists this registry's consumer group with its lag.
+    wait.until(
+        d ->
+            !d.findElements(
+                    By.cssSelector(
+                        "#health-groups tr[data-group='" + server.config().groupId() + "']"))
+                .isEmpty());
+    assertThat(driver.findElement(By.id("health-stages")).getText()).contains("registry");
+
+    // The smoothing slider redraws the loss curve.
+    String unsmoothed = lossCanvas();
+    ((JavascriptExecutor) driver)
+        .executeScript(
+            "const s = document.getElementById('smoothing'); s.value = '0.95';"
+                + " s.dispatchEvent(new Event('input'));");
+    wait.until(d -> !lossCanvas().equals(unsmoothed));
+    ((JavascriptExecutor) driver).executeScript("window.scrollTo(0, 0)");
+    screenshot("registry-ui.png");
+
+    // The checkpoint page: scores by resolution for raw and EMA weights, schedule, manifest.
+    driver
+        .findElement(By.cssSelector("#checkpoints tbody tr[data-id='" + run + "/500'] a"))
+        .click();
+    wait.until(d -> d.findElement(By.id("checkpoint-page")).isDisplayed());
+    wait.until(d -> Integer.parseInt(attribute("chart-by-resolution", "data-points")) >= 3);
+    assertThat(attribute("chart-by-resolution", "data-runs"))
+        .contains("top-1 raw")
+        .contains("top-1 ema");
+    wait.until(d -> Integer.parseInt(attribute("chart-schedule", "data-points")) > 0);
+    assertThat(attribute("chart-schedule", "data-runs")).contains("trainResolution");
+    assertThat(driver.findElement(By.id("manifest")).getText())
+        .contains("\"segments\"")
+        .contains("\"spec\"");
+    assertThat(driver.findElements(By.cssSelector("#chart-by-resolution canvas"))).isNotEmpty();
+    screenshot("registry-ui-checkpoint.png");
+  }
+
+  private void screenshot(String name) throws Exception {
+    Path screenshot = Path.of("target", name);
     Files.createDirectories(screenshot.getParent());
     Files.copy(
         ((TakesScreenshot) driver).getScreenshotAs(OutputType.FILE).toPath(),
         screenshot,
         StandardCopyOption.REPLACE_EXISTING);
     assertThat(Files.size(screenshot)).isPositive();
+  }
+
+  private void publish(String topic, String key, Object event) {
+    sender.send(topic, bytes(key), Json.toBytes(event)).block(WAIT);
+  }
+
+  private static CheckpointEvent withSchedule(CheckpointEvent c) throws Exception {
+    JsonNode schedule =
+        Json.MAPPER.readTree(
+            "{\"name\": \"progressive\", \"testResolution\": 224, \"defaults\": {},"
+                + " \"segments\": [{\"from\": 0, \"to\": 3, \"trainResolution\": 128,"
+                + " \"randAugmentMagnitude\": 5}, {\"from\": 3, \"to\": 6,"
+                + " \"trainResolution\": {\"start\": 128, \"end\": 192, \"step\": 32},"
+                + " \"dropoutRate\": {\"steps\": [0.1, 0.2]}}, {\"from\": 6,"
+                + " \"trainResolution\": 224}]}");
+    return new CheckpointEvent(
+        c.schemaVersion(),
+        c.kind(),
+        c.runId(),
+        c.step(),
+        c.epoch(),
+        c.samplesSeen(),
+        c.bucket(),
+        c.prefix(),
+        c.model(),
+        c.spec(),
+        schedule,
+        c.trainMetrics(),
+        c.createdAtMs());
   }
 
   private void publishLoss(String run, long step, double loss) {

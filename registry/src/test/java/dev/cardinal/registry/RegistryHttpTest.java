@@ -160,6 +160,95 @@ class RegistryHttpTest {
   }
 
   @Test
+  void sortsByAScoreWithThresholdsAndTimeRange() {
+    HttpResponse<String> r =
+        get(port, "/api/checkpoints?run=" + runA + "&resolution=224&sort=top1&limit=1");
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(steps(json(r))).containsExactly(100L);
+    String cursor = r.headers().firstValue("X-Next-Cursor").orElseThrow();
+    r =
+        get(
+            port,
+            "/api/checkpoints?run=" + runA + "&resolution=224&sort=top1&limit=1&cursor=" + cursor);
+    assertThat(steps(json(r))).containsExactly(200L);
+    assertThat(r.headers().firstValue("X-Next-Cursor")).isEmpty();
+
+    r = get(port, "/api/checkpoints?run=" + runA + "&minTop1=0.8&weights=ema");
+    assertThat(steps(json(r))).containsExactly(100L);
+    r = get(port, "/api/checkpoints?run=" + runA + "&sort=nll&order=desc");
+    assertThat(steps(json(r))).containsExactly(200L, 100L);
+    r = get(port, "/api/checkpoints?run=" + runA + "&sort=step&order=asc");
+    assertThat(steps(json(r))).containsExactly(100L, 200L, 300L);
+    long t = 4_000_000_000_000L;
+    r = get(port, "/api/checkpoints?since=" + (t + 2) + "&until=" + (t + 4));
+    assertThat(steps(json(r))).containsExactly(150L, 200L);
+  }
+
+  @Test
+  void badSortsAndScoresAre400() {
+    for (String[] c :
+        new String[][] {
+          {"sort=speed", "speed"},
+          {"order=up", "order"},
+          {"minTop1=high", "minTop1"},
+          {"maxNll=NaN", "maxNll"},
+          {"weights=fp16", "weights"},
+          {"resolution=big", "resolution"},
+          {"since=5&until=1", "since"},
+        }) {
+      HttpResponse<String> r = get(port, "/api/checkpoints?" + c[0]);
+      assertThat(r.statusCode()).as(c[0]).isEqualTo(400);
+      assertThat(json(r).get("error").asText()).as(c[0]).contains(c[1]);
+    }
+    String byStep =
+        get(port, "/api/checkpoints?sort=step&limit=1")
+            .headers()
+            .firstValue("X-Next-Cursor")
+            .orElseThrow();
+    HttpResponse<String> r = get(port, "/api/checkpoints?limit=1&cursor=" + byStep);
+    assertThat(r.statusCode()).isEqualTo(400);
+    assertThat(json(r).get("error").asText()).contains("sorted by step");
+  }
+
+  @Test
+  void evaluationPointsForTheCharts() {
+    HttpResponse<String> r = get(port, "/api/evaluations?run=" + runA);
+    assertThat(r.statusCode()).isEqualTo(200);
+    JsonNode points = json(r);
+    assertThat(points).hasSize(3);
+    assertThat(points.get(0).get("step").asLong()).isEqualTo(100);
+    assertThat(points.get(2).get("step").asLong()).isEqualTo(200);
+    assertThat(points.get(2).get("top1").asDouble()).isEqualTo(0.78);
+    assertThat(get(port, "/api/evaluations?limit=0").statusCode()).isEqualTo(400);
+    assertThat(get(port, "/api/evaluations?colour=red").statusCode()).isEqualTo(400);
+  }
+
+  @Test
+  void pipelineHealthReportsLagAndDeadLettersAsJsonAndMeters() {
+    Fixtures.await(
+        "a health sample listing this registry's consumer group",
+        java.time.Duration.ofSeconds(30),
+        () -> {
+          JsonNode h = json(get(port, "/api/health"));
+          for (JsonNode g : h.get("groups")) {
+            if (g.get("group").asText().equals(server.config().groupId())) {
+              return g.get("stage").asText().equals("registry") && g.has("lag");
+            }
+          }
+          return false;
+        });
+    JsonNode h = json(get(port, "/api/health"));
+    assertThat(h.get("sampledAtMs").asLong()).isPositive();
+    assertThat(h.get("deadLetters").has("augment")).isTrue();
+    assertThat(h.get("deadLetters").has("registry")).isTrue();
+    assertThat(get(port, "/api/health?x=1").statusCode()).isEqualTo(400);
+    String metrics = get(port, "/metrics").body();
+    assertThat(metrics)
+        .contains("cardinal_pipeline_dead_letters{stage=\"augment\"}")
+        .contains("cardinal_pipeline_consumer_lag{group=\"" + server.config().groupId() + "\"");
+  }
+
+  @Test
   void unknownApiPathIsJson404() {
     HttpResponse<String> r = get(port, "/api/nothing-here");
     assertThat(r.statusCode()).isEqualTo(404);
@@ -254,6 +343,8 @@ class RegistryHttpTest {
     assertThat(doc.get("openapi").asText()).startsWith("3.");
     assertThat(doc.get("paths").has("/api/checkpoints/{run}/{step}")).isTrue();
     assertThat(doc.get("paths").has("/api/stream")).isTrue();
+    assertThat(doc.get("paths").has("/api/health")).isTrue();
+    assertThat(doc.get("paths").has("/api/evaluations")).isTrue();
 
     HttpResponse<String> metrics = get(port, "/metrics");
     assertThat(metrics.statusCode()).isEqualTo(200);

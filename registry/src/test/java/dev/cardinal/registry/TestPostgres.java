@@ -48,15 +48,16 @@ final class TestPostgres implements AutoCloseable {
     List<String> asUser = new ArrayList<>();
     if ("root".equals(System.getProperty("user.name"))) {
       Assumptions.assumeTrue(
-          Files.isExecutable(Path.of("/usr/sbin/runuser")) || Files.isExecutable(Path.of("/sbin/runuser")),
+          Files.isExecutable(Path.of("/usr/sbin/runuser"))
+              || Files.isExecutable(Path.of("/sbin/runuser")),
           "PostgreSQL test skipped: tests run as root and runuser is missing to start the"
               + " server as the postgres user");
       asUser.addAll(List.of("runuser", "-u", "postgres", "--"));
     }
     Path dir =
         Files.createTempDirectory(
-            "cardinal-pg", PosixFilePermissions.asFileAttribute(
-                PosixFilePermissions.fromString("rwxrwxrwx")));
+            "cardinal-pg",
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxrwxrwx")));
     // createTempDirectory applies the umask; the postgres user must be able to write here.
     Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwxrwx"));
     int port;
@@ -68,12 +69,26 @@ final class TestPostgres implements AutoCloseable {
             "jdbc:postgresql://127.0.0.1:" + port + "/postgres?user=cardinal", dir, asUser, bin);
     try {
       pg.run(
-          bin.resolve("initdb").toString(), "-D", dir.resolve("data").toString(), "-A", "trust",
-          "-U", "cardinal", "--no-sync", "-E", "UTF8");
+          bin.resolve("initdb").toString(),
+          "-D",
+          dir.resolve("data").toString(),
+          "-A",
+          "trust",
+          "-U",
+          "cardinal",
+          "--no-sync",
+          "-E",
+          "UTF8");
       pg.run(
-          bin.resolve("pg_ctl").toString(), "-D", dir.resolve("data").toString(), "-o",
-          "-p " + port + " -k " + dir + " -h 127.0.0.1 -F", "-l", dir.resolve("log").toString(),
-          "-w", "start");
+          bin.resolve("pg_ctl").toString(),
+          "-D",
+          dir.resolve("data").toString(),
+          "-o",
+          "-p " + port + " -k " + dir + " -h 127.0.0.1 -F",
+          "-l",
+          dir.resolve("log").toString(),
+          "-w",
+          "start");
     } catch (IOException | IllegalStateException e) {
       pg.close();
       Assumptions.abort("PostgreSQL test skipped: could not start a server: " + e.getMessage());
@@ -109,9 +124,7 @@ final class TestPostgres implements AutoCloseable {
     }
     if (p.exitValue() != 0) {
       throw new IllegalStateException(
-          String.join(" ", full)
-              + " failed: "
-              + Files.readString(dir.resolve("cmd.log")).strip());
+          String.join(" ", full) + " failed: " + Files.readString(dir.resolve("cmd.log")).strip());
     }
   }
 
@@ -122,8 +135,13 @@ final class TestPostgres implements AutoCloseable {
     }
     try {
       if (Files.exists(dir.resolve("data/postmaster.pid"))) {
-        run(bin.resolve("pg_ctl").toString(), "-D", dir.resolve("data").toString(), "-m",
-            "immediate", "stop");
+        run(
+            bin.resolve("pg_ctl").toString(),
+            "-D",
+            dir.resolve("data").toString(),
+            "-m",
+            "immediate",
+            "stop");
       }
     } finally {
       try (Stream<Path> files = Files.walk(dir)) {

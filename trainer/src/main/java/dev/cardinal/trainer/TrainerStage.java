@@ -1,20 +1,8 @@
 package dev.cardinal.trainer;
 
 import ai.djl.Device;
-import ai.djl.Model;
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.Block;
-import ai.djl.training.DefaultTrainingConfig;
-import ai.djl.training.GradientCollector;
-import ai.djl.training.Trainer;
-import ai.djl.training.loss.Loss;
 import dev.cardinal.core.Topics;
 import dev.cardinal.core.config.KafkaSettings;
-import dev.cardinal.core.event.CheckpointEvent;
 import dev.cardinal.core.event.CheckpointManifest;
 import dev.cardinal.core.event.Json;
 import dev.cardinal.core.event.MetricEvent;
@@ -24,19 +12,14 @@ import dev.cardinal.core.kafka.KafkaSender;
 import dev.cardinal.core.kafka.ReceivedRecord;
 import dev.cardinal.core.kafka.ReceiverOptions;
 import dev.cardinal.core.s3.CheckpointStore;
+import dev.cardinal.core.schedule.Schedule;
+import dev.cardinal.core.schedule.ScheduleStage;
 import dev.cardinal.core.wire.ImageBatch;
 import dev.cardinal.core.wire.WireFormatException;
-import dev.cardinal.trainer.model.InputTensors;
 import dev.cardinal.trainer.model.ModelPresets;
-import dev.cardinal.trainer.model.ParameterIO;
-import dev.cardinal.trainer.model.ResNetBuilder;
 import dev.cardinal.trainer.model.ResNetSpec;
-import dev.cardinal.trainer.optim.MomentumSgd;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
@@ -49,31 +32,56 @@ import reactor.core.publisher.Sinks;
 
 /**
  * Trains one run on {@code cardinal.images.augmented}: uint8 batches become normalized tensors on
- * the device, SGD with momentum updates the network, and every N steps the parameters, optimizer
- * state and manifest go to S3 (manifest last) before a checkpoint event is published. A restart
- * with the same run id resumes from the newest complete checkpoint, seeking the input to the
- * offsets its manifest recorded.
+ * the device, the recipe's optimizer and loss update the network and its weight average, and
+ * checkpoints (params, EMA, optimizer state, then the manifest) go to S3 off the training thread
+ * before a checkpoint event is published. A restart with the same run id resumes from the newest
+ * complete checkpoint, seeking the input to the offsets its manifest recorded.
  */
 public final class TrainerStage implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(TrainerStage.class);
-  private static final String PARAMS = "params";
-  private static final String OPTIMIZER = "optimizer";
+  static final String PARAMS = "params";
+  static final String EMA = "ema";
+  static final String OPTIMIZER = "optimizer";
 
   private final TrainerConfig config;
   private final KafkaSettings kafka;
   private final CheckpointStore store;
+  private final Duration uploadBackoff;
+  private final int uploadAttempts;
   private final Sinks.Empty<Void> stopSignal = Sinks.empty();
   private final CountDownLatch stopped = new CountDownLatch(1);
   private volatile long step;
+  private volatile Map<String, Double> lastMetrics = Map.of();
 
   public TrainerStage(TrainerConfig config, KafkaSettings kafka, CheckpointStore store) {
+    this(config, kafka, store, Duration.ofSeconds(1), 12);
+  }
+
+  /**
+   * @param uploadBackoff first wait before retrying a failed checkpoint upload (doubles, at most a
+   *     minute)
+   * @param uploadAttempts attempts before a checkpoint is reported as given up
+   */
+  public TrainerStage(
+      TrainerConfig config,
+      KafkaSettings kafka,
+      CheckpointStore store,
+      Duration uploadBackoff,
+      int uploadAttempts) {
     this.config = config;
     this.kafka = kafka;
     this.store = store;
+    this.uploadBackoff = uploadBackoff;
+    this.uploadAttempts = uploadAttempts;
   }
 
   public long step() {
     return step;
+  }
+
+  /** The values of the latest metric report. */
+  public Map<String, Double> lastMetrics() {
+    return lastMetrics;
   }
 
   /** Asks the loop to finish its current step and return; waits for it. */
@@ -94,8 +102,6 @@ public final class TrainerStage implements Runnable {
   private void train() {
     Device device = Devices.pick();
     CheckpointManifest resumeFrom = latestCheckpoint();
-    ResNetSpec spec =
-        resumeFrom == null ? null : Json.fromTree(resumeFrom.spec(), ResNetSpec.class);
     Map<TopicPartition, Long> startOffsets = new HashMap<>();
     if (resumeFrom != null) {
       resumeFrom.offsets().forEach((tp, offset) -> startOffsets.put(parsePartition(tp), offset));
@@ -106,7 +112,12 @@ public final class TrainerStage implements Runnable {
           step,
           startOffsets.size());
     }
-    log.info("Run {} trains {} on {}", config.runId(), config.model(), Devices.describe(device));
+    log.info(
+        "Run {} trains {} with recipe {} on {}",
+        config.runId(),
+        config.model(),
+        config.recipe().name(),
+        Devices.describe(device));
 
     ReceiverOptions options =
         ReceiverOptions.of(config.consumerGroup(), Topics.IMAGES_AUGMENTED)
@@ -120,10 +131,19 @@ public final class TrainerStage implements Runnable {
 
     try (KafkaSender sender = new KafkaSender(kafka)) {
       DeadLetters deadLetters = new DeadLetters(sender, "trainer");
-      Session session = null;
-      try {
+      Retention retention =
+          new Retention(config.runId(), config.keepLast(), config.keepBest(), kafka, store, sender);
+      TrainingSession session = null;
+      try (CheckpointUploader uploader =
+          new CheckpointUploader(
+              store,
+              sender,
+              uploadBackoff,
+              uploadAttempts,
+              manifest -> applyRetention(retention))) {
         Iterator<ReceivedRecord> records = input.iterator();
         Metrics metrics = new Metrics();
+        long lastCheckpointNanos = System.nanoTime();
         long waitStart = System.nanoTime();
         while (records.hasNext()) {
           ReceivedRecord record = records.next();
@@ -137,22 +157,32 @@ public final class TrainerStage implements Runnable {
             continue;
           }
           if (session == null) {
-            ResNetSpec runSpec =
-                spec != null ? spec : ModelPresets.get(config.model()).withClasses(batch.classes());
-            session = new Session(device, runSpec, batch, resumeFrom);
+            ResNetSpec spec =
+                resumeFrom != null
+                    ? Json.fromTree(resumeFrom.spec(), ResNetSpec.class)
+                    : specFor(batch);
+            session = new TrainingSession(config, store, device, spec, batch, resumeFrom);
           }
           long stepStart = System.nanoTime();
-          StepResult result = session.trainStep(batch);
+          boolean report = (step + 1) % config.metricsEverySteps() == 0;
+          TrainingSession.StepResult result = session.trainStep(batch, step, report);
           step++;
-          session.offsets.put(record.topicPartition(), record.offset() + 1);
-          session.lastBatch = batch;
+          session.consumed(record.topicPartition(), record.offset() + 1, batch);
           record.acknowledge();
           metrics.add(result, batch.size(), waited, System.nanoTime() - stepStart);
-          if (step % config.metricsEverySteps() == 0) {
-            publishMetrics(sender, metrics.drain(session.optimizer.learningRate(), batch));
+          if (report) {
+            Map<String, Double> values = metrics.drain(result, batch);
+            lastMetrics = values;
+            publishMetrics(sender, values);
           }
-          if (step % config.checkpointEverySteps() == 0) {
-            session.checkpoint(sender, metrics.recent);
+          boolean byTime =
+              config.checkpointEvery() != null
+                  && System.nanoTime() - lastCheckpointNanos >= config.checkpointEvery().toNanos();
+          boolean bySteps =
+              config.checkpointEverySteps() > 0 && step % config.checkpointEverySteps() == 0;
+          if (byTime || bySteps) {
+            uploader.submit(session.snapshot(step, metrics.recent));
+            lastCheckpointNanos = System.nanoTime();
           }
           if (config.maxSteps() > 0 && step >= config.maxSteps()) {
             log.info("Run {} reached --max-steps {}", config.runId(), config.maxSteps());
@@ -160,6 +190,8 @@ public final class TrainerStage implements Runnable {
           }
           waitStart = System.nanoTime();
         }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
       } finally {
         // Leaving the loop does not cancel the subscription: end it, so this consumer leaves the
         // group instead of holding partitions that a restarted trainer needs.
@@ -168,6 +200,31 @@ public final class TrainerStage implements Runnable {
           session.close();
         }
       }
+    }
+  }
+
+  /**
+   * The preset for the stream's class count, built with the schedule's largest dropout and
+   * drop-path rates (the blocks must exist before a schedule can raise them).
+   */
+  private ResNetSpec specFor(ImageBatch batch) {
+    ResNetSpec spec = ModelPresets.get(config.model()).withClasses(batch.classes());
+    Schedule schedule = config.schedule();
+    if (schedule != null) {
+      spec =
+          spec.withDropPathRate(
+                  Math.max(spec.dropPathRate(), schedule.maximum(ScheduleStage::dropPathRate)))
+              .withDropoutRate(
+                  Math.max(spec.dropoutRate(), schedule.maximum(ScheduleStage::dropoutRate)));
+    }
+    return spec;
+  }
+
+  private void applyRetention(Retention retention) {
+    try {
+      retention.apply();
+    } catch (RuntimeException e) {
+      log.warn("Run {}: retention skipped this time: {}", config.runId(), e.getMessage());
     }
   }
 
@@ -183,7 +240,7 @@ public final class TrainerStage implements Runnable {
     return store.getManifest(config.runId(), complete.get(complete.size() - 1));
   }
 
-  private static TopicPartition parsePartition(String key) {
+  static TopicPartition parsePartition(String key) {
     int dash = key.lastIndexOf('-');
     return new TopicPartition(key.substring(0, dash), Integer.parseInt(key.substring(dash + 1)));
   }
@@ -195,21 +252,18 @@ public final class TrainerStage implements Runnable {
         .subscribe(m -> {}, e -> log.warn("metric not sent: {}", e.toString()));
   }
 
-  private record StepResult(float loss, int correct) {}
-
   /** Loss, accuracy and timing since the last report. */
-  private final class Metrics {
+  private static final class Metrics {
     private double lossSum;
-    private long correct;
+    private double correct;
     private long images;
     private long steps;
     private long waitNanos;
     private long stepNanos;
-    private final long startNanos = System.nanoTime();
-    private long windowStart = startNanos;
+    private long windowStart = System.nanoTime();
     private Map<String, Double> recent = Map.of();
 
-    void add(StepResult r, int batchSize, long waited, long stepTime) {
+    void add(TrainingSession.StepResult r, int batchSize, long waited, long stepTime) {
       lossSum += r.loss();
       correct += r.correct();
       images += batchSize;
@@ -218,16 +272,17 @@ public final class TrainerStage implements Runnable {
       stepNanos += stepTime;
     }
 
-    Map<String, Double> drain(float learningRate, ImageBatch batch) {
+    Map<String, Double> drain(TrainingSession.StepResult last, ImageBatch batch) {
       long now = System.nanoTime();
       double seconds = (now - windowStart) / 1e9;
       Map<String, Double> values = new HashMap<>();
       values.put("loss", lossSum / Math.max(1, steps));
-      values.put("train_top1", (double) correct / Math.max(1, images));
-      values.put("learning_rate", (double) learningRate);
+      values.put("train_top1", correct / Math.max(1, images));
+      values.put("learning_rate", (double) last.learningRate());
       values.put("images_per_s", images / Math.max(1e-9, seconds));
       values.put("step_time_ms", stepNanos / 1e6 / Math.max(1, steps));
       values.put("data_wait_fraction", waitNanos / (double) Math.max(1, waitNanos + stepNanos));
+      values.put("gradient_norm", last.gradientNorm());
       values.put("epoch", batch.stamp().progressEpochs());
       recent = Map.copyOf(values);
       lossSum = 0;
@@ -238,146 +293,6 @@ public final class TrainerStage implements Runnable {
       stepNanos = 0;
       windowStart = now;
       return values;
-    }
-  }
-
-  /** The network, its DJL trainer and optimizer for one run, built from the first batch. */
-  private final class Session implements AutoCloseable {
-    private final ResNetSpec spec;
-    private final Model model;
-    private final Block block;
-    private final Trainer trainer;
-    private final MomentumSgd optimizer;
-    private final Map<TopicPartition, Long> offsets = new HashMap<>();
-    private final String parent;
-    private ImageBatch lastBatch;
-
-    Session(Device device, ResNetSpec spec, ImageBatch first, CheckpointManifest resumeFrom) {
-      this.spec = spec;
-      this.block = ResNetBuilder.build(spec);
-      this.model = Model.newInstance(config.runId(), device);
-      model.setBlock(block);
-      Shape inputShape = new Shape(1, 3, first.height(), first.width());
-      this.optimizer = new MomentumSgd((float) config.momentum(), (float) config.weightDecay());
-      this.parent =
-          resumeFrom == null
-              ? null
-              : CheckpointEvent.checkpointId(config.runId(), resumeFrom.step());
-      String prefix =
-          resumeFrom == null
-              ? null
-              : CheckpointStore.checkpointPrefix(config.runId(), resumeFrom.step());
-      if (resumeFrom != null) {
-        // Parameters are loaded before the DJL trainer exists: Trainer.initialize caches the
-        // parameter arrays, and a later load would replace arrays the trainer no longer sees.
-        block.initialize(model.getNDManager(), DataType.FLOAT32, inputShape);
-        try (InputStream in = store.get(prefix + PARAMS)) {
-          ParameterIO.load(block, model.getNDManager(), in, true);
-        } catch (IOException | ai.djl.MalformedModelException e) {
-          throw new IllegalStateException(
-              "cannot load parameters of checkpoint " + prefix + ": " + e, e);
-        }
-      }
-      trainer =
-          model.newTrainer(
-              new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
-                  .optOptimizer(optimizer)
-                  .optDevices(new Device[] {device}));
-      trainer.initialize(inputShape);
-      optimizer.bind(block);
-      if (resumeFrom != null) {
-        try (InputStream in = store.get(prefix + OPTIMIZER)) {
-          optimizer.load(trainer.getManager(), new DataInputStream(in));
-        } catch (IOException e) {
-          throw new IllegalStateException("cannot load optimizer state of " + prefix + ": " + e, e);
-        }
-        resumeFrom.offsets().forEach((tp, offset) -> offsets.put(parsePartition(tp), offset));
-      }
-    }
-
-    StepResult trainStep(ImageBatch batch) {
-      optimizer.setLearningRate(config.learningRate(step, batch.size()));
-      // Per-step arrays live in a sub-manager closed after the step, else activations pile up.
-      try (NDManager stepManager = trainer.getManager().newSubManager()) {
-        NDArray x = InputTensors.images(stepManager, batch);
-        NDArray y = InputTensors.labels(stepManager, batch);
-        NDArray loss;
-        NDArray logits;
-        try (GradientCollector collector = trainer.newGradientCollector()) {
-          logits = trainer.forward(new NDList(x)).singletonOrThrow();
-          loss = trainer.getLoss().evaluate(new NDList(y), new NDList(logits));
-          collector.backward(loss);
-        }
-        trainer.step();
-        int correct = (int) logits.argMax(1).toType(y.getDataType(), false).eq(y).sum().getLong();
-        return new StepResult(loss.getFloat(), correct);
-      }
-    }
-
-    void checkpoint(KafkaSender sender, Map<String, Double> recentMetrics) {
-      String prefix = CheckpointStore.checkpointPrefix(config.runId(), step);
-      store.put(prefix + PARAMS, out -> block.saveParameters(new DataOutputStream(out)));
-      store.put(
-          prefix + OPTIMIZER,
-          out -> {
-            DataOutputStream data = new DataOutputStream(out);
-            optimizer.save(data);
-            data.flush();
-          });
-      Map<String, Long> offsetsByName = new HashMap<>();
-      offsets.forEach((tp, offset) -> offsetsByName.put(tp.topic() + "-" + tp.partition(), offset));
-      CheckpointManifest manifest =
-          new CheckpointManifest(
-              CheckpointManifest.SCHEMA_VERSION,
-              config.runId(),
-              step,
-              lastBatch.stamp().epoch(),
-              step * lastBatch.size(),
-              config.model(),
-              Json.toTree(spec),
-              Json.toTree(config),
-              null,
-              offsetsByName,
-              recentMetrics,
-              lastBatch.datasetId(),
-              TrainerStage.class.getPackage().getImplementationVersion(),
-              parent,
-              List.of(PARAMS, OPTIMIZER),
-              System.currentTimeMillis());
-      store.putManifest(manifest);
-      CheckpointEvent event =
-          new CheckpointEvent(
-              CheckpointEvent.SCHEMA_VERSION,
-              CheckpointEvent.CREATED,
-              config.runId(),
-              step,
-              manifest.epoch(),
-              manifest.samplesSeen(),
-              store.settings().bucket(),
-              prefix,
-              config.model(),
-              manifest.spec(),
-              null,
-              recentMetrics,
-              manifest.createdAtMs());
-      sender
-          .send(
-              Topics.CHECKPOINTS,
-              event.checkpointId().getBytes(StandardCharsets.UTF_8),
-              Json.toBytes(event))
-          .block();
-      log.info(
-          "Run {} checkpoint at step {} -> s3://{}/{}",
-          config.runId(),
-          step,
-          store.settings().bucket(),
-          prefix);
-    }
-
-    @Override
-    public void close() {
-      trainer.close();
-      model.close();
     }
   }
 }

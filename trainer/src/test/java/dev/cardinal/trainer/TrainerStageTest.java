@@ -2,9 +2,15 @@ package dev.cardinal.trainer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.data.Offset.offset;
 
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
 import dev.cardinal.core.Topics;
 import dev.cardinal.core.config.KafkaSettings;
+import dev.cardinal.core.embedded.EmbeddedS3;
 import dev.cardinal.core.event.CheckpointEvent;
 import dev.cardinal.core.event.CheckpointManifest;
 import dev.cardinal.core.event.Json;
@@ -15,6 +21,10 @@ import dev.cardinal.core.s3.CheckpointStore;
 import dev.cardinal.core.testing.TestServices;
 import dev.cardinal.core.wire.ImageBatch;
 import dev.cardinal.core.wire.ScheduleStamp;
+import dev.cardinal.trainer.model.ModelPresets;
+import dev.cardinal.trainer.model.ParameterIO;
+import dev.cardinal.trainer.model.ResNetBuilder;
+import dev.cardinal.trainer.model.ResNetSpec;
 import java.time.Duration;
 import java.util.List;
 import java.util.Random;
@@ -72,7 +82,10 @@ class TrainerStageTest {
   }
 
   private static TrainerConfig config(String run, long maxSteps) {
-    return new TrainerConfig(run, "resnet20", 0.1, 0.9, 1e-4, 2, 5, 5, maxSteps);
+    return TrainerConfig.of(run, "resnet20", Recipe.named("resnet-rs").withEpochs(10, 1), 5)
+        .withMetricsEvery(5)
+        .withMaxSteps(maxSteps)
+        .withRetention(10, 0);
   }
 
   @Test
@@ -87,7 +100,7 @@ class TrainerStageTest {
     assertThat(manifest.step()).isEqualTo(10);
     assertThat(manifest.model()).isEqualTo("resnet20");
     assertThat(manifest.offsets().values().stream().mapToLong(Long::longValue).sum()).isEqualTo(10);
-    assertThat(manifest.objects()).contains("params", "optimizer");
+    assertThat(manifest.objects()).containsExactly("params", "ema", "optimizer");
     assertThat(manifest.recentMetrics()).containsKey("loss");
 
     List<CheckpointEvent> events =
@@ -126,20 +139,107 @@ class TrainerStageTest {
   }
 
   @Test
-  void badConfigurationFailsBeforeConsuming() {
-    assertThatThrownBy(() -> new TrainerConfig("x", "resnet9000", 0.1, 0.9, 0, 0, 1, 1, 0))
-        .hasMessageContaining("unknown model 'resnet9000'");
-    assertThatThrownBy(() -> new TrainerConfig("x", "resnet20", -1, 0.9, 0, 0, 1, 1, 0))
-        .hasMessageContaining("--lr");
-    assertThatThrownBy(() -> new TrainerConfig("bad run!", "resnet20", 0.1, 0.9, 0, 0, 1, 1, 0))
-        .hasMessageContaining("--run");
+  void resumedRunMatchesAnUninterruptedOne() throws Exception {
+    String straight = TestServices.unique("straight");
+    new TrainerStage(config(straight, 10), kafka, store).run();
+    String resumed = TestServices.unique("resumed");
+    new TrainerStage(config(resumed, 5), kafka, store).run();
+    new TrainerStage(config(resumed, 10), kafka, store).run();
+
+    ResNetSpec spec = ModelPresets.get("resnet20");
+    try (NDManager manager = NDManager.newBaseManager()) {
+      float[][] a = parameters(manager, spec, CheckpointStore.checkpointPrefix(straight, 10));
+      float[][] b = parameters(manager, spec, CheckpointStore.checkpointPrefix(resumed, 10));
+      assertThat(a.length).isEqualTo(b.length);
+      double maxDifference = 0;
+      for (int i = 0; i < a.length; i++) {
+        for (int k = 0; k < a[i].length; k++) {
+          maxDifference = Math.max(maxDifference, Math.abs(a[i][k] - b[i][k]));
+        }
+      }
+      assertThat(maxDifference).isLessThan(1e-4);
+      // And training did move the weights: the comparison is not between two initializations.
+      float[][] early = parameters(manager, spec, CheckpointStore.checkpointPrefix(straight, 5));
+      double moved = 0;
+      for (int i = 0; i < a.length; i++) {
+        for (int k = 0; k < a[i].length; k++) {
+          moved = Math.max(moved, Math.abs(a[i][k] - early[i][k]));
+        }
+      }
+      assertThat(moved).isGreaterThan(1e-3);
+    }
+  }
+
+  private static float[][] parameters(NDManager manager, ResNetSpec spec, String prefix)
+      throws Exception {
+    Block block = ResNetBuilder.build(spec);
+    block.initialize(manager, DataType.FLOAT32, new Shape(1, 3, 16, 16));
+    try (var in = store.get(prefix + "params")) {
+      ParameterIO.load(block, manager, in, false);
+    }
+    return block.getParameters().values().stream()
+        .map(p -> p.getArray().toFloatArray())
+        .toArray(float[][]::new);
   }
 
   @Test
-  void learningRateScalesWithBatchAndWarmsUp() {
-    TrainerConfig c = new TrainerConfig("x", "resnet20", 0.1, 0.9, 0, 10, 1, 1, 0);
-    assertThat(c.learningRate(9, 256)).isEqualTo(0.1f);
-    assertThat(c.learningRate(100, 128)).isEqualTo(0.05f);
-    assertThat(c.learningRate(0, 256)).isCloseTo(0.01f, org.assertj.core.data.Offset.offset(1e-6f));
+  void checkpointsLandAfterAnS3Outage() throws Exception {
+    java.nio.file.Path dir = TestServices.tempDir("s3-outage");
+    EmbeddedS3 s3 = EmbeddedS3.start(dir, 0, "key", "secret-key");
+    int port = s3.port();
+    String run = TestServices.unique("outage");
+    try (CheckpointStore flaky = new CheckpointStore(s3.settings("outage"))) {
+      flaky.ensureBucket();
+      TrainerStage stage =
+          new TrainerStage(config(run, 10), kafka, flaky, java.time.Duration.ofMillis(200), 200);
+      Thread training = new Thread(stage);
+      training.start();
+      // S3 goes away once training runs (at start it is needed to find the resume point)...
+      long deadline = System.nanoTime() + java.time.Duration.ofSeconds(60).toNanos();
+      while (stage.step() < 1 && System.nanoTime() < deadline) {
+        Thread.sleep(10);
+      }
+      s3.close();
+      // ...training goes on while it is down...
+      while (stage.step() < 7 && System.nanoTime() < deadline) {
+        Thread.sleep(50);
+      }
+      assertThat(stage.step()).isGreaterThanOrEqualTo(7);
+      // ...and the checkpoints land once it is back.
+      s3 = EmbeddedS3.start(dir, port, "key", "secret-key");
+      training.join(60_000);
+      assertThat(flaky.completeCheckpoints(run)).containsExactly(5L, 10L);
+    } finally {
+      s3.close();
+    }
+  }
+
+  @Test
+  void badConfigurationFailsBeforeConsuming() {
+    Recipe baseline = Recipe.named("baseline");
+    assertThatThrownBy(() -> TrainerConfig.of("x", "resnet9000", baseline, 5))
+        .hasMessageContaining("unknown model 'resnet9000'");
+    assertThatThrownBy(() -> baseline.withOptimizer(-1, 0.9, false, 0))
+        .hasMessageContaining("--lr");
+    assertThatThrownBy(() -> TrainerConfig.of("bad run!", "resnet20", baseline, 5))
+        .hasMessageContaining("--run");
+    assertThatThrownBy(() -> Recipe.named("sgdr")).hasMessageContaining("baseline, resnet-rs");
+  }
+
+  @Test
+  void learningRateScalesWithBatchWarmsUpAndDecays() {
+    Recipe cosine = Recipe.named("resnet-rs").withEpochs(100, 10);
+    assertThat(cosine.learningRate(0, 256)).isZero();
+    assertThat(cosine.learningRate(5, 256)).isCloseTo(0.05f, offset(1e-6f));
+    assertThat(cosine.learningRate(10, 256)).isCloseTo(0.1f, offset(1e-6f));
+    assertThat(cosine.learningRate(10, 128)).isCloseTo(0.05f, offset(1e-6f));
+    assertThat(cosine.learningRate(55, 256)).isCloseTo(0.05f, offset(1e-6f));
+    assertThat(cosine.learningRate(100, 256)).isCloseTo(0f, offset(1e-6f));
+    Recipe step = Recipe.named("baseline").withEpochs(100, 0);
+    assertThat(step.learningRate(49, 256)).isCloseTo(0.1f, offset(1e-6f));
+    assertThat(step.learningRate(51, 256)).isCloseTo(0.01f, offset(1e-7f));
+    assertThat(step.learningRate(80, 256)).isCloseTo(0.001f, offset(1e-8f));
+    assertThat(cosine.emaDecayAt(0)).isCloseTo(0.1, offset(1e-9));
+    assertThat(cosine.emaDecayAt(1_000_000)).isCloseTo(0.9999, offset(1e-9));
   }
 }

@@ -127,6 +127,24 @@ public final class Schedule {
     return List.copyOf(out);
   }
 
+  /**
+   * The largest value a parameter takes anywhere in the schedule, e.g. the drop-path rate a network
+   * must be built for before a schedule raises it.
+   */
+  public double maximum(java.util.function.ToDoubleFunction<ScheduleStage> parameter) {
+    if (segments.isEmpty()) {
+      return parameter.applyAsDouble(stage(null, 0));
+    }
+    double max = Double.NEGATIVE_INFINITY;
+    for (Segment s : segments) {
+      // 101 points per segment: exact for ramps and for step lists of up to 100 steps.
+      for (int i = 0; i <= 100; i++) {
+        max = Math.max(max, parameter.applyAsDouble(stage(s, i / 100.0)));
+      }
+    }
+    return max;
+  }
+
   /** The resolution the finished model is tested at (the largest train resolution if unset). */
   public int testResolution() {
     return testResolution;

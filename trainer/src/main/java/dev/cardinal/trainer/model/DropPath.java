@@ -18,21 +18,51 @@ import ai.djl.util.PairList;
  */
 public final class DropPath extends AbstractBlock {
 
-  private final float rate;
+  /** Volatile: a schedule may change it between steps, from the training thread. */
+  private volatile float rate;
+
+  /** Drops whole samples (stochastic depth); false drops single activations (dropout). */
+  private final boolean perSample;
 
   /**
    * @param rate probability of dropping a sample's branch, in [0, 1)
    */
   public DropPath(double rate) {
+    this(rate, true);
+  }
+
+  private DropPath(double rate, boolean perSample) {
     if (!(rate >= 0 && rate < 1)) {
-      throw new IllegalArgumentException("drop-path rate must be in [0, 1): " + rate);
+      throw new IllegalArgumentException("drop rate must be in [0, 1): " + rate);
     }
     this.rate = (float) rate;
+    this.perSample = perSample;
+  }
+
+  /**
+   * Plain dropout with the same inverted scaling and a rate a schedule can change, unlike DJL's
+   * {@code Dropout} whose rate is fixed at build time.
+   */
+  public static DropPath dropout(double rate) {
+    return new DropPath(rate, false);
+  }
+
+  /** True for stochastic depth, false for element-wise dropout. */
+  public boolean perSample() {
+    return perSample;
   }
 
   /** The drop probability. */
   public double rate() {
     return rate;
+  }
+
+  /** Changes the drop probability for the following forward passes (schedules). */
+  public void setRate(double newRate) {
+    if (!(newRate >= 0 && newRate < 1)) {
+      throw new IllegalArgumentException("drop-path rate must be in [0, 1): " + newRate);
+    }
+    this.rate = (float) newRate;
   }
 
   @Override
@@ -41,15 +71,18 @@ public final class DropPath extends AbstractBlock {
       NDList inputs,
       boolean training,
       PairList<String, Object> params) {
+    float rate = this.rate;
     if (!training || rate == 0f) {
       return inputs;
     }
     NDArray x = inputs.singletonOrThrow();
     NDManager manager = x.getManager();
     float keep = 1f - rate;
-    long[] maskShape = new long[x.getShape().dimension()];
-    java.util.Arrays.fill(maskShape, 1);
-    maskShape[0] = x.getShape().get(0);
+    long[] maskShape = x.getShape().getShape();
+    if (perSample) {
+      java.util.Arrays.fill(maskShape, 1);
+      maskShape[0] = x.getShape().get(0);
+    }
     NDArray uniform = manager.randomUniform(0f, 1f, new Shape(maskShape), x.getDataType());
     NDArray keepArray = manager.full(new Shape(), keep, x.getDataType());
     NDArray mask = uniform.lt(keepArray).toType(x.getDataType(), false).div(keepArray);
@@ -63,6 +96,6 @@ public final class DropPath extends AbstractBlock {
 
   @Override
   public String toString() {
-    return "DropPath(" + rate + ")";
+    return (perSample ? "DropPath(" : "Dropout(") + rate + ")";
   }
 }

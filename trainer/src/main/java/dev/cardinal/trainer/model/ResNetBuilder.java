@@ -8,7 +8,6 @@ import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.BatchNorm;
-import ai.djl.nn.norm.Dropout;
 import ai.djl.nn.pooling.Pool;
 import ai.djl.training.initializer.Initializer;
 import dev.cardinal.trainer.model.ResNetSpec.Attention;
@@ -63,7 +62,7 @@ public final class ResNetBuilder {
     net.add(
         new Op("GlobalAvgPool", x -> spatialMean(x, false), s -> new Shape(s.get(0), s.get(1))));
     if (spec.dropoutRate() > 0) {
-      net.add(Dropout.builder().optRate((float) spec.dropoutRate()).build());
+      net.add(DropPath.dropout(spec.dropoutRate()));
     }
     net.add(Linear.builder().setUnits(spec.numClasses()).build());
     return net;
@@ -269,16 +268,23 @@ public final class ResNetBuilder {
   /** Every {@link DropPath} of the network, in order (for tests and schedules). */
   public static List<DropPath> dropPaths(Block block) {
     List<DropPath> out = new ArrayList<>();
-    collect(block, out);
+    collect(block, out, true);
     return out;
   }
 
-  private static void collect(Block block, List<DropPath> out) {
-    if (block instanceof DropPath d) {
+  /** The dropout before the classifier, if the spec has one (for schedules). */
+  public static List<DropPath> dropouts(Block block) {
+    List<DropPath> out = new ArrayList<>();
+    collect(block, out, false);
+    return out;
+  }
+
+  private static void collect(Block block, List<DropPath> out, boolean perSample) {
+    if (block instanceof DropPath d && d.perSample() == perSample) {
       out.add(d);
     }
     for (Block child : block.getChildren().values()) {
-      collect(child, out);
+      collect(child, out, perSample);
     }
   }
 }

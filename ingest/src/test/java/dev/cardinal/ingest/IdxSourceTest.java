@@ -1,0 +1,95 @@
+package dev.cardinal.ingest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.cardinal.core.testing.TestServices;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+
+class IdxSourceTest {
+
+  @Test
+  void readsGzippedAndRawFilesWithTheTestSplitAsEval() throws Exception {
+    Path dir = TestServices.tempDir("idx");
+    TestFiles.idx(dir, "train", 50, 6, 5, 10, true);
+    TestFiles.idx(dir, "t10k", 12, 6, 5, 10, false);
+    IdxSource source = IdxSource.open(dir);
+    assertThat(source.trainSize()).isEqualTo(50);
+    assertThat(source.evalSize()).isEqualTo(12);
+    assertThat(source.classes()).isEqualTo(10);
+    assertThat(source.problems()).isEmpty();
+    LabelledImage image = source.train(13);
+    assertThat(image.label()).isEqualTo(3);
+    assertThat(image.height()).isEqualTo(6);
+    assertThat(image.width()).isEqualTo(5);
+    assertThat(image.channels()).isEqualTo(1);
+    assertThat(image.pixels()[0]).isEqualTo((byte) 13);
+    assertThat(image.pixels()[29]).isEqualTo((byte) 42);
+    assertThat(source.eval(0).sampleId()).isNotEqualTo(source.train(0).sampleId());
+    assertThat(IdxSource.open(dir).datasetId()).isEqualTo(source.datasetId());
+    assertThat(Files.list(dir).count()).isEqualTo(4);
+  }
+
+  @Test
+  void wrongMagicInTheTestFileIsReportedAndTrainGoesOn() {
+    Path dir = TestServices.tempDir("idx-magic");
+    TestFiles.idx(dir, "train", 20, 4, 4, 10, false);
+    TestFiles.write(
+        dir.resolve("t10k-images-idx3-ubyte"),
+        TestFiles.idxBytes(0x0D03, new int[] {3, 4, 4}, new byte[48]),
+        false);
+    TestFiles.write(
+        dir.resolve("t10k-labels-idx1-ubyte"),
+        TestFiles.idxBytes(0x801, new int[] {3}, new byte[3]),
+        false);
+    IdxSource source = IdxSource.open(dir);
+    assertThat(source.trainSize()).isEqualTo(20);
+    assertThat(source.evalSize()).isZero();
+    assertThat(source.problems())
+        .singleElement()
+        .satisfies(
+            p -> {
+              assertThat(p.origin()).endsWith("t10k-images-idx3-ubyte");
+              assertThat(p.reason()).contains("wrong IDX magic number 0x00000D03");
+            });
+  }
+
+  @Test
+  void truncatedFileKeepsItsCompleteImages() throws Exception {
+    Path dir = TestServices.tempDir("idx-cut");
+    TestFiles.idx(dir, "train", 30, 4, 4, 10, false);
+    Path images = dir.resolve("train-images-idx3-ubyte");
+    byte[] bytes = Files.readAllBytes(images);
+    Files.write(images, java.util.Arrays.copyOf(bytes, 16 + 16 * 21 + 7));
+    IdxSource source = IdxSource.open(dir);
+    assertThat(source.trainSize()).isEqualTo(21);
+    assertThat(source.problems())
+        .anySatisfy(
+            p ->
+                assertThat(p.reason())
+                    .contains("truncated: header promises 30 items, file holds 21"));
+  }
+
+  @Test
+  void missingEmptyOrUnusableFolderFailsWithOneLine() {
+    Path empty = TestServices.tempDir("idx-empty");
+    assertThatThrownBy(() -> IdxSource.open(empty.resolve("nope")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("no such folder");
+    assertThatThrownBy(() -> IdxSource.open(empty)).hasMessageContaining("folder is empty");
+    TestFiles.write(
+        empty.resolve("train-images-idx3-ubyte"),
+        TestFiles.idxBytes(0x1234, new int[] {1, 2, 2}, new byte[4]),
+        false);
+    TestFiles.write(
+        empty.resolve("train-labels-idx1-ubyte"),
+        TestFiles.idxBytes(0x801, new int[] {1}, new byte[1]),
+        false);
+    assertThatThrownBy(() -> IdxSource.open(empty))
+        .hasMessageContaining("no usable train images")
+        .hasMessageContaining("wrong IDX magic")
+        .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
+  }
+}

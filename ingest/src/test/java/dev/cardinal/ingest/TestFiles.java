@@ -1,0 +1,128 @@
+package dev.cardinal.ingest;
+
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.zip.GZIPOutputStream;
+import javax.imageio.ImageIO;
+
+/** Writes small datasets in each format the readers take. */
+final class TestFiles {
+  private TestFiles() {}
+
+  /** IDX images: pixel (i, y, x) = (i + y * width + x) mod 256; label i mod classes. */
+  static void idx(Path dir, String split, int count, int h, int w, int classes, boolean gz) {
+    byte[] pixels = new byte[count * h * w];
+    for (int i = 0; i < count; i++) {
+      for (int p = 0; p < h * w; p++) {
+        pixels[i * h * w + p] = (byte) (i + p);
+      }
+    }
+    byte[] labels = new byte[count];
+    for (int i = 0; i < count; i++) {
+      labels[i] = (byte) (i % classes);
+    }
+    String suffix = gz ? ".gz" : "";
+    write(
+        dir.resolve(split + "-images-idx3-ubyte" + suffix),
+        idxBytes(0x803, new int[] {count, h, w}, pixels),
+        gz);
+    write(
+        dir.resolve(split + "-labels-idx1-ubyte" + suffix),
+        idxBytes(0x801, new int[] {count}, labels),
+        gz);
+  }
+
+  static byte[] idxBytes(int magic, int[] dims, byte[] data) {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try (DataOutputStream out = new DataOutputStream(bytes)) {
+      out.writeInt(magic);
+      for (int d : dims) {
+        out.writeInt(d);
+      }
+      out.write(data);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return bytes.toByteArray();
+  }
+
+  static void write(Path file, byte[] bytes, boolean gz) {
+    try {
+      Files.createDirectories(file.getParent());
+      try (OutputStream out =
+          gz ? new GZIPOutputStream(Files.newOutputStream(file)) : Files.newOutputStream(file)) {
+        out.write(bytes);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * CIFAR records: label bytes then planar R, G, B planes where R = i, G = 100 + label, B = pixel.
+   */
+  static byte[] cifarRecords(int count, int labelBytes, int classes) {
+    int record = labelBytes + 3072;
+    byte[] out = new byte[count * record];
+    for (int i = 0; i < count; i++) {
+      int base = i * record;
+      int label = i % classes;
+      if (labelBytes == 2) {
+        out[base] = (byte) (label / 5);
+      }
+      out[base + labelBytes - 1] = (byte) label;
+      for (int p = 0; p < 1024; p++) {
+        out[base + labelBytes + p] = (byte) i;
+        out[base + labelBytes + 1024 + p] = (byte) (100 + label);
+        out[base + labelBytes + 2048 + p] = (byte) p;
+      }
+    }
+    return out;
+  }
+
+  /** An image with a flat colour (r, g, b), and alpha when {@code type} has it. */
+  static BufferedImage image(int w, int h, int type, int argb) {
+    BufferedImage image = new BufferedImage(w, h, type);
+    if (type == BufferedImage.TYPE_BYTE_GRAY) {
+      byte[] grey = new byte[w * h];
+      Arrays.fill(grey, (byte) (argb & 0xff));
+      image.getRaster().setDataElements(0, 0, w, h, grey);
+      return image;
+    }
+    for (int y = 0; y < h; y++) {
+      for (int x = 0; x < w; x++) {
+        image.setRGB(x, y, argb);
+      }
+    }
+    return image;
+  }
+
+  static Path save(BufferedImage image, String format, Path file) {
+    try {
+      Files.createDirectories(file.getParent());
+      if (!ImageIO.write(image, format, file.toFile())) {
+        throw new IllegalStateException("no writer for " + format);
+      }
+      return file;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  static byte[] encoded(BufferedImage image, String format) {
+    try {
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      ImageIO.write(image, format, out);
+      return out.toByteArray();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}

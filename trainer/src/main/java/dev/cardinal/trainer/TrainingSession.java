@@ -1,0 +1,251 @@
+package dev.cardinal.trainer;
+
+import ai.djl.Device;
+import ai.djl.MalformedModelException;
+import ai.djl.Model;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
+import ai.djl.training.DefaultTrainingConfig;
+import ai.djl.training.GradientCollector;
+import ai.djl.training.Trainer;
+import ai.djl.training.loss.Loss;
+import ai.djl.util.Pair;
+import dev.cardinal.core.event.CheckpointEvent;
+import dev.cardinal.core.event.CheckpointManifest;
+import dev.cardinal.core.event.Json;
+import dev.cardinal.core.s3.CheckpointStore;
+import dev.cardinal.core.wire.ImageBatch;
+import dev.cardinal.trainer.model.InputTensors;
+import dev.cardinal.trainer.model.ParameterIO;
+import dev.cardinal.trainer.model.ResNetBuilder;
+import dev.cardinal.trainer.model.ResNetSpec;
+import dev.cardinal.trainer.optim.MomentumSgd;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.apache.kafka.common.TopicPartition;
+
+/**
+ * The network of one run with its DJL trainer, optimizer, loss and weight average: one training
+ * step at a time, and in-memory snapshots for checkpoints. Fed by {@link TrainerStage} from Kafka,
+ * or directly (benchmarks, tests).
+ */
+public final class TrainingSession implements AutoCloseable {
+  /** What one step measured; gradient norm only when asked (it costs a reduction). */
+  public record StepResult(float loss, float correct, float learningRate, double gradientNorm) {}
+
+  private final TrainerConfig config;
+  private final CheckpointStore store;
+  private final ResNetSpec spec;
+  private final Model model;
+  private final Block block;
+  private final Trainer trainer;
+  private final MomentumSgd optimizer;
+  private final WeightAverage ema;
+  private final SoftTargetLoss loss;
+  private final Map<TopicPartition, Long> offsets = new HashMap<>();
+  private final String parent;
+  private ImageBatch lastBatch;
+  private long samplesSeen;
+
+  /**
+   * Builds the network; when {@code resumeFrom} is given, loads its parameters, EMA and optimizer
+   * state from the store.
+   */
+  public TrainingSession(
+      TrainerConfig config,
+      CheckpointStore store,
+      Device device,
+      ResNetSpec spec,
+      ImageBatch first,
+      CheckpointManifest resumeFrom) {
+    this.config = config;
+    this.store = store;
+    this.spec = spec;
+    // Seeded initialization: the same seed and data give the same run, resumed or not.
+    Engine.getInstance().setRandomSeed((int) config.seed());
+    this.block = ResNetBuilder.build(spec);
+    this.model = Model.newInstance(config.runId(), device);
+    model.setBlock(block);
+    Recipe recipe = config.recipe();
+    this.loss = new SoftTargetLoss(recipe.labelSmoothing());
+    Shape inputShape = new Shape(1, 3, first.height(), first.width());
+    this.optimizer = new MomentumSgd((float) recipe.momentum(), (float) recipe.weightDecay());
+    this.parent =
+        resumeFrom == null ? null : CheckpointEvent.checkpointId(config.runId(), resumeFrom.step());
+    String prefix =
+        resumeFrom == null
+            ? null
+            : CheckpointStore.checkpointPrefix(config.runId(), resumeFrom.step());
+    if (resumeFrom != null) {
+      // Parameters are loaded before the DJL trainer exists: Trainer.initialize caches the
+      // parameter arrays, and a later load would replace arrays the trainer no longer sees.
+      block.initialize(model.getNDManager(), DataType.FLOAT32, inputShape);
+      load(block, prefix + TrainerStage.PARAMS, true);
+    }
+    trainer =
+        model.newTrainer(
+            new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
+                .optOptimizer(optimizer)
+                .optDevices(new Device[] {device}));
+    trainer.initialize(inputShape);
+    optimizer.bind(block);
+
+    Block average = ResNetBuilder.build(spec);
+    average.initialize(model.getNDManager(), DataType.FLOAT32, inputShape);
+    WeightAverage.freeze(average);
+    this.ema = new WeightAverage(block, average);
+
+    if (resumeFrom != null) {
+      if (resumeFrom.objects().contains(TrainerStage.EMA)) {
+        load(average, prefix + TrainerStage.EMA, false);
+      }
+      try (InputStream in = store.get(prefix + TrainerStage.OPTIMIZER)) {
+        optimizer.load(trainer.getManager(), new DataInputStream(in));
+      } catch (IOException e) {
+        throw new IllegalStateException("cannot load optimizer state of " + prefix + ": " + e, e);
+      }
+      resumeFrom
+          .offsets()
+          .forEach((tp, offset) -> offsets.put(TrainerStage.parsePartition(tp), offset));
+      samplesSeen = resumeFrom.samplesSeen();
+    }
+  }
+
+  private void load(Block target, String key, boolean forTraining) {
+    try (InputStream in = store.get(key)) {
+      ParameterIO.load(target, model.getNDManager(), in, forTraining);
+    } catch (IOException | MalformedModelException e) {
+      throw new IllegalStateException("cannot load " + key + ": " + e, e);
+    }
+  }
+
+  /** Records that a batch read from {@code partition} was trained; its next offset. */
+  void consumed(TopicPartition partition, long nextOffset, ImageBatch batch) {
+    offsets.put(partition, nextOffset);
+    lastBatch = batch;
+    samplesSeen += batch.size();
+  }
+
+  /** One optimizer step on a batch; {@code step} is the count of steps before this one. */
+  public StepResult trainStep(ImageBatch batch, long step, boolean measureGradient) {
+    lastBatch = batch;
+    Recipe recipe = config.recipe();
+    float learningRate = recipe.learningRate(batch.stamp().progressEpochs(), batch.size());
+    optimizer.setLearningRate(learningRate);
+    // Per-step arrays live in a sub-manager closed after the step, else activations pile up.
+    try (NDManager stepManager = trainer.getManager().newSubManager()) {
+      NDArray x = InputTensors.images(stepManager, batch);
+      NDArray lossValue;
+      NDArray logits;
+      try (GradientCollector collector = trainer.newGradientCollector()) {
+        logits = trainer.forward(new NDList(x)).singletonOrThrow();
+        lossValue = loss.evaluate(stepManager, logits, batch);
+        collector.backward(lossValue);
+      }
+      double gradientNorm = measureGradient ? gradientNorm() : Double.NaN;
+      trainer.step();
+      if (recipe.emaDecay() > 0) {
+        ema.update(recipe.emaDecayAt(step));
+      }
+      NDArray labels = InputTensors.labels(stepManager, batch);
+      float correct =
+          logits.argMax(1).toType(labels.getDataType(), false).eq(labels).sum().getLong();
+      return new StepResult(lossValue.getFloat(), correct, learningRate, gradientNorm);
+    }
+  }
+
+  private double gradientNorm() {
+    double sumOfSquares = 0;
+    for (Pair<String, Parameter> p : block.getParameters()) {
+      Parameter parameter = p.getValue();
+      if (parameter.requiresGradient()) {
+        try (NDArray g = parameter.getArray().getGradient();
+            NDArray squares = g.square();
+            NDArray sum = squares.sum()) {
+          sumOfSquares += sum.getFloat();
+        }
+      }
+    }
+    return Math.sqrt(sumOfSquares);
+  }
+
+  /** Captures the checkpoint in memory so the upload can run while training goes on. */
+  public CheckpointUploader.Snapshot snapshot(long step, Map<String, Double> recentMetrics) {
+    Map<String, byte[]> objects = new LinkedHashMap<>();
+    objects.put(TrainerStage.PARAMS, bytes(out -> block.saveParameters(out)));
+    if (config.recipe().emaDecay() > 0) {
+      objects.put(TrainerStage.EMA, bytes(ema::save));
+    }
+    objects.put(TrainerStage.OPTIMIZER, bytes(optimizer::save));
+    Map<String, Long> offsetsByName = new HashMap<>();
+    offsets.forEach((tp, offset) -> offsetsByName.put(tp.topic() + "-" + tp.partition(), offset));
+    String prefix = CheckpointStore.checkpointPrefix(config.runId(), step);
+    CheckpointManifest manifest =
+        new CheckpointManifest(
+            CheckpointManifest.SCHEMA_VERSION,
+            config.runId(),
+            step,
+            lastBatch.stamp().epoch(),
+            samplesSeen,
+            config.model(),
+            Json.toTree(spec),
+            Json.toTree(config.recipe()),
+            null,
+            offsetsByName,
+            recentMetrics,
+            lastBatch.datasetId(),
+            TrainingSession.class.getPackage().getImplementationVersion(),
+            parent,
+            new ArrayList<>(objects.keySet()),
+            System.currentTimeMillis());
+    CheckpointEvent event =
+        new CheckpointEvent(
+            CheckpointEvent.SCHEMA_VERSION,
+            CheckpointEvent.CREATED,
+            config.runId(),
+            step,
+            manifest.epoch(),
+            manifest.samplesSeen(),
+            store.settings().bucket(),
+            prefix,
+            config.model(),
+            manifest.spec(),
+            null,
+            recentMetrics,
+            manifest.createdAtMs());
+    return new CheckpointUploader.Snapshot(manifest, objects, event);
+  }
+
+  private interface Writer {
+    void write(DataOutputStream out) throws IOException;
+  }
+
+  private byte[] bytes(Writer writer) {
+    ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+    try (DataOutputStream out = new DataOutputStream(buffer)) {
+      writer.write(out);
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot serialize checkpoint state: " + e, e);
+    }
+    return buffer.toByteArray();
+  }
+
+  @Override
+  public void close() {
+    trainer.close();
+    model.close();
+  }
+}
