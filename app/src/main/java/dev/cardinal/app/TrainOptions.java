@@ -57,6 +57,12 @@ public final class TrainOptions {
   Double momentum;
 
   @Option(
+      names = "--nesterov",
+      negatable = true,
+      description = "Nesterov momentum. Default: the recipe's (off)")
+  Boolean nesterov;
+
+  @Option(
       names = "--weight-decay",
       description = "Weight decay, not on BatchNorm or biases. Default: the recipe's (1e-4 / 4e-5)")
   Double weightDecay;
@@ -146,7 +152,7 @@ public final class TrainOptions {
           r.withOptimizer(
               learningRate != null ? learningRate : r.baseLearningRate(),
               momentum != null ? momentum : r.momentum(),
-              r.nesterov(),
+              nesterov != null ? nesterov : r.nesterov(),
               weightDecay != null ? weightDecay : r.weightDecay());
       r =
           r.withRegularization(

@@ -82,7 +82,8 @@ public final class TrainingSession implements AutoCloseable {
     Recipe recipe = config.recipe();
     this.loss = new SoftTargetLoss(recipe.labelSmoothing());
     Shape inputShape = new Shape(1, 3, first.height(), first.width());
-    this.optimizer = new MomentumSgd((float) recipe.momentum(), (float) recipe.weightDecay());
+    this.optimizer =
+        new MomentumSgd((float) recipe.momentum(), recipe.nesterov(), (float) recipe.weightDecay());
     this.parent =
         resumeFrom == null ? null : CheckpointEvent.checkpointId(config.runId(), resumeFrom.step());
     String prefix =

@@ -215,6 +215,40 @@ class TrainerStageTest {
   }
 
   @Test
+  void noArraysPileUpOverManySteps() {
+    Random random = new Random(9);
+    byte[] pixels = new byte[8 * 16 * 16 * 3];
+    random.nextBytes(pixels);
+    ImageBatch batch =
+        new ImageBatch(
+            "leak",
+            16,
+            16,
+            3,
+            10,
+            new long[] {0, 1, 2, 3, 4, 5, 6, 7},
+            new int[] {0, 1, 2, 3, 4, 5, 6, 7},
+            null,
+            pixels,
+            new ScheduleStamp(0, 0, 8));
+    TrainerConfig config =
+        config("leak", 0).withSchedule(dev.cardinal.core.schedule.Schedule.preset("resnet-rs"));
+    ResNetSpec spec = ModelPresets.get("resnet20").withDropPathRate(0.1).withDropoutRate(0.2);
+    try (TrainingSession session =
+        new TrainingSession(config, store, ai.djl.Device.cpu(), spec, batch, null)) {
+      for (int step = 0; step < 5; step++) {
+        session.trainStep(batch, step, step % 2 == 0);
+      }
+      int settled = session.liveArrays();
+      for (int step = 5; step < 105; step++) {
+        session.trainStep(batch, step, step % 2 == 0);
+      }
+      session.snapshot(105, java.util.Map.of());
+      assertThat(session.liveArrays()).isEqualTo(settled);
+    }
+  }
+
+  @Test
   void badConfigurationFailsBeforeConsuming() {
     Recipe baseline = Recipe.named("baseline");
     assertThatThrownBy(() -> TrainerConfig.of("x", "resnet9000", baseline, 5))

@@ -63,7 +63,8 @@ public record KafkaSettings(String bootstrapServers, Map<String, String> extra) 
     props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     // Ingest writes batches and its progress in one transaction: a batch of a transaction cut
     // off by a crash is never seen, so a restart repeats nothing downstream.
-    props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    // (A tool that must see everything can set read_uncommitted in the extra properties.)
+    props.putIfAbsent(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     props.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, MAX_RECORD_BYTES);
     props.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, 4 * MAX_RECORD_BYTES);

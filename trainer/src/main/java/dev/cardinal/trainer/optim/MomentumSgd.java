@@ -16,9 +16,9 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * SGD with momentum that owns its state, so a checkpoint captures and a resume restores it exactly.
- * Weight decay applies to convolution and dense weights only, never to BatchNorm parameters or
- * biases (as the Revisiting-ResNets recipe and timm do).
+ * SGD with momentum (optionally Nesterov) that owns its state, so a checkpoint captures and a
+ * resume restores it exactly. Weight decay applies to convolution and dense weights only, never to
+ * BatchNorm parameters or biases (as the Revisiting-ResNets recipe and timm do).
  *
  * <p>The trainer sets the learning rate before each step; the optimizer holds no schedule.
  *
@@ -27,6 +27,7 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class MomentumSgd extends Optimizer {
   private final float momentum;
+  private final boolean nesterov;
   private final float weightDecay;
   private final Map<String, NDArray> velocity = new ConcurrentHashMap<>();
   private final Map<String, String> nameById = new HashMap<>();
@@ -34,8 +35,16 @@ public final class MomentumSgd extends Optimizer {
   private volatile float learningRate;
 
   public MomentumSgd(float momentum, float weightDecay) {
+    this(momentum, false, weightDecay);
+  }
+
+  /**
+   * @param nesterov use Nesterov momentum (PyTorch's formulation: step along {@code g + m * buf})
+   */
+  public MomentumSgd(float momentum, boolean nesterov, float weightDecay) {
     super(noDjlDecay());
     this.momentum = momentum;
+    this.nesterov = nesterov;
     this.weightDecay = weightDecay;
   }
 
@@ -80,6 +89,10 @@ public final class MomentumSgd extends Optimizer {
               return zeros;
             });
     float decay = decayedIds.contains(parameterId) ? weightDecay : 0f;
+    if (nesterov) {
+      nesterovUpdate(weight, grad, state, decay);
+      return;
+    }
     // The engine's fused update runs without autograd: in-place arithmetic on a parameter that
     // requires grad is refused by PyTorch. buf = momentum * buf + grad + decay * w; w -= lr * buf.
     weight
@@ -93,6 +106,24 @@ public final class MomentumSgd extends Optimizer {
             -1f, // no gradient clipping
             momentum,
             false);
+  }
+
+  /**
+   * g' = grad + decay * w; buf = m * buf + g'; w -= lr * (g' + m * buf). The weight is changed
+   * through a detached alias of its storage, which autograd allows; temporaries are closed at once
+   * because they live on the parameter's long-lived manager.
+   */
+  private void nesterovUpdate(NDArray weight, NDArray grad, NDArray state, float decay) {
+    try (NDArray w = weight.stopGradient();
+        NDArray decayed = w.mul(decay);
+        NDArray g = grad.add(decayed)) {
+      state.muli(momentum).addi(g);
+      try (NDArray ahead = state.mul(momentum);
+          NDArray direction = ahead.addi(g);
+          NDArray step = direction.mul(learningRate)) {
+        w.subi(step);
+      }
+    }
   }
 
   /** Writes the momentum buffers keyed by parameter name. */

@@ -131,6 +131,36 @@ class MomentumSgdTest {
   }
 
   @Test
+  void nesterovTakesTheLookAheadStep() {
+    float lr = 0.1f;
+    float momentum = 0.9f;
+    float decay = 0.01f;
+    try (Run run = start(new MomentumSgd(momentum, true, decay))) {
+      Block block = run.model().getBlock();
+      List<float[]> before = snapshot(block);
+      List<float[]> gradients = new ArrayList<>();
+      step(run, lr, gradients);
+      List<float[]> after = snapshot(block);
+      int i = 0;
+      for (var p : block.getParameters()) {
+        if (p.getValue().requiresGradient()) {
+          boolean decayed = p.getValue().getType() == Parameter.Type.WEIGHT;
+          for (int k = 0; k < before.get(i).length; k++) {
+            float w0 = before.get(i)[k];
+            // First step: buf = g'; w1 = w0 - lr * (g' + m * g').
+            float g = gradients.get(i)[k] + (decayed ? decay * w0 : 0f);
+            assertThat(after.get(i)[k])
+                .as(p.getKey())
+                .isCloseTo(
+                    w0 - lr * (1 + momentum) * g, org.assertj.core.data.Offset.offset(1e-5f));
+          }
+        }
+        i++;
+      }
+    }
+  }
+
+  @Test
   void loadedParametersEqualSavedOnes() throws Exception {
     ByteArrayOutputStream params = new ByteArrayOutputStream();
     List<float[]> saved;
