@@ -20,7 +20,10 @@ import dev.cardinal.core.event.CheckpointEvent;
 import dev.cardinal.core.event.CheckpointManifest;
 import dev.cardinal.core.event.Json;
 import dev.cardinal.core.s3.CheckpointStore;
+import dev.cardinal.core.schedule.Schedule;
+import dev.cardinal.core.schedule.ScheduleStage;
 import dev.cardinal.core.wire.ImageBatch;
+import dev.cardinal.trainer.model.DropPath;
 import dev.cardinal.trainer.model.InputTensors;
 import dev.cardinal.trainer.model.ParameterIO;
 import dev.cardinal.trainer.model.ResNetBuilder;
@@ -34,6 +37,7 @@ import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.apache.kafka.common.TopicPartition;
 
@@ -54,7 +58,10 @@ public final class TrainingSession implements AutoCloseable {
   private final Trainer trainer;
   private final MomentumSgd optimizer;
   private final WeightAverage ema;
-  private final SoftTargetLoss loss;
+  private SoftTargetLoss loss;
+  private final List<DropPath> dropPaths;
+  private final double[] dropPathProfile;
+  private final List<DropPath> dropouts;
   private final Map<TopicPartition, Long> offsets = new HashMap<>();
   private final String parent;
   private ImageBatch lastBatch;
@@ -79,6 +86,13 @@ public final class TrainingSession implements AutoCloseable {
     this.block = ResNetBuilder.build(spec);
     this.model = Model.newInstance(config.runId(), device);
     model.setBlock(block);
+    // Schedules scale every block's drop-path rate while keeping the linear depth profile.
+    this.dropPaths = ResNetBuilder.dropPaths(block);
+    this.dropPathProfile =
+        dropPaths.stream()
+            .mapToDouble(d -> spec.dropPathRate() > 0 ? d.rate() / spec.dropPathRate() : 0)
+            .toArray();
+    this.dropouts = ResNetBuilder.dropouts(block);
     Recipe recipe = config.recipe();
     this.loss = new SoftTargetLoss(recipe.labelSmoothing());
     Shape inputShape = new Shape(1, 3, first.height(), first.width());
@@ -145,6 +159,7 @@ public final class TrainingSession implements AutoCloseable {
     lastBatch = batch;
     Recipe recipe = config.recipe();
     float learningRate = recipe.learningRate(batch.stamp().progressEpochs(), batch.size());
+    applySchedule(batch);
     optimizer.setLearningRate(learningRate);
     // Per-step arrays live in a sub-manager closed after the step, else activations pile up.
     try (NDManager stepManager = trainer.getManager().newSubManager()) {
@@ -166,6 +181,34 @@ public final class TrainingSession implements AutoCloseable {
           logits.argMax(1).toType(labels.getDataType(), false).eq(labels).sum().getLong();
       return new StepResult(lossValue.getFloat(), correct, learningRate, gradientNorm);
     }
+  }
+
+  /** Sets dropout, drop-path and label smoothing from the schedule stage of this batch. */
+  private void applySchedule(ImageBatch batch) {
+    Schedule schedule = config.schedule();
+    if (schedule == null) {
+      return;
+    }
+    ScheduleStage stage = schedule.at(batch.stamp());
+    for (int i = 0; i < dropPaths.size(); i++) {
+      dropPaths.get(i).setRate(Math.min(0.95, dropPathProfile[i] * stage.dropPathRate()));
+    }
+    for (DropPath dropout : dropouts) {
+      dropout.setRate(stage.dropoutRate());
+    }
+    double smoothing =
+        stage.labelSmoothing() > 0 ? stage.labelSmoothing() : config.recipe().labelSmoothing();
+    if (smoothing != loss.labelSmoothing()) {
+      loss = new SoftTargetLoss(smoothing);
+    }
+  }
+
+  /**
+   * Arrays alive on the run's managers (parameters, optimizer state, EMA, and anything a step
+   * leaked): flat from step to step when nothing leaks.
+   */
+  public int liveArrays() {
+    return model.getNDManager().getManagedArrays().size();
   }
 
   private double gradientNorm() {
@@ -204,7 +247,7 @@ public final class TrainingSession implements AutoCloseable {
             config.model(),
             Json.toTree(spec),
             Json.toTree(config.recipe()),
-            null,
+            config.schedule() == null ? null : config.schedule().toJson(),
             offsetsByName,
             recentMetrics,
             lastBatch.datasetId(),
@@ -224,7 +267,7 @@ public final class TrainingSession implements AutoCloseable {
             prefix,
             config.model(),
             manifest.spec(),
-            null,
+            manifest.schedule(),
             recentMetrics,
             manifest.createdAtMs());
     return new CheckpointUploader.Snapshot(manifest, objects, event);
