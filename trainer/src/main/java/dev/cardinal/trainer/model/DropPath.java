@@ -78,7 +78,8 @@ public final class DropPath extends AbstractBlock {
     NDArray x = inputs.singletonOrThrow();
     NDManager manager = x.getManager();
     float keep = 1f - rate;
-    long[] maskShape = x.getShape().getShape();
+    // A copy: Shape.getShape() hands out the shape's own array.
+    long[] maskShape = x.getShape().getShape().clone();
     if (perSample) {
       java.util.Arrays.fill(maskShape, 1);
       maskShape[0] = x.getShape().get(0);

@@ -40,6 +40,37 @@ class DropPathTest {
   }
 
   @Test
+  void dropoutDropsSingleActivationsAtARateASchedulesCanChange() {
+    try (NDManager manager = NDManager.newBaseManager()) {
+      DropPath dropout = DropPath.dropout(0.25);
+      NDArray x = manager.ones(new Shape(200, 50));
+      float[] values =
+          dropout
+              .forward(new ParameterStore(manager, false), new NDList(x), true)
+              .singletonOrThrow()
+              .toFloatArray();
+      int zeros = 0;
+      for (float v : values) {
+        if (v == 0f) {
+          zeros++;
+        } else {
+          assertThat((double) v).isCloseTo(1 / 0.75, within(1e-5));
+        }
+      }
+      assertThat(zeros / 10_000.0).isCloseTo(0.25, within(0.03));
+      assertThat(x.getShape()).isEqualTo(new Shape(200, 50));
+
+      dropout.setRate(0);
+      float[] kept =
+          dropout
+              .forward(new ParameterStore(manager, false), new NDList(x), true)
+              .singletonOrThrow()
+              .toFloatArray();
+      assertThat(kept).containsOnly(1f);
+    }
+  }
+
+  @Test
   void isExactlyTheIdentityAtInference() {
     try (NDManager manager = NDManager.newBaseManager()) {
       DropPath drop = new DropPath(0.5);
