@@ -25,9 +25,6 @@ public final class RunCommand implements Callable<Integer> {
   @Mixin SourceOptions source;
   @Mixin TrainOptions train;
 
-  @picocli.CommandLine.ArgGroup(exclusive = false, multiplicity = "0..1")
-  TrainOptions.RunChoice runChoice = new TrainOptions.RunChoice();
-
   @Option(
       names = "--data-dir",
       defaultValue = "${env:CARDINAL_DATA_DIR:-./cardinal-data}",
@@ -64,7 +61,7 @@ public final class RunCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     DataSource imageSource = source.dataSource();
     var ingestOptions = source.ingestOptions();
-    var trainerConfig = train.trainerConfig(runChoice);
+    var trainerConfig = train.singleTrainerConfig();
     Files.createDirectories(dataDir);
     log.info("Source: {}", imageSource.describe());
     CountDownLatch stopped = new CountDownLatch(1);

@@ -145,22 +145,10 @@ final class StageCommands {
     @Mixin ConnectionOptions connection;
     @Mixin TrainOptions train;
 
-    @picocli.CommandLine.ArgGroup(exclusive = false, multiplicity = "0..*")
-    java.util.List<TrainOptions.RunChoice> runs = new java.util.ArrayList<>();
-
     @Override
     public Integer call() throws Exception {
-      if (runs.isEmpty()) {
-        runs.add(new TrainOptions.RunChoice());
-      }
       // Every run is validated before anything is consumed.
-      java.util.List<dev.cardinal.trainer.TrainerConfig> configs = new java.util.ArrayList<>();
-      for (TrainOptions.RunChoice choice : runs) {
-        configs.add(train.trainerConfig(choice));
-      }
-      if (configs.stream().map(c -> c.runId()).distinct().count() < configs.size()) {
-        throw new UserError("each --run must name a different run id");
-      }
+      java.util.List<dev.cardinal.trainer.TrainerConfig> configs = train.trainerConfigs();
       Services services = Services.connect(connection, null, 0, 0, false);
       java.util.List<TrainerStage> stages = new java.util.ArrayList<>();
       for (var config : configs) {

@@ -3,6 +3,8 @@ package dev.cardinal.app;
 import dev.cardinal.trainer.Recipe;
 import dev.cardinal.trainer.TrainerConfig;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import picocli.CommandLine.Option;
 
 /**
@@ -10,24 +12,19 @@ import picocli.CommandLine.Option;
  * recipe's value.
  */
 public final class TrainOptions {
-  /**
-   * Which run trains which model; {@code cardinal train} takes several (--run A --model m --run B
-   * --model n).
-   */
-  public static final class RunChoice {
-    @Option(
-        names = "--run",
-        defaultValue = "default",
-        description =
-            "Run id; restarting with the same id resumes the run. Default: ${DEFAULT-VALUE}")
-    String run = "default";
+  @Option(
+      names = "--run",
+      description =
+          "Run id; restarting with the same id resumes the run. 'cardinal train' takes several,"
+              + " each paired with the --model at the same position. Default: default")
+  List<String> runs = new ArrayList<>();
 
-    @Option(
-        names = "--model",
-        defaultValue = "resnet20",
-        description = "Model preset of the run (see 'cardinal models'). Default: ${DEFAULT-VALUE}")
-    String model = "resnet20";
-  }
+  @Option(
+      names = "--model",
+      description =
+          "Model preset of the run (see 'cardinal models'); one for all runs or one per --run."
+              + " Default: resnet20")
+  List<String> models = new ArrayList<>();
 
   @Option(
       names = "--recipe",
@@ -139,9 +136,38 @@ public final class TrainOptions {
       description = "Seed of the weight initialization. Default: ${DEFAULT-VALUE}")
   long seed;
 
-  TrainerConfig trainerConfig(RunChoice choice) {
-    String run = choice.run;
-    String model = choice.model;
+  /** One config per --run, paired with the --model at the same position (or the only one). */
+  List<TrainerConfig> trainerConfigs() {
+    List<String> runIds = runs.isEmpty() ? List.of("default") : runs;
+    List<String> presets = models.isEmpty() ? List.of("resnet20") : models;
+    if (presets.size() != 1 && presets.size() != runIds.size()) {
+      throw new UserError(
+          runIds.size()
+              + " --run but "
+              + presets.size()
+              + " --model: give one --model for all runs or one per --run");
+    }
+    if (runIds.stream().distinct().count() < runIds.size()) {
+      throw new UserError("each --run must name a different run id");
+    }
+    List<TrainerConfig> configs = new ArrayList<>();
+    for (int i = 0; i < runIds.size(); i++) {
+      configs.add(trainerConfig(runIds.get(i), presets.get(presets.size() == 1 ? 0 : i)));
+    }
+    return configs;
+  }
+
+  /** The single run of 'cardinal run'. */
+  TrainerConfig singleTrainerConfig() {
+    if (runs.size() > 1 || models.size() > 1) {
+      throw new UserError(
+          "'cardinal run' trains one run: give one --run and --model (use 'cardinal train' for"
+              + " several)");
+    }
+    return trainerConfigs().get(0);
+  }
+
+  private TrainerConfig trainerConfig(String run, String model) {
     try {
       Recipe r = Recipe.named(recipe);
       r =

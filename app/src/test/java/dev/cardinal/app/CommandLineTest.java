@@ -68,6 +68,31 @@ class CommandLineTest {
   }
 
   @Test
+  void severalRunsPairRunsWithModels() {
+    Result mismatched =
+        run(
+            "train",
+            "--run",
+            "a",
+            "--run",
+            "b",
+            "--model",
+            "resnet20",
+            "--model",
+            "resnet56",
+            "--model",
+            "resnet110");
+    assertThat(mismatched.exitCode()).isEqualTo(1);
+    assertThat(mismatched.err()).contains("2 --run but 3 --model");
+    Result twice = run("train", "--run", "a", "--run", "a");
+    assertThat(twice.exitCode()).isEqualTo(1);
+    assertThat(twice.err()).contains("different run id");
+    Result runTwo = run("run", "--run", "a", "--run", "b");
+    assertThat(runTwo.exitCode()).isEqualTo(1);
+    assertThat(runTwo.err()).contains("cardinal train");
+  }
+
+  @Test
   void stageWithoutKafkaSaysHowToConfigureIt() {
     Result result = run("augment");
     assertThat(result.exitCode()).isEqualTo(1);
@@ -76,13 +101,14 @@ class CommandLineTest {
 
   @Test
   void unreachableKafkaIsAClearError() throws Exception {
-    int closedPort;
-    try (ServerSocket socket = new ServerSocket(0)) {
-      closedPort = socket.getLocalPort();
+    // A socket that accepts connections and never answers: nothing else can take the port while
+    // the test runs, unlike a closed port that another test's broker may grab.
+    try (ServerSocket silent = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+      String address = "127.0.0.1:" + silent.getLocalPort();
+      Result result = run("augment", "--kafka", address);
+      assertThat(result.exitCode()).isEqualTo(1);
+      assertThat(result.err()).contains(address).contains("did not answer");
     }
-    Result result = run("augment", "--kafka", "127.0.0.1:" + closedPort);
-    assertThat(result.exitCode()).isEqualTo(1);
-    assertThat(result.err()).contains("127.0.0.1:" + closedPort).contains("did not answer");
   }
 
   @Test

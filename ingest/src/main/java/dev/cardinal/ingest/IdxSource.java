@@ -17,7 +17,7 @@ import java.util.stream.Stream;
  * {@code train-labels-idx1-ubyte[.gz]} and the test split as {@code t10k-*} or {@code test-*}.
  * Files are read into memory once; a truncated file keeps its complete images.
  */
-public final class IdxSource implements ImageSource {
+public final class IdxSource implements ImageSource, InMemoryImages {
   private static final Pattern NAME =
       Pattern.compile("(train|t10k|test)-(images|labels)[.-]idx(\\d)-ubyte(\\.gz)?");
 
@@ -186,13 +186,18 @@ public final class IdxSource implements ImageSource {
     }
 
     LabelledImage image(long index) {
+      int size = height * width;
+      byte[] out = new byte[size];
+      copy(index, out, 0);
+      return new LabelledImage(idBase + index, label((int) index), height, width, 1, out);
+    }
+
+    void copy(long index, byte[] dest, int offset) {
       if (index < 0 || index >= count) {
         throw new IndexOutOfBoundsException("sample " + index + " outside 0.." + (count - 1));
       }
       int size = height * width;
-      byte[] out = new byte[size];
-      System.arraycopy(pixels, pixelsOffset + (int) index * size, out, 0, size);
-      return new LabelledImage(idBase + index, label((int) index), height, width, 1, out);
+      System.arraycopy(pixels, pixelsOffset + (int) index * size, dest, offset, size);
     }
   }
 
@@ -307,6 +312,34 @@ public final class IdxSource implements ImageSource {
       throw new IndexOutOfBoundsException("this IDX dataset has no test split");
     }
     return eval.image(index);
+  }
+
+  @Override
+  public ImageShape shape(boolean eval) {
+    Split s = split(eval);
+    return new ImageShape(s.height, s.width, 1);
+  }
+
+  @Override
+  public long sampleId(boolean eval, long index) {
+    return split(eval).idBase + index;
+  }
+
+  @Override
+  public int label(boolean eval, long index) {
+    return split(eval).label((int) index);
+  }
+
+  @Override
+  public void copyPixels(boolean eval, long index, byte[] dest, int offset) {
+    split(eval).copy(index, dest, offset);
+  }
+
+  private Split split(boolean evalSplit) {
+    if (evalSplit && eval == null) {
+      throw new IndexOutOfBoundsException("this IDX dataset has no test split");
+    }
+    return evalSplit ? eval : train;
   }
 
   @Override

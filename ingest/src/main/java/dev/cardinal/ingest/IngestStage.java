@@ -17,6 +17,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ForkJoinPool;
 import java.util.function.LongFunction;
 import java.util.stream.IntStream;
@@ -69,24 +71,35 @@ public final class IngestStage implements Runnable {
   public void run() {
     ForkJoinPool decoders =
         new ForkJoinPool(Math.max(1, Runtime.getRuntime().availableProcessors()));
-    try (TransactionalOutput out =
-            new TransactionalOutput(kafka, "cardinal-ingest-" + source.datasetId());
-        KafkaSender side = new KafkaSender(kafka);
+    // Start-up is mostly waiting on the broker: the side producer and the progress reader open
+    // while the transactional producer fences earlier instances.
+    CompletableFuture<SideClients> opening =
+        CompletableFuture.supplyAsync(() -> SideClients.open(kafka), decoders);
+    TransactionalOutput fenced;
+    try {
+      fenced = new TransactionalOutput(kafka, "cardinal-ingest-" + source.datasetId());
+    } catch (RuntimeException | Error e) {
+      opening.thenAccept(SideClients::close);
+      decoders.shutdown();
+      throw e;
+    }
+    try (TransactionalOutput out = fenced;
+        SideClients clients = SideClients.await(opening);
+        // No limit, no gate: its admin client would cost start-up time and never be asked.
         LagGate gate =
-            new LagGate(
-                kafka,
-                Topics.IMAGES_TRAIN,
-                AUGMENT_GROUP::equals,
-                options.maxLagBatches() <= 0 ? Long.MAX_VALUE : options.maxLagBatches())) {
+            options.maxLagBatches() <= 0
+                ? null
+                : new LagGate(
+                    kafka, Topics.IMAGES_TRAIN, AUGMENT_GROUP::equals, options.maxLagBatches())) {
       Run run =
           new Run(
               out,
-              new DeadLetters(side, STAGE),
+              new DeadLetters(clients.side(), STAGE),
               gate,
               decoders,
-              new IngestMeter(side, ProgressBar.forTerminal()));
+              new IngestMeter(clients.side(), ProgressBar.forTerminal()));
       // After the transactional producer fenced any earlier instance: its leftovers are aborted.
-      ProgressStore.Loaded loaded = ProgressStore.load(kafka, source.datasetId());
+      ProgressStore.Loaded loaded = clients.progress().load(source.datasetId());
       log.info("Ingesting {}", source.describe());
       for (BadInput bad : source.problems()) {
         run.deadLetter(bad);
@@ -111,6 +124,43 @@ public final class IngestStage implements Runnable {
     }
   }
 
+  /** The clients of a run besides its transactional producer. */
+  private record SideClients(KafkaSender side, ProgressStore.Reader progress)
+      implements AutoCloseable {
+    static SideClients open(KafkaSettings kafka) {
+      KafkaSender side = new KafkaSender(kafka, TransactionalOutput.QUICK_RETRY);
+      try {
+        return new SideClients(side, new ProgressStore.Reader(kafka));
+      } catch (RuntimeException | Error e) {
+        side.close();
+        throw e;
+      }
+    }
+
+    static SideClients await(CompletableFuture<SideClients> opening) {
+      try {
+        return opening.join();
+      } catch (CompletionException e) {
+        if (e.getCause() instanceof RuntimeException r) {
+          throw r;
+        }
+        if (e.getCause() instanceof Error err) {
+          throw err;
+        }
+        throw e;
+      }
+    }
+
+    @Override
+    public void close() {
+      try {
+        progress.close();
+      } finally {
+        side.close();
+      }
+    }
+  }
+
   /** The state of one {@link #run()}: its producer, counters and commit bookkeeping. */
   private final class Run {
     private final TransactionalOutput out;
@@ -119,6 +169,7 @@ public final class IngestStage implements Runnable {
     private final ForkJoinPool decoders;
     private final IngestMeter meter;
     private final Set<String> reported = new HashSet<>();
+    private final BatchWriter writer = new BatchWriter(source.datasetId(), source.classes());
     private IngestProgress committed;
 
     Run(
@@ -154,7 +205,7 @@ public final class IngestStage implements Runnable {
           }
           send(
               Topics.IMAGES_EVAL,
-              assemble(src::eval, b.indices(), new ScheduleStamp(0, b.start(), size), decodes),
+              assemble(src, true, b.indices(), new ScheduleStamp(0, b.start(), size), decodes),
               true);
           progress = progress.withEval(b.end(), false);
           meter.position(0, b.end(), size, "eval split");
@@ -189,11 +240,11 @@ public final class IngestStage implements Runnable {
             continue;
           }
           // The gate is asked between transactions only: open ones are invisible to augment.
-          if (!out.isOpen() && !gate.awaitRoom(() -> running)) {
+          if (!out.isOpen() && !room()) {
             break;
           }
-          ImageBatch batch =
-              assemble(src::train, b.indices(), new ScheduleStamp(epoch, b.start(), size), decodes);
+          Encoded batch =
+              assemble(src, false, b.indices(), new ScheduleStamp(epoch, b.start(), size), decodes);
           send(Topics.IMAGES_TRAIN, batch, false);
           offset = b.end();
           progress = progress.at(epoch, offset, seed, batchSize);
@@ -264,11 +315,11 @@ public final class IngestStage implements Runnable {
                 new ArrayList<>(bucket.subList(0, Math.min(limit, bucket.size())));
             bucket.subList(0, take.size()).clear();
             boolean eval = take.get(0).eval();
-            if (!eval && !out.isOpen() && !gate.awaitRoom(() -> running)) {
+            if (!eval && !out.isOpen() && !room()) {
               break;
             }
             long offset = eval ? evalOffset : trainOffset;
-            ImageBatch batch =
+            Encoded batch =
                 assemble(
                     i -> take.get((int) i).image(),
                     IntStream.range(0, take.size()).asLongStream().toArray(),
@@ -309,13 +360,18 @@ public final class IngestStage implements Runnable {
       commit(progress);
     }
 
-    private void send(String topic, ImageBatch batch, boolean eval) {
+    /** False when asked to stop while augment was too far behind. */
+    private boolean room() {
+      return gate == null || gate.awaitRoom(() -> running);
+    }
+
+    private void send(String topic, Encoded batch, boolean eval) {
       if (batch == null) {
         return;
       }
-      byte[] value = batch.encode();
-      out.send(topic, Long.toString(batch.sampleIds()[0]).getBytes(StandardCharsets.UTF_8), value);
-      meter.sent(batch.size(), value.length, eval);
+      byte[] value = batch.value();
+      out.send(topic, Long.toString(batch.firstId()).getBytes(StandardCharsets.UTF_8), value);
+      meter.sent(batch.count(), value.length, eval);
     }
 
     private void maybeCommit(IngestProgress progress) {
@@ -359,8 +415,27 @@ public final class IngestStage implements Runnable {
       }
     }
 
+    /**
+     * One batch of a finite source as its record value. Images held in memory are copied straight
+     * into the record; others are loaded one by one (see the other {@code assemble}).
+     */
+    private Encoded assemble(
+        ImageSource src, boolean eval, long[] indices, ScheduleStamp stamp, boolean parallel) {
+      if (!(src instanceof InMemoryImages memory)) {
+        return assemble(eval ? src::eval : src::train, indices, stamp, parallel);
+      }
+      BatchWriter.Record record = writer.start(indices.length, memory.shape(eval), stamp);
+      byte[] bytes = record.bytes();
+      for (int k = 0; k < indices.length; k++) {
+        long index = indices[k];
+        memory.copyPixels(eval, index, bytes, record.pixelOffset(k));
+        record.put(k, memory.sampleId(eval, index), memory.label(eval, index));
+      }
+      return new Encoded(bytes, record.count(), record.firstId());
+    }
+
     /** Loads the images (in parallel when they need decoding); bad ones are dead-lettered. */
-    private ImageBatch assemble(
+    private Encoded assemble(
         LongFunction<LabelledImage> load, long[] indices, ScheduleStamp stamp, boolean parallel) {
       int n = indices.length;
       LabelledImage[] images = new LabelledImage[n];
@@ -411,34 +486,39 @@ public final class IngestStage implements Runnable {
       if (first == null) {
         return null;
       }
-      int imageBytes = first.pixels().length;
-      byte[] pixels = new byte[kept * imageBytes];
-      long[] ids = new long[kept];
-      int[] labels = new int[kept];
+      ImageShape shape = new ImageShape(first.height(), first.width(), first.channels());
+      BatchWriter.Record record = writer.start(kept, shape, stamp);
+      long imageBytes = shape.bytes();
       int k = 0;
       for (int i = 0; i < n; i++) {
         LabelledImage image = images[i];
         if (image == null || bad[i] != null) {
           continue;
         }
-        System.arraycopy(image.pixels(), 0, pixels, k * imageBytes, imageBytes);
-        ids[k] = image.sampleId();
-        labels[k] = image.label();
+        if (image.pixels().length != imageBytes) {
+          throw new IllegalArgumentException(
+              image.pixels().length
+                  + " pixel bytes for a "
+                  + shape.height()
+                  + "x"
+                  + shape.width()
+                  + "x"
+                  + shape.channels()
+                  + " image (sample "
+                  + image.sampleId()
+                  + ")");
+        }
+        System.arraycopy(
+            image.pixels(), 0, record.bytes(), record.pixelOffset(k), (int) imageBytes);
+        record.put(k, image.sampleId(), image.label());
         k++;
       }
-      return new ImageBatch(
-          source.datasetId(),
-          first.height(),
-          first.width(),
-          first.channels(),
-          source.classes(),
-          ids,
-          labels,
-          null,
-          pixels,
-          stamp);
+      return new Encoded(record.bytes(), record.count(), record.firstId());
     }
   }
+
+  /** A batch as the record value sent to Kafka ({@link ImageBatch}'s wire format). */
+  private record Encoded(byte[] value, int count, long firstId) {}
 
   /** Fisher-Yates from the epoch's seed: the same order every time the epoch is replayed. */
   static long[] permutation(long size, long seed) {

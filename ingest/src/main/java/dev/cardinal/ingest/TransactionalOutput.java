@@ -22,8 +22,17 @@ final class TransactionalOutput implements AutoCloseable {
   private int records;
   private long bytes;
 
+  /**
+   * The client waits retry.backoff.ms (100 ms by default) before its first request to a broker it
+   * just discovered (the transaction coordinator; the leader of a topic it has not written yet):
+   * ~0.1 s of every start and of the first metrics record. Retries still back off exponentially up
+   * to retry.backoff.max.ms (1 s).
+   */
+  static final Map<String, Object> QUICK_RETRY = Map.of(ProducerConfig.RETRY_BACKOFF_MS_CONFIG, 10);
+
   TransactionalOutput(KafkaSettings settings, String transactionalId) {
     Map<String, Object> props = settings.producerProperties();
+    props.putAll(QUICK_RETRY);
     props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
     props.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, 60_000);
     producer = new KafkaProducer<>(props);

@@ -123,6 +123,15 @@ class IngestKafkaTest {
     ImageBatch first = train.get(0);
     assertThat(first.channels()).isEqualTo(1);
     assertThat(first.pixels()[0]).isEqualTo((byte) first.sampleIds()[0]);
+    // Pixels are copied from the IDX bytes straight into the record: each image and label intact.
+    for (ImageBatch batch : train) {
+      for (int k = 0; k < batch.size(); k++) {
+        LabelledImage expected = source.train(batch.sampleIds()[k]);
+        assertThat(batch.labels()[k]).isEqualTo(expected.label());
+        assertThat(java.util.Arrays.copyOfRange(batch.pixels(), k * 36, (k + 1) * 36))
+            .isEqualTo(expected.pixels());
+      }
+    }
     assertThat(batches(committed, Topics.IMAGES_EVAL, source.datasetId())).isEmpty();
     assertThat(deadLetters())
         .hasEntrySatisfying(

@@ -57,7 +57,8 @@ public final class TopicAdmin {
    * @throws IllegalStateException with what to check when the cluster cannot be reached
    */
   public static void ensureTopics(KafkaSettings settings) {
-    try (Admin admin = Admin.create(settings.adminProperties())) {
+    Admin admin = Admin.create(settings.adminProperties());
+    try {
       Set<String> existing = admin.listTopics().names().get(15, TimeUnit.SECONDS);
       List<NewTopic> missing =
           cardinalTopics().stream().filter(t -> !existing.contains(t.name())).toList();
@@ -86,6 +87,9 @@ public final class TopicAdmin {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while creating topics", e);
+    } finally {
+      // Bounded: a plain close() waits for requests still retrying against a dead address.
+      admin.close(Duration.ofSeconds(2));
     }
   }
 

@@ -37,16 +37,23 @@ import org.apache.kafka.common.TopicPartition;
  * Ingest throughput from IDX (Fashion-MNIST when installed, else generated IDX of the same shape)
  * and from a folder of JPEGs, each beside a bare KafkaProducer (same client settings, no
  * transactions) sending the very records ingest produced, on one in-process broker. Run by {@code
- * bench/ingest}. Args: [jpeg-count (3000)] [rounds (3)].
+ * bench/ingest}. Args: [jpeg-count (3000)] [rounds (5)] [epochs per round (5)].
+ *
+ * <p>Each IDX round is one ingest run of several epochs (a fresh process would do the same:
+ * transactional producer, progress read, then the epochs), timed from start to return, then the
+ * bare producer over the same records, timed from its construction to its flush. Rounds are long (5
+ * epochs of Fashion-MNIST, ~235 MB) so that a second of noise or start-up does not decide the
+ * ratio; the RESULT line gives medians over the rounds, each round's ratio being of two runs back
+ * to back.
  */
 public final class IngestBench {
   private static final String BARE_TOPIC = "bench.bare";
   private static final int BATCH = 256;
-  private static final int EPOCHS_PER_ROUND = 3;
 
   public static void main(String[] args) throws Exception {
     int jpegs = args.length > 0 ? Integer.parseInt(args[0]) : 3000;
-    int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 3;
+    int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 5;
+    int epochsPerRound = args.length > 2 ? Integer.parseInt(args[2]) : 5;
     Path work = Files.createTempDirectory("cardinal-bench-ingest");
     try (EmbeddedKafka broker = EmbeddedKafka.start(work.resolve("kafka"), 0)) {
       KafkaSettings kafka = broker.settings();
@@ -65,25 +72,33 @@ public final class IngestBench {
       IdxSource idx = (IdxSource) Sources.parse(idxSpec, SourceSettings.defaults(1));
       System.err.printf(Locale.ROOT, "opened %s in %.1f s%n", idxName, secs(opened));
 
-      // Warm-up: the eval split and one epoch, then its bare twin.
-      Measure warm = ingest(kafka, idx, 1);
-      bare(kafka, warm.records);
-      Measure bestIngest = null;
-      Measure bestBare = null;
+      // Warm-up, not reported: the eval split and a round's worth of epochs, then the bare twin.
+      Measure warm = ingest(kafka, idx, 1 + epochsPerRound);
+      bare(kafka, warm);
+      warm = null;
+      List<Measure> ingests = new ArrayList<>();
+      List<Measure> bares = new ArrayList<>();
       List<Double> ratios = new ArrayList<>();
       for (int r = 0; r < rounds; r++) {
-        Measure in = ingest(kafka, idx, 1 + EPOCHS_PER_ROUND * (r + 1));
-        Measure out = bare(kafka, in.records);
+        Measure in = ingest(kafka, idx, 1 + epochsPerRound * (r + 2));
+        Measure out = bare(kafka, in);
         System.err.printf(
             Locale.ROOT,
-            "round %d: ingest %.0f img/s, bare %.0f img/s%n",
+            "round %d: %d images, ingest %.0f img/s (%.2f s), bare %.0f img/s (%.2f s),"
+                + " ratio %.2f%n",
             r + 1,
+            in.images,
             in.imagesPerS(),
-            out.imagesPerS());
+            in.seconds,
+            out.imagesPerS(),
+            out.seconds,
+            in.imagesPerS() / out.imagesPerS());
         ratios.add(in.imagesPerS() / out.imagesPerS());
-        bestIngest = best(bestIngest, in);
-        bestBare = best(bestBare, out);
+        ingests.add(in.withoutRecords());
+        bares.add(out);
       }
+      Measure medianIngest = medianBy(ingests);
+      Measure medianBare = medianBy(bares);
 
       Path folder = work.resolve("jpeg");
       long made = System.nanoTime();
@@ -91,37 +106,39 @@ public final class IngestBench {
       // Warm-up: the decode path compiled before it is measured.
       Path warmFolder = work.resolve("jpeg-warm");
       generateJpegs(warmFolder, 600);
-      bare(
-          kafka,
-          ingest(kafka, FolderSource.open(warmFolder, SourceSettings.defaults(1)), 1).records);
+      bare(kafka, ingest(kafka, FolderSource.open(warmFolder, SourceSettings.defaults(1)), 1));
       System.err.printf(Locale.ROOT, "wrote %d JPEGs in %.1f s%n", jpegs, secs(made));
       long scanned = System.nanoTime();
       FolderSource jpegSource = FolderSource.open(folder, SourceSettings.defaults(1));
       double scanS = secs(scanned);
       Measure jpeg = ingest(kafka, jpegSource, 1);
-      Measure jpegBare = bare(kafka, jpeg.records);
+      Measure jpegBare = bare(kafka, jpeg);
 
       System.out.println();
       System.out.printf("%-34s %10s %10s %9s %8s%n", "run", "images", "img/s", "MB/s", "seconds");
-      row("ingest " + idxName, bestIngest);
-      row("bare producer, same records", bestBare);
+      row("ingest " + idxName + " (median)", medianIngest);
+      row("bare producer, same records", medianBare);
       row("ingest " + jpegs + " JPEGs 96-128 px", jpeg);
       row("bare producer, same records", jpegBare);
       System.out.printf(
           Locale.ROOT,
-          "folder scan (headers of %d files): %.2f s; batch %d; %d cores%n",
+          "folder scan (headers of %d files): %.2f s; batch %d; %d cores; IDX: %d rounds of %d"
+              + " epochs, ratios %s%n",
           jpegs,
           scanS,
           BATCH,
-          Runtime.getRuntime().availableProcessors());
+          Runtime.getRuntime().availableProcessors(),
+          rounds,
+          epochsPerRound,
+          ratios.stream().map(x -> String.format(Locale.ROOT, "%.2f", x)).toList());
       System.out.printf(
           Locale.ROOT,
           "RESULT ingest ratio_idx=%.2f idx_img_s=%.0f idx_mb_s=%.1f bare_idx_img_s=%.0f"
               + " jpeg_per_s=%.0f jpeg_mb_s=%.1f ratio_jpeg=%.2f%n",
           median(ratios),
-          bestIngest.imagesPerS(),
-          bestIngest.mbPerS(),
-          bestBare.imagesPerS(),
+          medianIngest.imagesPerS(),
+          medianIngest.mbPerS(),
+          medianBare.imagesPerS(),
           jpeg.imagesPerS(),
           jpeg.mbPerS(),
           jpeg.imagesPerS() / jpegBare.imagesPerS());
@@ -139,6 +156,10 @@ public final class IngestBench {
     double mbPerS() {
       return bytes / seconds / 1e6;
     }
+
+    Measure withoutRecords() {
+      return new Measure(images, bytes, seconds, List.of());
+    }
   }
 
   /** Each round's ingest and bare runs are back to back: their ratio survives a noisy machine. */
@@ -148,8 +169,13 @@ public final class IngestBench {
     return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
   }
 
-  private static Measure best(Measure a, Measure b) {
-    return a == null || b.imagesPerS() > a.imagesPerS() ? b : a;
+  /** The round of median speed (the lower middle one for an even count). */
+  private static Measure medianBy(List<Measure> measures) {
+    List<Measure> sorted =
+        measures.stream()
+            .sorted(java.util.Comparator.comparingDouble(Measure::imagesPerS))
+            .toList();
+    return sorted.get((sorted.size() - 1) / 2);
   }
 
   private static void row(String name, Measure m) {
@@ -172,6 +198,7 @@ public final class IngestBench {
         TopicSnapshot.endOffsets(kafka, Topics.IMAGES_TRAIN, java.time.Duration.ofSeconds(30));
     Map<TopicPartition, Long> evalFrom =
         TopicSnapshot.endOffsets(kafka, Topics.IMAGES_EVAL, java.time.Duration.ofSeconds(30));
+    System.gc(); // as before the bare run
     long started = System.nanoTime();
     new IngestStage(kafka, source, new IngestOptions(BATCH, epochs, 7, 0)).run();
     double seconds = secs(started);
@@ -197,13 +224,12 @@ public final class IngestBench {
     return new Measure(images, bytes, seconds, records);
   }
 
-  private static Measure bare(KafkaSettings kafka, List<ProducerRecord<byte[], byte[]>> records) {
-    long images = 0;
-    long bytes = 0;
-    for (ProducerRecord<byte[], byte[]> r : records) {
-      images += ImageBatch.decode(r.value()).size();
-      bytes += r.value().length;
-    }
+  /** The same records (keys and values) as {@code ingested}, sent by a plain producer. */
+  private static Measure bare(KafkaSettings kafka, Measure ingested) {
+    List<ProducerRecord<byte[], byte[]>> records = ingested.records;
+    long images = ingested.images;
+    long bytes = ingested.bytes;
+    System.gc(); // the last run's garbage is collected before this run, not during it
     long started = System.nanoTime();
     try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(kafka.producerProperties())) {
       for (ProducerRecord<byte[], byte[]> r : records) {
