@@ -2,6 +2,7 @@ package dev.cardinal.evaluator;
 
 import ai.djl.Device;
 import ai.djl.MalformedModelException;
+import ai.djl.engine.EngineException;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -12,6 +13,7 @@ import ai.djl.training.ParameterStore;
 import dev.cardinal.core.Topics;
 import dev.cardinal.core.config.KafkaSettings;
 import dev.cardinal.core.event.CheckpointEvent;
+import dev.cardinal.core.event.CheckpointManifest;
 import dev.cardinal.core.event.EvaluationEvent;
 import dev.cardinal.core.event.Json;
 import dev.cardinal.core.kafka.KafkaReceiver;
@@ -21,10 +23,11 @@ import dev.cardinal.core.kafka.ReceiverOptions;
 import dev.cardinal.core.kafka.TopicSnapshot;
 import dev.cardinal.core.s3.CheckpointStore;
 import dev.cardinal.core.s3.ObjectStoreException;
+import dev.cardinal.core.schedule.Schedule;
+import dev.cardinal.core.schedule.ScheduleStage;
 import dev.cardinal.core.wire.ImageBatch;
 import dev.cardinal.core.wire.WireFormatException;
 import dev.cardinal.trainer.Devices;
-import dev.cardinal.trainer.model.InputTensors;
 import dev.cardinal.trainer.model.ParameterIO;
 import dev.cardinal.trainer.model.ResNetBuilder;
 import dev.cardinal.trainer.model.ResNetSpec;
@@ -33,11 +36,15 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Executors;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -48,34 +55,60 @@ import reactor.core.scheduler.Schedulers;
 
 /**
  * Scores every checkpoint announced on {@code cardinal.checkpoints}: rebuilds the network from the
- * event's spec, loads its parameters from S3 and evaluates the held-out images of {@code
- * cardinal.images.eval} (cached in memory, topped up as ingest adds more). One evaluation event per
- * checkpoint, resolution and weight set, with a deterministic id; a checkpoint that cannot be read
- * yields an evaluation event carrying the error, and the stage goes on.
+ * event's spec, loads its raw parameters and, when the checkpoint has them, its EMA parameters from
+ * S3, and evaluates the held-out images of {@code cardinal.images.eval} (cached in memory, topped
+ * up as ingest adds more) at every resolution the run's schedule names plus its test resolution
+ * (see {@link EvalTransform} for the crop and resize). Without a schedule it scores at the images'
+ * native resolution only.
+ *
+ * <p>One evaluation event per checkpoint, resolution and weight set, with a deterministic id; each
+ * carries the train–eval gap, the checkpoint's best resolution for that weight set and the run's
+ * regularization verdict ({@link RegularizationJudge}). A checkpoint object that cannot be read
+ * yields evaluation events carrying the error, and the stage goes on; a checkpoint whose manifest
+ * is gone (retention) is skipped.
  */
 public final class EvaluatorStage implements AutoCloseable {
   public static final String GROUP = "cardinal-evaluator";
+  public static final String RAW = "raw";
+  public static final String EMA = "ema";
+
+  /**
+   * Images per forward pass. DJL keeps every intermediate array of a forward pass until its manager
+   * closes, so memory grows with batch x resolution²; 128 keeps ResNet-20 at 40 px near 1 GB.
+   */
+  public static final int DEFAULT_BATCH_SIZE = 128;
+
+  static final String PARAMS_OBJECT = "params";
+  static final String EMA_OBJECT = "ema";
+  private static final Duration READ_TIMEOUT = Duration.ofSeconds(60);
   private static final Logger log = LoggerFactory.getLogger(EvaluatorStage.class);
 
   private final KafkaSettings kafka;
   private final CheckpointStore store;
   private final Device device = Devices.pick();
-  private final List<ImageBatch> evalImages = new ArrayList<>();
+  private final EvalImages evalImages;
   private final Map<TopicPartition, Long> evalOffsets = new HashMap<>();
+  private final Map<TopicPartition, Long> evaluationOffsets = new HashMap<>();
+  private final RegularizationJudge judge = new RegularizationJudge();
   private KafkaSender sender;
   private Scheduler worker;
   private Disposable subscription;
 
   public EvaluatorStage(KafkaSettings kafka, CheckpointStore store) {
+    this(kafka, store, DEFAULT_BATCH_SIZE);
+  }
+
+  public EvaluatorStage(KafkaSettings kafka, CheckpointStore store, int batchSize) {
     this.kafka = kafka;
     this.store = store;
+    this.evalImages = new EvalImages(batchSize);
   }
 
   public void start() {
     sender = new KafkaSender(kafka);
     // DJL inference is blocking and memory-heavy: one checkpoint at a time per instance; scale
-    // out with more instances in the group.
-    // A plain thread rather than Reactor's non-blocking single(): scoring blocks on S3 and Kafka.
+    // out with more instances in the group. A thread of our own, not the JVM's main thread
+    // (PyTorch ran several times slower there) nor Reactor's non-blocking single().
     worker =
         Schedulers.fromExecutorService(
             Executors.newSingleThreadExecutor(
@@ -107,94 +140,313 @@ public final class EvaluatorStage implements AutoCloseable {
     if (!CheckpointEvent.CREATED.equals(event.kind())) {
       return record;
     }
+    List<Mono<?>> sends = new ArrayList<>();
     for (EvaluationEvent evaluation : evaluate(event)) {
-      sender
-          .send(
+      sends.add(
+          sender.send(
               Topics.EVALUATIONS,
               evaluation.evaluationId().getBytes(StandardCharsets.UTF_8),
-              Json.toBytes(evaluation))
-          .block();
+              Json.toBytes(evaluation)));
     }
+    Mono.when(sends).block();
     return record;
+  }
+
+  /** What to score a checkpoint at. */
+  record Plan(
+      List<Integer> resolutions,
+      double cropFraction,
+      Integer trainResolution,
+      int referenceResolution) {
+
+    /**
+     * @param schedule the run's schedule, or null: native resolution, full frame
+     */
+    static Plan of(Schedule schedule, int epoch, int nativeResolution) {
+      if (schedule == null) {
+        return new Plan(List.of(nativeResolution), 1.0, null, nativeResolution);
+      }
+      ScheduleStage stage = schedule.at(epoch);
+      double crop = stage.cropPadding() > 0 ? 1.0 : EvalTransform.STANDARD_CROP_FRACTION;
+      List<Integer> resolutions = schedule.evaluationResolutions();
+      int train = stage.trainResolution();
+      int reference =
+          resolutions.stream()
+              .min(Comparator.comparingInt((Integer r) -> Math.abs(r - train)))
+              .orElse(train);
+      return new Plan(resolutions, crop, train, reference);
+    }
   }
 
   /** Scores one checkpoint; never throws for a bad checkpoint, reports it instead. */
   public List<EvaluationEvent> evaluate(CheckpointEvent event) {
-    refreshEvalImages();
-    int resolution = evalImages.isEmpty() ? 0 : evalImages.get(0).height();
-    String weights = "raw";
+    String imagesProblem = refreshEvalImages();
+    int nativeResolution = evalImages.nativeResolution();
+    CheckpointManifest manifest;
     try {
-      if (!store.exists(event.prefix() + CheckpointStore.MANIFEST)) {
+      manifest = store.getManifest(event.runId(), event.step());
+    } catch (ObjectStoreException e) {
+      if (e.isNotFound()) {
         log.info("Checkpoint {} no longer exists (retention); skipped", event.checkpointId());
         return List.of();
       }
-      if (evalImages.isEmpty()) {
-        return List.of(
-            error(event, resolution, weights, "no evaluation images on " + Topics.IMAGES_EVAL));
-      }
-      ResNetSpec spec = Json.fromTree(event.spec(), ResNetSpec.class);
-      Scores scores = score(spec, event.prefix() + "params");
-      log.info(
-          "Checkpoint {} at {} px: top-1 {} top-5 {} nll {} on {} images",
-          event.checkpointId(),
-          resolution,
-          String.format("%.4f", scores.top1()),
-          String.format("%.4f", scores.top5()),
-          String.format("%.4f", scores.nll()),
-          scores.images());
-      return List.of(
-          new EvaluationEvent(
-              EvaluationEvent.SCHEMA_VERSION,
-              EvaluationEvent.evaluationId(event.runId(), event.step(), resolution, weights),
-              event.runId(),
-              event.step(),
-              resolution,
-              weights,
-              scores.images(),
-              scores.top1(),
-              scores.top5(),
-              scores.nll(),
-              null,
-              System.currentTimeMillis()));
-    } catch (ObjectStoreException
-        | WireFormatException
-        | IllegalStateException
-        | IllegalArgumentException e) {
-      log.warn("Cannot evaluate checkpoint {}: {}", event.checkpointId(), e.getMessage());
-      return List.of(error(event, resolution, weights, e.getMessage()));
+      return failed(event, List.of(nativeResolution), List.of(RAW), null, e.getMessage());
+    } catch (WireFormatException e) {
+      return failed(
+          event,
+          List.of(nativeResolution),
+          List.of(RAW),
+          null,
+          "manifest of " + event.checkpointId() + " is corrupt: " + e.getMessage());
     }
+    List<String> weightSets = new ArrayList<>(List.of(RAW));
+    if (manifest.objects() != null && manifest.objects().contains(EMA_OBJECT)) {
+      weightSets.add(EMA);
+    }
+    if (evalImages.isEmpty()) {
+      String reason =
+          "no evaluation images on "
+              + Topics.IMAGES_EVAL
+              + (imagesProblem == null ? "" : " (" + imagesProblem + ")");
+      return failed(event, List.of(nativeResolution), weightSets, null, reason);
+    }
+    Plan plan;
+    ResNetSpec spec;
+    try {
+      plan =
+          Plan.of(
+              schedule(event.schedule() != null ? event.schedule() : manifest.schedule()),
+              event.epoch(),
+              nativeResolution);
+    } catch (WireFormatException | IllegalArgumentException e) {
+      return failed(
+          event,
+          List.of(nativeResolution),
+          weightSets,
+          null,
+          "the checkpoint's schedule is unreadable: " + e.getMessage());
+    }
+    try {
+      spec = Json.fromTree(event.spec() != null ? event.spec() : manifest.spec(), ResNetSpec.class);
+    } catch (WireFormatException | IllegalArgumentException e) {
+      return failed(
+          event,
+          plan.resolutions(),
+          weightSets,
+          plan,
+          "the checkpoint's model spec is unreadable: " + e.getMessage());
+    }
+
+    Map<String, String> failures = new LinkedHashMap<>();
+    Map<String, Map<Integer, Scores>> scores = new LinkedHashMap<>();
+    long started = System.nanoTime();
+    try (NDManager manager = NDManager.newBaseManager(device)) {
+      Map<String, Block> blocks = new LinkedHashMap<>();
+      for (String weights : weightSets) {
+        String key = event.prefix() + (RAW.equals(weights) ? PARAMS_OBJECT : EMA_OBJECT);
+        try {
+          blocks.put(weights, load(spec, manager, key, plan.referenceResolution()));
+        } catch (ObjectStoreException | IllegalStateException | IllegalArgumentException e) {
+          log.warn(
+              "Cannot load {} weights of {}: {}", weights, event.checkpointId(), e.getMessage());
+          failures.put(weights, e.getMessage());
+        }
+      }
+      if (!blocks.isEmpty()) {
+        scores.putAll(score(manager, blocks, plan, spec.numClasses()));
+      }
+    } catch (IllegalArgumentException | IllegalStateException | EngineException e) {
+      log.warn("Cannot score checkpoint {}: {}", event.checkpointId(), e.toString());
+      for (String weights : weightSets) {
+        failures.putIfAbsent(weights, "scoring failed: " + e.getMessage());
+      }
+      scores.clear();
+    }
+    double seconds = (System.nanoTime() - started) / 1e9;
+    return events(event, manifest, plan, spec, weightSets, scores, failures, seconds);
   }
 
-  private Scores score(ResNetSpec spec, String paramsKey) {
-    Scores scores = new Scores();
-    try (NDManager manager = NDManager.newBaseManager(device)) {
-      Block block = ResNetBuilder.build(spec);
-      ImageBatch first = evalImages.get(0);
-      block.initialize(manager, DataType.FLOAT32, new Shape(1, 3, first.height(), first.width()));
-      try (InputStream in = store.get(paramsKey)) {
-        ParameterIO.load(block, manager, in, false);
-      } catch (IOException | MalformedModelException e) {
-        throw new IllegalStateException(
-            "parameters at " + paramsKey + " are corrupt: " + e.getMessage(), e);
+  private static Schedule schedule(com.fasterxml.jackson.databind.JsonNode json) {
+    return json == null || json.isNull() ? null : Json.fromTree(json, Schedule.class);
+  }
+
+  private Block load(ResNetSpec spec, NDManager manager, String key, int resolution) {
+    Block block = ResNetBuilder.build(spec);
+    block.initialize(manager, DataType.FLOAT32, new Shape(1, 3, resolution, resolution));
+    try (InputStream in = store.get(key)) {
+      ParameterIO.load(block, manager, in, false);
+    } catch (IOException | MalformedModelException | EngineException e) {
+      throw new IllegalStateException(
+          "parameters at " + key + " are corrupt: " + e.getMessage(), e);
+    } catch (ObjectStoreException e) {
+      if (e.isNotFound()) {
+        throw new ObjectStoreException(
+            "parameters at " + key + " are missing from the store", e, true);
       }
-      ParameterStore parameters = new ParameterStore(manager, false);
-      for (ImageBatch batch : evalImages) {
-        try (NDManager batchManager = manager.newSubManager()) {
-          NDArray x = InputTensors.images(batchManager, batch);
-          NDArray logits = block.forward(parameters, new NDList(x), false).singletonOrThrow();
-          scores.add(
-              logits.toType(DataType.FLOAT32, false).toFloatArray(),
-              batch.labels(),
-              spec.numClasses());
+      throw e;
+    }
+    return block;
+  }
+
+  /**
+   * Every eval image crosses to the device once per checkpoint and is normalized once; each
+   * resolution's view then goes through every weight set. Per-pass sub-managers free the
+   * activations DJL would otherwise keep until the checkpoint is done.
+   */
+  private Map<String, Map<Integer, Scores>> score(
+      NDManager manager, Map<String, Block> blocks, Plan plan, int classes) {
+    Map<String, Map<Integer, Scores>> out = new LinkedHashMap<>();
+    for (String weights : blocks.keySet()) {
+      Map<Integer, Scores> byResolution = new LinkedHashMap<>();
+      for (int resolution : plan.resolutions()) {
+        byResolution.put(resolution, new Scores(classes));
+      }
+      out.put(weights, byResolution);
+    }
+    EvalTransform transform = new EvalTransform(manager);
+    ParameterStore parameters = new ParameterStore(manager, false);
+    for (EvalImages.Batch batch : evalImages.batches()) {
+      try (NDManager batchManager = manager.newSubManager()) {
+        NDArray normalized = transform.normalized(batchManager, batch);
+        for (int resolution : plan.resolutions()) {
+          try (NDManager viewManager = batchManager.newSubManager()) {
+            normalized.tempAttach(viewManager);
+            NDArray input = EvalTransform.at(normalized, resolution, plan.cropFraction());
+            for (Map.Entry<String, Block> entry : blocks.entrySet()) {
+              try (NDManager pass = viewManager.newSubManager()) {
+                input.tempAttach(pass);
+                NDArray logits =
+                    entry
+                        .getValue()
+                        .forward(parameters, new NDList(input), false)
+                        .singletonOrThrow();
+                out.get(entry.getKey())
+                    .get(resolution)
+                    .add(logits.toType(DataType.FLOAT32, false).toFloatArray(), batch.labels());
+              }
+            }
+          }
         }
       }
     }
-    return scores;
+    return out;
   }
 
-  private synchronized void refreshEvalImages() {
-    List<ConsumerRecord<byte[], byte[]>> records =
-        TopicSnapshot.read(kafka, Topics.IMAGES_EVAL, evalOffsets, Duration.ofSeconds(60));
+  private List<EvaluationEvent> events(
+      CheckpointEvent event,
+      CheckpointManifest manifest,
+      Plan plan,
+      ResNetSpec spec,
+      List<String> weightSets,
+      Map<String, Map<Integer, Scores>> scores,
+      Map<String, String> failures,
+      double seconds) {
+    double trainTop1 = trainTop1(event, manifest);
+    Scores reference =
+        scores.containsKey(RAW) ? scores.get(RAW).get(plan.referenceResolution()) : null;
+    refreshHistory();
+    RegularizationJudge.Verdict verdict =
+        judge.judge(
+            event.runId(),
+            event.step(),
+            trainTop1,
+            reference == null ? Double.NaN : reference.top1(),
+            plan.referenceResolution(),
+            spec.numClasses());
+    long now = System.currentTimeMillis();
+    List<EvaluationEvent> out = new ArrayList<>();
+    for (String weights : weightSets) {
+      Map<Integer, Scores> byResolution = scores.get(weights);
+      if (byResolution == null) {
+        String reason = failures.getOrDefault(weights, "not scored");
+        for (int resolution : plan.resolutions()) {
+          out.add(error(event, resolution, weights, plan, reason));
+        }
+        continue;
+      }
+      int best =
+          byResolution.entrySet().stream()
+              .max(
+                  Comparator.comparingDouble((Map.Entry<Integer, Scores> e) -> e.getValue().top1())
+                      .thenComparingDouble(e -> -e.getValue().nll())
+                      .thenComparingInt(e -> -e.getKey()))
+              .map(Map.Entry::getKey)
+              .orElse(plan.referenceResolution());
+      for (Map.Entry<Integer, Scores> entry : byResolution.entrySet()) {
+        int resolution = entry.getKey();
+        Scores s = entry.getValue();
+        out.add(
+            new EvaluationEvent(
+                EvaluationEvent.SCHEMA_VERSION,
+                EvaluationEvent.evaluationId(event.runId(), event.step(), resolution, weights),
+                event.runId(),
+                event.step(),
+                resolution,
+                weights,
+                s.images(),
+                s.top1(),
+                s.top5(),
+                s.nll(),
+                null,
+                now,
+                s.ece(),
+                s.perClassAccuracy(),
+                plan.trainResolution(),
+                plan.cropFraction(),
+                Double.isNaN(trainTop1) ? null : trainTop1,
+                Double.isNaN(trainTop1) ? null : trainTop1 - s.top1(),
+                best,
+                verdict.verdict(),
+                verdict.reason(),
+                verdict.evidence()));
+        log.info(
+            "Checkpoint {} {} at {} px: top-1 {} top-5 {} nll {} ece {} on {} images",
+            event.checkpointId(),
+            weights,
+            resolution,
+            f(s.top1()),
+            f(s.top5()),
+            f(s.nll()),
+            f(s.ece()),
+            s.images());
+      }
+    }
+    log.info(
+        "Checkpoint {} scored in {} s ({} resolutions x {} weight sets); {}",
+        event.checkpointId(),
+        String.format(Locale.ROOT, "%.1f", seconds),
+        plan.resolutions().size(),
+        scores.size(),
+        verdict.reason());
+    return out;
+  }
+
+  private static double trainTop1(CheckpointEvent event, CheckpointManifest manifest) {
+    Map<String, Double> metrics =
+        event.trainMetrics() != null && event.trainMetrics().containsKey("train_top1")
+            ? event.trainMetrics()
+            : manifest.recentMetrics();
+    Double value = metrics == null ? null : metrics.get("train_top1");
+    return value == null ? Double.NaN : value;
+  }
+
+  private static String f(double value) {
+    return String.format(Locale.ROOT, "%.4f", value);
+  }
+
+  /**
+   * Tops up the in-memory eval images.
+   *
+   * @return why the topic could not be read, or null
+   */
+  private synchronized String refreshEvalImages() {
+    List<ConsumerRecord<byte[], byte[]>> records;
+    try {
+      records = TopicSnapshot.read(kafka, Topics.IMAGES_EVAL, evalOffsets, READ_TIMEOUT);
+    } catch (IllegalStateException | KafkaException e) {
+      log.warn("Cannot read {}: {}", Topics.IMAGES_EVAL, e.getMessage());
+      return e.getMessage();
+    }
     for (ConsumerRecord<byte[], byte[]> record : records) {
       evalOffsets.put(new TopicPartition(record.topic(), record.partition()), record.offset() + 1);
       try {
@@ -204,10 +456,54 @@ public final class EvaluatorStage implements AutoCloseable {
             "Skipping unreadable eval batch at offset {}: {}", record.offset(), e.getMessage());
       }
     }
+    return null;
+  }
+
+  /**
+   * Reads the gaps of checkpoints other instances of the group scored (and this one's after a
+   * restart) back from {@code cardinal.evaluations}, so "widening" spans the whole run.
+   */
+  private synchronized void refreshHistory() {
+    List<ConsumerRecord<byte[], byte[]>> records;
+    try {
+      records = TopicSnapshot.read(kafka, Topics.EVALUATIONS, evaluationOffsets, READ_TIMEOUT);
+    } catch (IllegalStateException | KafkaException e) {
+      log.warn("Cannot read earlier evaluations; judging without them: {}", e.getMessage());
+      return;
+    }
+    for (ConsumerRecord<byte[], byte[]> record : records) {
+      evaluationOffsets.put(
+          new TopicPartition(record.topic(), record.partition()), record.offset() + 1);
+      try {
+        EvaluationEvent e = Json.fromBytes(record.value(), EvaluationEvent.class);
+        Double gap = e.verdictEvidence() == null ? null : e.verdictEvidence().get("gap");
+        if (gap != null && e.runId() != null) {
+          judge.record(e.runId(), e.step(), gap);
+        }
+      } catch (WireFormatException e) {
+        // Not ours to judge: the registry dead-letters malformed evaluations.
+      }
+    }
+  }
+
+  private List<EvaluationEvent> failed(
+      CheckpointEvent event,
+      List<Integer> resolutions,
+      List<String> weightSets,
+      Plan plan,
+      String reason) {
+    log.warn("Cannot evaluate checkpoint {}: {}", event.checkpointId(), reason);
+    List<EvaluationEvent> out = new ArrayList<>();
+    for (String weights : weightSets) {
+      for (int resolution : resolutions) {
+        out.add(error(event, resolution, weights, plan, reason));
+      }
+    }
+    return out;
   }
 
   private static EvaluationEvent error(
-      CheckpointEvent event, int resolution, String weights, String reason) {
+      CheckpointEvent event, int resolution, String weights, Plan plan, String reason) {
     return new EvaluationEvent(
         EvaluationEvent.SCHEMA_VERSION,
         EvaluationEvent.evaluationId(event.runId(), event.step(), resolution, weights),
@@ -219,8 +515,18 @@ public final class EvaluatorStage implements AutoCloseable {
         Double.NaN,
         Double.NaN,
         Double.NaN,
-        reason,
-        System.currentTimeMillis());
+        reason == null ? "unknown error" : reason,
+        System.currentTimeMillis(),
+        null,
+        null,
+        plan == null ? null : plan.trainResolution(),
+        plan == null ? null : plan.cropFraction(),
+        null,
+        null,
+        null,
+        null,
+        null,
+        null);
   }
 
   @Override

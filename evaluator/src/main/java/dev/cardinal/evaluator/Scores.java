@@ -1,19 +1,47 @@
 package dev.cardinal.evaluator;
 
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
 /**
- * Accumulates classification scores over batches of logits: top-1, top-5 and mean negative
- * log-likelihood of the true class (log-softmax computed stably in double).
+ * Accumulates classification scores over batches of logits: top-1, top-5, mean negative
+ * log-likelihood of the true class (log-softmax computed stably in double), expected calibration
+ * error and per-class accuracy.
+ *
+ * <p>A tie with the true class counts as a miss, so a constant output never scores. Calibration
+ * follows Guo et al. (2017): the confidence of an image is its largest softmax probability, images
+ * fall into {@value #CALIBRATION_BINS} equal-width bins {@code (k/15, (k+1)/15]}, and ECE is the
+ * image-weighted mean over bins of |accuracy − mean confidence|.
  */
 public final class Scores {
+  public static final int CALIBRATION_BINS = 15;
+
+  private final int classes;
   private long images;
   private long top1;
   private long top5;
   private double nllSum;
+  private final long[] binCount = new long[CALIBRATION_BINS];
+  private final long[] binCorrect = new long[CALIBRATION_BINS];
+  private final double[] binConfidence = new double[CALIBRATION_BINS];
+  private final long[] classCount;
+  private final long[] classCorrect;
+
+  public Scores(int classes) {
+    if (classes < 1) {
+      throw new IllegalArgumentException("scores need at least one class, got " + classes);
+    }
+    this.classes = classes;
+    this.classCount = new long[classes];
+    this.classCorrect = new long[classes];
+  }
 
   /**
    * @param logits row-major {@code [n, classes]}
+   * @throws IllegalArgumentException if the shapes disagree or a label is outside the classes
    */
-  public void add(float[] logits, int[] labels, int classes) {
+  public void add(float[] logits, int[] labels) {
     int n = labels.length;
     if (logits.length != n * classes) {
       throw new IllegalArgumentException(
@@ -22,6 +50,10 @@ public final class Scores {
     for (int i = 0; i < n; i++) {
       int base = i * classes;
       int label = labels[i];
+      if (label < 0 || label >= classes) {
+        throw new IllegalArgumentException(
+            "label " + label + " outside the model's " + classes + " classes");
+      }
       double max = Double.NEGATIVE_INFINITY;
       for (int c = 0; c < classes; c++) {
         max = Math.max(max, logits[base + c]);
@@ -31,21 +63,41 @@ public final class Scores {
       float target = logits[base + label];
       for (int c = 0; c < classes; c++) {
         sumExp += Math.exp(logits[base + c] - max);
-        // Ties count against the true class, so a constant output never scores.
         if (c != label && logits[base + c] >= target) {
           higher++;
         }
       }
-      double logProb = target - max - Math.log(sumExp);
-      nllSum -= logProb;
-      if (higher == 0) {
+      double logSumExp = max + Math.log(sumExp);
+      nllSum += logSumExp - target;
+      boolean correct = higher == 0;
+      if (correct) {
         top1++;
+        classCorrect[label]++;
       }
       if (higher < 5) {
         top5++;
       }
+      classCount[label]++;
+      // The largest logit's probability is exp(max - logSumExp) = 1 / sumExp.
+      double confidence = 1.0 / sumExp;
+      int bin = bin(confidence);
+      binCount[bin]++;
+      binConfidence[bin] += confidence;
+      if (correct) {
+        binCorrect[bin]++;
+      }
       images++;
     }
+  }
+
+  /** The bin of a confidence in (0, 1]: {@code (k/15, (k+1)/15]} is bin k. */
+  static int bin(double confidence) {
+    int bin = (int) Math.ceil(confidence * CALIBRATION_BINS) - 1;
+    return Math.max(0, Math.min(CALIBRATION_BINS - 1, bin));
+  }
+
+  public int classes() {
+    return classes;
   }
 
   public long images() {
@@ -62,5 +114,30 @@ public final class Scores {
 
   public double nll() {
     return images == 0 ? Double.NaN : nllSum / images;
+  }
+
+  /** Expected calibration error over {@value #CALIBRATION_BINS} equal-width confidence bins. */
+  public double ece() {
+    if (images == 0) {
+      return Double.NaN;
+    }
+    double ece = 0;
+    for (int b = 0; b < CALIBRATION_BINS; b++) {
+      if (binCount[b] > 0) {
+        double accuracy = (double) binCorrect[b] / binCount[b];
+        double confidence = binConfidence[b] / binCount[b];
+        ece += (double) binCount[b] / images * Math.abs(accuracy - confidence);
+      }
+    }
+    return ece;
+  }
+
+  /** Top-1 accuracy per class; null for a class with no images. */
+  public List<Double> perClassAccuracy() {
+    List<Double> out = new ArrayList<>(classes);
+    for (int c = 0; c < classes; c++) {
+      out.add(classCount[c] == 0 ? null : (double) classCorrect[c] / classCount[c]);
+    }
+    return Collections.unmodifiableList(out);
   }
 }

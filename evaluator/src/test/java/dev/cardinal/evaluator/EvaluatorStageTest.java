@@ -3,13 +3,21 @@ package dev.cardinal.evaluator;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.data.Offset.offset;
 
+import ai.djl.Model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
+import ai.djl.training.DefaultTrainingConfig;
+import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
+import ai.djl.training.Trainer;
+import ai.djl.training.loss.Loss;
+import ai.djl.training.optimizer.Optimizer;
+import ai.djl.training.tracker.Tracker;
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.cardinal.core.Topics;
 import dev.cardinal.core.config.KafkaSettings;
 import dev.cardinal.core.event.CheckpointEvent;
@@ -19,70 +27,184 @@ import dev.cardinal.core.event.Json;
 import dev.cardinal.core.kafka.KafkaSender;
 import dev.cardinal.core.kafka.TopicAdmin;
 import dev.cardinal.core.s3.CheckpointStore;
+import dev.cardinal.core.schedule.Schedule;
 import dev.cardinal.core.testing.TestServices;
 import dev.cardinal.core.wire.ImageBatch;
-import dev.cardinal.core.wire.ScheduleStamp;
 import dev.cardinal.trainer.model.InputTensors;
 import dev.cardinal.trainer.model.ModelPresets;
+import dev.cardinal.trainer.model.ParameterIO;
 import dev.cardinal.trainer.model.ResNetBuilder;
 import dev.cardinal.trainer.model.ResNetSpec;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ConsumerGroupDescription;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** Scoring real checkpoints from a real S3 server on eval images from a real broker. */
+/**
+ * Scoring real checkpoints of a briefly trained ResNet-20 from a real S3 server on eval images from
+ * a real broker.
+ */
 class EvaluatorStageTest {
-  private static final int SIZE = 16;
+  private static final int CLASSES = 8;
+  private static final int TRAIN_SIZE = 16;
+  private static final int EVAL_SIZE = 24;
+  private static final int EVAL_IMAGES = 32;
+  private static final ResNetSpec SPEC = ModelPresets.get("resnet20").withClasses(CLASSES);
+
+  /** Trains at 16 px, tests at 24; 20 in between from epoch 1: evaluated at 16, 20 and 24 px. */
+  private static final Schedule SCHEDULE =
+      Schedule.parse(
+          """
+          name: eval-test
+          testResolution: 24
+          segments:
+            - {from: 0, to: 1, trainResolution: 16}
+            - {from: 1, trainResolution: 20}
+          """,
+          "test schedule");
+
   private static KafkaSettings kafka;
   private static CheckpointStore store;
   private static final List<ImageBatch> EVAL = new ArrayList<>();
-  private static final ResNetSpec SPEC = ModelPresets.get("resnet20").withClasses(4);
+  private static NDManager manager;
+  private static byte[] params;
+  private static byte[] ema;
+  private static double trainTop1;
 
   @BeforeAll
   static void services() {
     kafka = TestServices.freshKafka();
     TopicAdmin.ensureTopics(kafka);
     store = new CheckpointStore(TestServices.s3());
-    Random random = new Random(5);
     try (KafkaSender sender = new KafkaSender(kafka)) {
-      for (int b = 0; b < 3; b++) {
-        int n = 10;
-        byte[] pixels = new byte[n * SIZE * SIZE * 3];
-        random.nextBytes(pixels);
-        long[] ids = new long[n];
-        int[] labels = new int[n];
-        for (int i = 0; i < n; i++) {
-          ids[i] = b * n + i;
-          labels[i] = random.nextInt(4);
-        }
-        ImageBatch batch =
-            new ImageBatch(
-                "eval",
-                SIZE,
-                SIZE,
-                3,
-                4,
-                ids,
-                labels,
-                null,
-                pixels,
-                new ScheduleStamp(0, b * n, 30));
+      for (int b = 0; b < 4; b++) {
+        ImageBatch batch = SyntheticImages.batch(1_000 + b * 8L, 8, EVAL_SIZE, CLASSES, 0.5);
         EVAL.add(batch);
         sender.send(Topics.IMAGES_EVAL, null, batch.encode()).block();
       }
     }
+    manager = NDManager.newBaseManager();
+    long started = System.nanoTime();
+    onWorker(
+        () -> {
+          train();
+          return null;
+        });
+    System.out.printf("trained in %.1f s%n", (System.nanoTime() - started) / 1e9);
   }
 
-  /** Writes randomly initialized parameters as a checkpoint, as the trainer would. */
-  private static CheckpointEvent checkpoint(String run, long step, Block block) {
+  @AfterAll
+  static void release() {
+    manager.close();
+    WORKER.shutdownNow();
+  }
+
+  /** PyTorch ran several times slower on the JVM's main thread: engine work runs here. */
+  private static final ExecutorService WORKER =
+      Executors.newSingleThreadExecutor(
+          r -> {
+            Thread t = new Thread(r, "test-djl");
+            t.setDaemon(true);
+            return t;
+          });
+
+  private static <T> T onWorker(Callable<T> work) {
+    try {
+      return WORKER.submit(work).get();
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r;
+      }
+      if (e.getCause() instanceof Error err) {
+        throw err;
+      }
+      throw new IllegalStateException(e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /**
+   * A few SGD steps on the synthetic images at the train resolution; an early snapshot stands in
+   * for the EMA weights (another weight set of the same network).
+   */
+  private static void train() {
+    Block block = ResNetBuilder.build(SPEC);
+    try (Model model = Model.newInstance("eval-test")) {
+      model.setBlock(block);
+      DefaultTrainingConfig config =
+          new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
+              .optOptimizer(
+                  Optimizer.sgd()
+                      .setLearningRateTracker(Tracker.fixed(0.05f))
+                      .optMomentum(0.9f)
+                      .build());
+      try (Trainer trainer = model.newTrainer(config)) {
+        trainer.initialize(new Shape(1, 3, TRAIN_SIZE, TRAIN_SIZE));
+        int correct = 0;
+        int seen = 0;
+        for (int step = 0; step < 12; step++) {
+          ImageBatch batch = SyntheticImages.batch(step * 32L, 32, TRAIN_SIZE, CLASSES);
+          try (NDManager stepManager = trainer.getManager().newSubManager()) {
+            NDArray x = InputTensors.images(stepManager, batch);
+            NDArray labels = InputTensors.labels(stepManager, batch);
+            NDArray logits;
+            try (GradientCollector collector = trainer.newGradientCollector()) {
+              logits = trainer.forward(new NDList(x)).singletonOrThrow();
+              NDArray loss = trainer.getLoss().evaluate(new NDList(labels), new NDList(logits));
+              collector.backward(loss);
+            }
+            trainer.step();
+            if (step >= 8) {
+              correct +=
+                  (int) logits.argMax(1).toType(DataType.INT32, false).eq(labels).sum().getLong();
+              seen += batch.size();
+            }
+          }
+          if (step == 5) {
+            ema = bytes(block);
+          }
+        }
+        trainTop1 = (double) correct / seen;
+        params = bytes(block);
+      }
+    }
+  }
+
+  private static byte[] bytes(Block block) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try (DataOutputStream data = new DataOutputStream(out)) {
+      block.saveParameters(data);
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException(e);
+    }
+    return out.toByteArray();
+  }
+
+  /** Stores a checkpoint as the trainer does (objects, then the manifest) and its event. */
+  private static CheckpointEvent checkpoint(
+      String run, long step, Map<String, byte[]> objects, Schedule schedule) {
     String prefix = CheckpointStore.checkpointPrefix(run, step);
-    store.put(prefix + "params", out -> block.saveParameters(new DataOutputStream(out)));
+    objects.forEach((name, bytes) -> store.putBytes(prefix + name, bytes));
+    JsonNode scheduleJson = schedule == null ? null : Json.toTree(schedule);
+    Map<String, Double> metrics = Map.of("train_top1", trainTop1, "loss", 1.0);
     store.putManifest(
         new CheckpointManifest(
             1,
@@ -93,13 +215,13 @@ class EvaluatorStageTest {
             "resnet20",
             Json.toTree(SPEC),
             null,
-            null,
+            scheduleJson,
             Map.of(),
-            Map.of(),
-            "eval",
+            metrics,
+            "synthetic-test",
             null,
             null,
-            List.of("params"),
+            new ArrayList<>(objects.keySet()),
             0));
     return new CheckpointEvent(
         1,
@@ -112,110 +234,324 @@ class EvaluatorStageTest {
         prefix,
         "resnet20",
         Json.toTree(SPEC),
-        null,
-        Map.of(),
+        scheduleJson,
+        metrics,
         0);
   }
 
-  @Test
-  void scoresEqualAnIndependentPerImageComputation() {
-    try (NDManager manager = NDManager.newBaseManager()) {
-      Block block = ResNetBuilder.build(SPEC);
-      block.initialize(manager, DataType.FLOAT32, new Shape(1, 3, SIZE, SIZE));
-      String run = TestServices.unique("eval");
-      List<EvaluationEvent> events =
-          new EvaluatorStage(kafka, store).evaluate(checkpoint(run, 7, block));
-      assertThat(events).hasSize(1);
-      EvaluationEvent event = events.get(0);
-      assertThat(event.error()).isNull();
-      assertThat(event.evaluationId()).isEqualTo(run + "/7/16/raw");
-      assertThat(event.images()).isEqualTo(30);
+  private static Block load(byte[] bytes) throws Exception {
+    Block block = ResNetBuilder.build(SPEC);
+    block.initialize(manager, DataType.FLOAT32, new Shape(1, 3, TRAIN_SIZE, TRAIN_SIZE));
+    ParameterIO.load(block, manager, new ByteArrayInputStream(bytes), false);
+    return block;
+  }
 
-      // Independently: one image at a time, argmax and log-softmax by the engine.
-      ParameterStore parameters = new ParameterStore(manager, false);
-      int correct = 0;
-      double nll = 0;
-      for (ImageBatch batch : EVAL) {
-        for (int i = 0; i < batch.size(); i++) {
-          byte[] one =
-              java.util.Arrays.copyOfRange(
-                  batch.pixels(), i * batch.imageBytes(), (i + 1) * batch.imageBytes());
-          ImageBatch single =
-              new ImageBatch(
-                  "eval",
-                  SIZE,
-                  SIZE,
-                  3,
-                  4,
-                  new long[] {0},
-                  new int[] {batch.labels()[i]},
-                  null,
-                  one,
-                  batch.stamp());
-          NDArray logits =
-              block
-                  .forward(parameters, new NDList(InputTensors.images(manager, single)), false)
-                  .singletonOrThrow();
-          if (logits.argMax(1).getLong() == batch.labels()[i]) {
-            correct++;
+  /**
+   * One image at a time, cropped, resized and normalized by plain Java ({@link
+   * PlainJavaTransform}); argmax, log-softmax and softmax by the engine; calibration bins and
+   * per-class counts by hand.
+   */
+  private static Map<String, Double> independently(Block block, int resolution) {
+    ParameterStore parameters = new ParameterStore(manager, false);
+    int images = 0;
+    int correct = 0;
+    int top5 = 0;
+    double nll = 0;
+    double[] binConf = new double[15];
+    int[] binCount = new int[15];
+    int[] binCorrect = new int[15];
+    int[] classCount = new int[CLASSES];
+    int[] classCorrect = new int[CLASSES];
+    for (ImageBatch batch : EVAL) {
+      for (int i = 0; i < batch.size(); i++) {
+        float[] chw = PlainJavaTransform.chw(batch, i, resolution, 0.875);
+        try (NDManager one = manager.newSubManager()) {
+          NDArray input = one.create(chw, new Shape(1, 3, resolution, resolution));
+          NDArray logits = block.forward(parameters, new NDList(input), false).singletonOrThrow();
+          int label = batch.labels()[i];
+          boolean hit = logits.argMax(1).getLong() == label;
+          float[] row = logits.toFloatArray();
+          int higher = 0;
+          for (float v : row) {
+            higher += v > row[label] ? 1 : 0;
           }
-          nll -= logits.logSoftmax(1).getFloat(0, batch.labels()[i]);
+          top5 += higher < 5 ? 1 : 0;
+          float confidence = logits.softmax(1).max().getFloat();
+          nll -= logits.logSoftmax(1).getFloat(0, label);
+          int bin = Math.min(14, Math.max(0, (int) Math.ceil(confidence * 15) - 1));
+          binConf[bin] += confidence;
+          binCount[bin]++;
+          classCount[label]++;
+          if (hit) {
+            correct++;
+            binCorrect[bin]++;
+            classCorrect[label]++;
+          }
+          images++;
         }
       }
-      assertThat(event.top1()).isCloseTo(correct / 30.0, offset(1e-9));
-      assertThat(event.nll()).isCloseTo(nll / 30, offset(1e-4));
     }
+    double ece = 0;
+    for (int b = 0; b < 15; b++) {
+      if (binCount[b] > 0) {
+        ece +=
+            (double) binCount[b]
+                / images
+                * Math.abs((double) binCorrect[b] / binCount[b] - binConf[b] / binCount[b]);
+      }
+    }
+    Map<String, Double> out = new HashMap<>();
+    out.put("images", (double) images);
+    out.put("top1", (double) correct / images);
+    out.put("top5", (double) top5 / images);
+    out.put("nll", nll / images);
+    out.put("ece", ece);
+    for (int c = 0; c < CLASSES; c++) {
+      out.put("class" + c, classCount[c] == 0 ? null : (double) classCorrect[c] / classCount[c]);
+    }
+    return out;
   }
 
   @Test
-  void corruptParametersGiveAnErrorEventAndDeletedCheckpointsAreSkipped() {
-    try (NDManager manager = NDManager.newBaseManager()) {
-      Block block = ResNetBuilder.build(SPEC);
-      block.initialize(manager, DataType.FLOAT32, new Shape(1, 3, SIZE, SIZE));
-      String run = TestServices.unique("corrupt");
-      CheckpointEvent event = checkpoint(run, 3, block);
-      store.putBytes(event.prefix() + "params", "garbage".getBytes(StandardCharsets.UTF_8));
-      EvaluatorStage stage = new EvaluatorStage(kafka, store);
-      List<EvaluationEvent> events = stage.evaluate(event);
-      assertThat(events).hasSize(1);
-      assertThat(events.get(0).error()).contains("corrupt");
-      assertThat(events.get(0).top1()).isNaN();
-
-      store.deletePrefix(event.prefix());
-      assertThat(stage.evaluate(event)).isEmpty();
+  void scoresEveryResolutionAndWeightSetLikeAnIndependentPerImageComputation() throws Exception {
+    String run = TestServices.unique("eval");
+    CheckpointEvent checkpoint = checkpoint(run, 7, Map.of("params", params, "ema", ema), SCHEDULE);
+    // Inference batches of 12 cut across the topic's batches of 8.
+    List<EvaluationEvent> events =
+        onWorker(() -> new EvaluatorStage(kafka, store, 12).evaluate(checkpoint));
+    assertThat(events)
+        .extracting(EvaluationEvent::evaluationId)
+        .containsExactlyInAnyOrder(
+            run + "/7/16/raw",
+            run + "/7/20/raw",
+            run + "/7/24/raw",
+            run + "/7/16/ema",
+            run + "/7/20/ema",
+            run + "/7/24/ema");
+    Map<String, Map<String, Double>> expectations =
+        onWorker(
+            () -> {
+              Map<String, Block> blocks = Map.of("raw", load(params), "ema", load(ema));
+              Map<String, Map<String, Double>> out = new HashMap<>();
+              for (EvaluationEvent event : events) {
+                out.put(
+                    event.evaluationId(),
+                    independently(blocks.get(event.weights()), event.resolution()));
+              }
+              return out;
+            });
+    for (EvaluationEvent event : events) {
+      assertThat(event.error()).isNull();
+      Map<String, Double> expected = expectations.get(event.evaluationId());
+      assertThat(event.images()).isEqualTo(EVAL_IMAGES);
+      assertThat(event.top1())
+          .as(event.evaluationId())
+          .isCloseTo(expected.get("top1"), offset(1e-9));
+      assertThat(event.nll()).as(event.evaluationId()).isCloseTo(expected.get("nll"), offset(1e-4));
+      assertThat(event.ece()).as(event.evaluationId()).isCloseTo(expected.get("ece"), offset(1e-4));
+      assertThat(event.top5())
+          .as(event.evaluationId())
+          .isCloseTo(expected.get("top5"), offset(1e-9));
+      for (int c = 0; c < CLASSES; c++) {
+        assertThat(event.perClassAccuracy().get(c)).isEqualTo(expected.get("class" + c));
+      }
+      assertThat(event.trainResolution()).isEqualTo(16);
+      assertThat(event.cropFraction()).isEqualTo(0.875);
+      assertThat(event.trainTop1()).isEqualTo(trainTop1);
+      assertThat(event.trainEvalGap()).isCloseTo(trainTop1 - event.top1(), offset(1e-12));
+      assertThat(event.verdict()).isIn("over-fitting", "under-fitting", "balanced");
+      assertThat(event.verdictReason()).startsWith(event.verdict());
     }
+    // Best resolution: the highest top-1 of that weight set, ties to the lower NLL.
+    for (String weights : List.of("raw", "ema")) {
+      List<EvaluationEvent> set = events.stream().filter(e -> e.weights().equals(weights)).toList();
+      EvaluationEvent best =
+          set.stream()
+              .max(
+                  java.util.Comparator.comparingDouble(EvaluationEvent::top1)
+                      .thenComparingDouble(e -> -e.nll()))
+              .orElseThrow();
+      assertThat(set).allMatch(e -> e.bestResolution() == best.resolution());
+    }
+    // The verdict is judged on the raw weights at the train resolution.
+    EvaluationEvent reference =
+        events.stream()
+            .filter(e -> e.weights().equals("raw") && e.resolution() == 16)
+            .findFirst()
+            .orElseThrow();
+    assertThat(reference.verdictEvidence().get("gap"))
+        .isCloseTo(trainTop1 - reference.top1(), offset(1e-12));
+    assertThat(reference.verdictEvidence().get("resolution")).isEqualTo(16.0);
+
+    // The event reads back equal through the one JSON mapper (per-class nulls included).
+    EvaluationEvent back = Json.fromBytes(Json.toBytes(reference), EvaluationEvent.class);
+    assertThat(back).isEqualTo(reference);
   }
 
   @Test
-  void evaluatesAnnouncedCheckpointsThroughKafka() throws Exception {
-    try (NDManager manager = NDManager.newBaseManager()) {
-      Block block = ResNetBuilder.build(SPEC);
-      block.initialize(manager, DataType.FLOAT32, new Shape(1, 3, SIZE, SIZE));
-      String run = TestServices.unique("stream");
-      CheckpointEvent event = checkpoint(run, 11, block);
-      try (EvaluatorStage stage = new EvaluatorStage(kafka, store);
-          KafkaSender sender = new KafkaSender(kafka)) {
-        stage.start();
+  void withoutAScheduleScoresTheNativeFullFrame() throws Exception {
+    String run = TestServices.unique("native");
+    CheckpointEvent checkpoint = checkpoint(run, 1, Map.of("params", params), null);
+    List<EvaluationEvent> events =
+        onWorker(() -> new EvaluatorStage(kafka, store).evaluate(checkpoint));
+    assertThat(events).hasSize(1);
+    EvaluationEvent event = events.get(0);
+    assertThat(event.evaluationId()).isEqualTo(run + "/1/24/raw");
+    assertThat(event.cropFraction()).isEqualTo(1.0);
+    assertThat(event.trainResolution()).isNull();
+    assertThat(event.bestResolution()).isEqualTo(24);
+    // Full frame at the native size is exactly the trainer's input pipeline.
+    int correct =
+        onWorker(
+            () -> {
+              Block block = load(params);
+              ParameterStore parameters = new ParameterStore(manager, false);
+              int hits = 0;
+              for (ImageBatch batch : EVAL) {
+                try (NDManager sub = manager.newSubManager()) {
+                  NDArray logits =
+                      block
+                          .forward(parameters, new NDList(InputTensors.images(sub, batch)), false)
+                          .singletonOrThrow();
+                  long[] predicted = logits.argMax(1).toLongArray();
+                  for (int i = 0; i < batch.size(); i++) {
+                    hits += predicted[i] == batch.labels()[i] ? 1 : 0;
+                  }
+                }
+              }
+              return hits;
+            });
+    assertThat(event.top1()).isCloseTo(correct / (double) EVAL_IMAGES, offset(1e-9));
+  }
+
+  @Test
+  void corruptOrMissingObjectsGiveErrorEventsAndDeletedCheckpointsAreSkipped() {
+    EvaluatorStage stage = new EvaluatorStage(kafka, store);
+    String run = TestServices.unique("corrupt");
+    byte[] garbage = "garbage".getBytes(StandardCharsets.UTF_8);
+
+    // Corrupt EMA: the raw weights are still scored, the EMA ones report why not.
+    List<EvaluationEvent> events =
+        onWorker(
+            () ->
+                stage.evaluate(checkpoint(run, 1, Map.of("params", params, "ema", garbage), null)));
+    Map<String, EvaluationEvent> byWeights =
+        events.stream().collect(Collectors.toMap(EvaluationEvent::weights, e -> e));
+    assertThat(byWeights.get("raw").error()).isNull();
+    assertThat(byWeights.get("raw").top1()).isBetween(0.0, 1.0);
+    assertThat(byWeights.get("ema").error()).contains("corrupt").contains("ckpt-1/ema");
+    assertThat(byWeights.get("ema").top1()).isNaN();
+    assertThat(byWeights.get("ema").evaluationId()).isEqualTo(run + "/1/24/ema");
+
+    // Corrupt params with a schedule: one error event per resolution.
+    CheckpointEvent corruptParams = checkpoint(run, 2, Map.of("params", garbage), SCHEDULE);
+    events = onWorker(() -> stage.evaluate(corruptParams));
+    assertThat(events).hasSize(3).allMatch(e -> e.error().contains("corrupt"));
+    assertThat(events).extracting(EvaluationEvent::resolution).containsExactly(16, 20, 24);
+
+    // Listed in the manifest but missing from the store.
+    CheckpointEvent missing = checkpoint(run, 3, Map.of("params", params, "ema", ema), null);
+    store.delete(missing.prefix() + "ema");
+    byWeights =
+        onWorker(() -> stage.evaluate(missing)).stream()
+            .collect(Collectors.toMap(EvaluationEvent::weights, e -> e));
+    assertThat(byWeights.get("raw").error()).isNull();
+    assertThat(byWeights.get("ema").error()).contains("missing");
+
+    // Deleted by retention: the manifest is gone, nothing to report.
+    store.deletePrefix(missing.prefix());
+    assertThat(onWorker(() -> stage.evaluate(missing))).isEmpty();
+  }
+
+  @Test
+  void twoEvaluatorsInOneGroupScoreEachCheckpointExactlyOnce() throws Exception {
+    String run = TestServices.unique("group");
+    List<CheckpointEvent> checkpoints = new ArrayList<>();
+    for (long step = 1; step <= 6; step++) {
+      checkpoints.add(checkpoint(run, step * 100, Map.of("params", params), null));
+    }
+    try (EvaluatorStage a = new EvaluatorStage(kafka, store);
+        EvaluatorStage b = new EvaluatorStage(kafka, store);
+        KafkaSender sender = new KafkaSender(kafka)) {
+      a.start();
+      b.start();
+      awaitTwoMembers();
+      for (CheckpointEvent event : checkpoints) {
         sender
             .send(
                 Topics.CHECKPOINTS,
                 event.checkpointId().getBytes(StandardCharsets.UTF_8),
                 Json.toBytes(event))
             .block();
-        sender.send(Topics.CHECKPOINTS, null, "{not json".getBytes(StandardCharsets.UTF_8)).block();
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        List<EvaluationEvent> found = List.of();
-        while (found.isEmpty() && System.nanoTime() < deadline) {
-          found =
-              TestServices.consumeAll(kafka, Topics.EVALUATIONS, Duration.ofSeconds(10)).stream()
-                  .map(r -> Json.fromBytes(r.value(), EvaluationEvent.class))
-                  .filter(e -> e.runId().equals(run))
-                  .toList();
-          Thread.sleep(200);
+      }
+      // An unreadable event is logged and skipped; a deletion is not scored.
+      sender.send(Topics.CHECKPOINTS, null, "{not json".getBytes(StandardCharsets.UTF_8)).block();
+      CheckpointEvent first = checkpoints.get(0);
+      sender
+          .send(
+              Topics.CHECKPOINTS,
+              first.checkpointId().getBytes(StandardCharsets.UTF_8),
+              Json.toBytes(
+                  new CheckpointEvent(
+                      1,
+                      CheckpointEvent.DELETED,
+                      run,
+                      first.step(),
+                      0,
+                      0,
+                      first.bucket(),
+                      first.prefix(),
+                      null,
+                      null,
+                      null,
+                      Map.of(),
+                      0)))
+          .block();
+
+      long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+      List<EvaluationEvent> found = List.of();
+      while (found.size() < checkpoints.size() && System.nanoTime() < deadline) {
+        Thread.sleep(300);
+        found = evaluationsOf(run);
+      }
+      // Give a duplicate time to show up before judging.
+      Thread.sleep(1500);
+      found = evaluationsOf(run);
+      assertThat(found).extracting(EvaluationEvent::error).containsOnlyNulls();
+      assertThat(found)
+          .extracting(EvaluationEvent::evaluationId)
+          .containsExactlyInAnyOrderElementsOf(
+              checkpoints.stream().map(c -> c.checkpointId() + "/24/raw").toList());
+      // Both instances read the other's results back: later verdicts count earlier checkpoints.
+      assertThat(found)
+          .allMatch(e -> e.verdictEvidence() != null && e.verdictEvidence().containsKey("gap"));
+    }
+  }
+
+  private static List<EvaluationEvent> evaluationsOf(String run) {
+    return TestServices.consumeAll(kafka, Topics.EVALUATIONS, Duration.ofSeconds(10)).stream()
+        .map(r -> Json.fromBytes(r.value(), EvaluationEvent.class))
+        .filter(e -> e.runId().equals(run))
+        .toList();
+  }
+
+  private static void awaitTwoMembers() throws Exception {
+    try (Admin admin = Admin.create(kafka.adminProperties())) {
+      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+      while (true) {
+        ConsumerGroupDescription group =
+            admin
+                .describeConsumerGroups(List.of(EvaluatorStage.GROUP))
+                .all()
+                .get(10, TimeUnit.SECONDS)
+                .get(EvaluatorStage.GROUP);
+        if (group.members().size() == 2
+            && group.members().stream()
+                .allMatch(m -> !m.assignment().topicPartitions().isEmpty())) {
+          return;
         }
-        assertThat(found).hasSize(1);
-        assertThat(found.get(0).step()).isEqualTo(11);
-        assertThat(found.get(0).top1()).isBetween(0.0, 1.0);
+        assertThat(System.nanoTime()).as("group never settled").isLessThan(deadline);
+        Thread.sleep(200);
       }
     }
   }

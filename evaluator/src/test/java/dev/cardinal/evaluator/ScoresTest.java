@@ -4,13 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.data.Offset.offset;
 
+import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
 class ScoresTest {
 
   @Test
   void handMadeLogits() {
-    Scores scores = new Scores();
+    Scores scores = new Scores(6);
     // Image 0: class 0 wins. Image 1: true class 1 is third of six. Image 2: tie counts as a miss.
     scores.add(
         new float[] {
@@ -18,8 +19,7 @@ class ScoresTest {
           5, 1, 4, 0, 0, 0,
           2, 2, 0, 0, 0, 0
         },
-        new int[] {0, 1, 1},
-        6);
+        new int[] {0, 1, 1});
     assertThat(scores.images()).isEqualTo(3);
     assertThat(scores.top1()).isCloseTo(1 / 3.0, offset(1e-12));
     assertThat(scores.top5()).isCloseTo(1.0, offset(1e-12));
@@ -27,19 +27,72 @@ class ScoresTest {
     double nll1 = -(1 - Math.log(Math.exp(5) + Math.exp(1) + Math.exp(4) + 3));
     double nll2 = -(2 - Math.log(2 * Math.exp(2) + 4));
     assertThat(scores.nll()).isCloseTo((nll0 + nll1 + nll2) / 3, offset(1e-9));
+    assertThat(scores.perClassAccuracy()).containsExactly(1.0, 0.0, null, null, null, null);
+  }
+
+  @Test
+  void expectedCalibrationErrorOnHandMadeLogits() {
+    // Two classes, logits (z, 0): confidence of the winner is sigmoid(|z|).
+    // ln(3) -> 0.75 (bin 11 of 15: (11/15, 12/15]), ln(9) -> 0.9 (bin 13: (13/15, 14/15]).
+    float a = (float) Math.log(3);
+    float b = (float) Math.log(9);
+    Scores scores = new Scores(2);
+    scores.add(
+        new float[] {
+          a, 0, // conf 0.75, right
+          a, 0, // conf 0.75, wrong
+          b, 0, // conf 0.9, right
+          b, 0, // conf 0.9, right
+          0, b, // conf 0.9, predicts 1, wrong
+        },
+        new int[] {0, 1, 0, 0, 0});
+    double confA = 1 / (1 + Math.exp(-a));
+    double confB = 1 / (1 + Math.exp(-b));
+    // Bin of 0.75: accuracy 1/2, confidence 0.75. Bin of 0.9: accuracy 2/3, confidence 0.9.
+    double expected = 2 / 5.0 * Math.abs(0.5 - confA) + 3 / 5.0 * Math.abs(2 / 3.0 - confB);
+    assertThat(scores.ece()).isCloseTo(expected, offset(1e-6));
+    assertThat(expected).isCloseTo(0.24, offset(1e-6));
+    assertThat(scores.top1()).isCloseTo(0.6, offset(1e-12));
+  }
+
+  @Test
+  void perfectlyCalibratedAndOverconfidentExtremes() {
+    // Uniform logits over 4 classes: confidence 0.25, the true class ties so every image misses.
+    Scores uniform = new Scores(4);
+    uniform.add(new float[8], new int[] {0, 1});
+    assertThat(uniform.ece()).isCloseTo(0.25, offset(1e-9));
+    // Very confident and always right: ECE near 0.
+    Scores sure = new Scores(3);
+    sure.add(new float[] {40, 0, 0, 0, 40, 0}, new int[] {0, 1});
+    assertThat(sure.ece()).isCloseTo(0, offset(1e-9));
+  }
+
+  @Test
+  void binsAreEqualWidthAndUpperInclusive() {
+    assertThat(Scores.bin(1.0)).isEqualTo(14);
+    assertThat(Scores.bin(1 / 15.0)).isZero();
+    assertThat(Scores.bin(1 / 15.0 + 1e-9)).isEqualTo(1);
+    assertThat(Scores.bin(0.5)).isEqualTo(7);
+    assertThat(Scores.bin(1e-12)).isZero();
   }
 
   @Test
   void top5MissWhenFiveClassesScoreHigher() {
-    Scores scores = new Scores();
-    scores.add(new float[] {5, 4, 3, 2, 1, 0}, new int[] {5}, 6);
+    Scores scores = new Scores(6);
+    scores.add(new float[] {5, 4, 3, 2, 1, 0}, new int[] {5});
     assertThat(scores.top5()).isZero();
   }
 
   @Test
-  void emptyIsNaNAndShapesAreChecked() {
-    assertThat(new Scores().top1()).isNaN();
-    assertThatThrownBy(() -> new Scores().add(new float[5], new int[] {0}, 6))
+  void emptyIsNaNAndShapesAndLabelsAreChecked() {
+    assertThat(new Scores(3).top1()).isNaN();
+    assertThat(new Scores(3).ece()).isNaN();
+    assertThat(new Scores(2).perClassAccuracy()).containsExactly(null, null);
+    assertThatThrownBy(() -> new Scores(6).add(new float[5], new int[] {0}))
         .hasMessageContaining("5 logits for 1 images x 6 classes");
+    float[] logits = new float[6];
+    Arrays.fill(logits, 1);
+    assertThatThrownBy(() -> new Scores(6).add(logits, new int[] {6}))
+        .hasMessageContaining("label 6 outside the model's 6 classes");
   }
 }
