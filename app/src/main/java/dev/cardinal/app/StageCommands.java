@@ -7,9 +7,12 @@ import dev.cardinal.ingest.IngestStage;
 import dev.cardinal.registry.AdminToken;
 import dev.cardinal.registry.RegistryConfig;
 import dev.cardinal.registry.RegistryServer;
+import dev.cardinal.trainer.TrainerConfig;
 import dev.cardinal.trainer.TrainerStage;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
@@ -148,9 +151,9 @@ final class StageCommands {
     @Override
     public Integer call() throws Exception {
       // Every run is validated before anything is consumed.
-      java.util.List<dev.cardinal.trainer.TrainerConfig> configs = train.trainerConfigs();
+      List<TrainerConfig> configs = train.trainerConfigs();
       Services services = Services.connect(connection, null, 0, 0, false);
-      java.util.List<TrainerStage> stages = new java.util.ArrayList<>();
+      List<TrainerStage> stages = new ArrayList<>();
       for (var config : configs) {
         TrainerStage stage = new TrainerStage(config, services.kafka(), services.store());
         Thread thread = new Thread(stage, "trainer-" + config.runId());

@@ -108,21 +108,6 @@ public record TrainerConfig(
         schedule);
   }
 
-  public TrainerConfig withRunId(String id) {
-    return new TrainerConfig(
-        id,
-        model,
-        recipe,
-        checkpointEverySteps,
-        checkpointEvery,
-        metricsEverySteps,
-        maxSteps,
-        keepLast,
-        keepBest,
-        seed,
-        schedule);
-  }
-
   public TrainerConfig withSchedule(Schedule newSchedule) {
     return new TrainerConfig(
         runId,

@@ -172,6 +172,7 @@ public final class TrainerStage implements Runnable {
           metrics.add(result, batch.size(), waited, System.nanoTime() - stepStart);
           if (report) {
             Map<String, Double> values = metrics.drain(result, batch);
+            values.put("checkpoints_given_up", (double) uploader.givenUp());
             lastMetrics = values;
             publishMetrics(sender, values);
           }
