@@ -1,6 +1,7 @@
 package dev.cardinal.app;
 
 import dev.cardinal.augment.AugmentStage;
+import dev.cardinal.core.schedule.Schedule;
 import dev.cardinal.evaluator.EvaluatorStage;
 import dev.cardinal.ingest.DataSource;
 import dev.cardinal.ingest.IngestOptions;
@@ -11,6 +12,9 @@ import dev.cardinal.registry.RegistryServer;
 import dev.cardinal.trainer.TrainerConfig;
 import dev.cardinal.trainer.TrainerStage;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,29 +31,45 @@ public final class Pipeline implements AutoCloseable {
   private AugmentStage augment;
   private IngestStage ingest;
   private Thread ingestThread;
-  private TrainerStage trainer;
-  private Thread trainerThread;
+  private final List<TrainerStage> trainers = new ArrayList<>();
+  private final List<Thread> trainerThreads = new ArrayList<>();
 
   private Pipeline(Services services) {
     this.services = services;
   }
 
   /**
-   * Starts registry, evaluator, augment, ingest and trainer on the given services.
+   * Starts registry, evaluator, augment, ingest and one trainer per run on the given services.
    *
+   * @param trainerConfigs the runs to train side by side on the one augmented stream; they share
+   *     one schedule (augment produces one stream), so all must carry the same one
    * @param registryHost address the web server binds
    */
   public static Pipeline start(
       Services services,
       DataSource source,
       IngestOptions ingestOptions,
-      TrainerConfig trainerConfig,
+      List<TrainerConfig> trainerConfigs,
       String registryHost,
       int port,
       Path dataDir) {
+    if (trainerConfigs.isEmpty()) {
+      throw new IllegalArgumentException("a pipeline needs at least one run to train");
+    }
+    Schedule schedule = trainerConfigs.get(0).schedule();
+    for (TrainerConfig config : trainerConfigs) {
+      if (!Objects.equals(config.schedule(), schedule)) {
+        throw new IllegalArgumentException(
+            "runs "
+                + trainerConfigs.get(0).runId()
+                + " and "
+                + config.runId()
+                + " have different schedules, but augment produces one stream for both");
+      }
+    }
     Pipeline pipeline = new Pipeline(services);
     try {
-      pipeline.startStages(source, ingestOptions, trainerConfig, registryHost, port, dataDir);
+      pipeline.startStages(source, ingestOptions, trainerConfigs, registryHost, port, dataDir);
       return pipeline;
     } catch (RuntimeException e) {
       pipeline.close();
@@ -60,7 +80,7 @@ public final class Pipeline implements AutoCloseable {
   private void startStages(
       DataSource source,
       IngestOptions ingestOptions,
-      TrainerConfig trainerConfig,
+      List<TrainerConfig> trainerConfigs,
       String registryHost,
       int port,
       Path dataDir) {
@@ -86,13 +106,23 @@ public final class Pipeline implements AutoCloseable {
     }
     evaluator = new EvaluatorStage(services.kafka(), services.store());
     evaluator.start();
+    // Augment produces what the runs' schedule says (resolution and regularization by epoch);
+    // without one it keeps the images' native size with crop and flip.
     augment =
-        new AugmentStage(services.kafka(), ingestOptions.seed(), ingestOptions.maxLagBatches());
+        new AugmentStage(
+            services.kafka(),
+            AugmentStage.Options.defaults()
+                .withSeed(ingestOptions.seed())
+                .withMaxLagBatches(ingestOptions.maxLagBatches())
+                .withSchedule(trainerConfigs.get(0).schedule()));
     augment.start();
     ingest = new IngestStage(services.kafka(), source, ingestOptions);
     ingestThread = daemon(ingest, "ingest");
-    trainer = new TrainerStage(trainerConfig, services.kafka(), services.store());
-    trainerThread = daemon(trainer, "trainer-" + trainerConfig.runId());
+    for (TrainerConfig config : trainerConfigs) {
+      TrainerStage trainer = new TrainerStage(config, services.kafka(), services.store());
+      trainers.add(trainer);
+      trainerThreads.add(daemon(trainer, "trainer-" + config.runId()));
+    }
   }
 
   public int port() {
@@ -122,14 +152,14 @@ public final class Pipeline implements AutoCloseable {
       ingest.stop();
       join(ingestThread);
     }
-    if (trainer != null) {
+    for (TrainerStage trainer : trainers) {
       try {
         trainer.stop();
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
-      join(trainerThread);
     }
+    trainerThreads.forEach(Pipeline::join);
     closeQuietly(augment);
     closeQuietly(evaluator);
     closeQuietly(registry);

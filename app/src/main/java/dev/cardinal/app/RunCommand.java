@@ -61,7 +61,7 @@ public final class RunCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     DataSource imageSource = source.dataSource();
     var ingestOptions = source.ingestOptions();
-    var trainerConfig = train.singleTrainerConfig();
+    var trainerConfigs = train.trainerConfigs();
     Files.createDirectories(dataDir);
     log.info("Source: {}", imageSource.describe());
     CountDownLatch stopped = new CountDownLatch(1);
@@ -69,7 +69,7 @@ public final class RunCommand implements Callable<Integer> {
     Pipeline pipeline;
     try {
       pipeline =
-          Pipeline.start(services, imageSource, ingestOptions, trainerConfig, host, port, dataDir);
+          Pipeline.start(services, imageSource, ingestOptions, trainerConfigs, host, port, dataDir);
     } catch (RuntimeException e) {
       services.close();
       throw e;

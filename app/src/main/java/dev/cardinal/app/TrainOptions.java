@@ -157,16 +157,6 @@ public final class TrainOptions {
     return configs;
   }
 
-  /** The single run of 'cardinal run'. */
-  TrainerConfig singleTrainerConfig() {
-    if (runs.size() > 1 || models.size() > 1) {
-      throw new UserError(
-          "'cardinal run' trains one run: give one --run and --model (use 'cardinal train' for"
-              + " several)");
-    }
-    return trainerConfigs().get(0);
-  }
-
   private TrainerConfig trainerConfig(String run, String model) {
     try {
       Recipe r = Recipe.named(recipe);

@@ -87,9 +87,22 @@ class CommandLineTest {
     Result twice = run("train", "--run", "a", "--run", "a");
     assertThat(twice.exitCode()).isEqualTo(1);
     assertThat(twice.err()).contains("different run id");
-    Result runTwo = run("run", "--run", "a", "--run", "b");
-    assertThat(runTwo.exitCode()).isEqualTo(1);
-    assertThat(runTwo.err()).contains("cardinal train");
+    // 'cardinal run' takes the same lists and checks them before it starts anything.
+    Result runMismatched =
+        run(
+            "run",
+            "--run",
+            "a",
+            "--run",
+            "b",
+            "--model",
+            "resnet20",
+            "--model",
+            "resnet32",
+            "--model",
+            "resnet44");
+    assertThat(runMismatched.exitCode()).isEqualTo(1);
+    assertThat(runMismatched.err()).contains("2 --run but 3 --model");
   }
 
   @Test

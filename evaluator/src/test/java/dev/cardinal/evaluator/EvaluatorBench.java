@@ -261,6 +261,7 @@ public final class EvaluatorBench {
             Json.toTree(spec),
             null,
             Json.toTree(SCHEDULE),
+            null,
             Map.of(),
             metrics,
             "synthetic-bench",

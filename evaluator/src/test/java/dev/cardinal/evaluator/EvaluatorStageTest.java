@@ -216,6 +216,7 @@ class EvaluatorStageTest {
             Json.toTree(SPEC),
             null,
             scheduleJson,
+            schedule == null ? null : Json.toTree(schedule.at(0)),
             Map.of(),
             metrics,
             "synthetic-test",

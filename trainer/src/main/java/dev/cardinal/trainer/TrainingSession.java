@@ -39,6 +39,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.locks.ReentrantLock;
 import org.apache.kafka.common.TopicPartition;
 
 /**
@@ -47,6 +48,14 @@ import org.apache.kafka.common.TopicPartition;
  * or directly (benchmarks, tests).
  */
 public final class TrainingSession implements AutoCloseable {
+  /**
+   * DJL's PyTorch engine allows one gradient collector per process at a time (it throws "A
+   * PtGradientCollector is already collecting" otherwise), so runs trained side by side in one JVM
+   * take turns for forward and backward; the optimizer step and EMA update run outside the lock.
+   * Fair, so no run starves the others.
+   */
+  private static final ReentrantLock GRADIENT_COLLECTION = new ReentrantLock(true);
+
   /** What one step measured; gradient norm only when asked (it costs a reduction). */
   public record StepResult(float loss, float correct, float learningRate, double gradientNorm) {}
 
@@ -166,10 +175,13 @@ public final class TrainingSession implements AutoCloseable {
       NDArray x = InputTensors.images(stepManager, batch);
       NDArray lossValue;
       NDArray logits;
+      GRADIENT_COLLECTION.lock();
       try (GradientCollector collector = trainer.newGradientCollector()) {
         logits = trainer.forward(new NDList(x)).singletonOrThrow();
         lossValue = loss.evaluate(stepManager, logits, batch);
         collector.backward(lossValue);
+      } finally {
+        GRADIENT_COLLECTION.unlock();
       }
       double gradientNorm = measureGradient ? gradientNorm() : Double.NaN;
       trainer.step();
@@ -248,6 +260,7 @@ public final class TrainingSession implements AutoCloseable {
             Json.toTree(spec),
             Json.toTree(config.recipe()),
             config.schedule() == null ? null : config.schedule().toJson(),
+            config.schedule() == null ? null : Json.toTree(config.schedule().at(lastBatch.stamp())),
             offsetsByName,
             recentMetrics,
             lastBatch.datasetId(),

@@ -18,6 +18,7 @@ import dev.cardinal.core.event.MetricEvent;
 import dev.cardinal.core.kafka.KafkaSender;
 import dev.cardinal.core.kafka.TopicAdmin;
 import dev.cardinal.core.s3.CheckpointStore;
+import dev.cardinal.core.schedule.Schedule;
 import dev.cardinal.core.testing.TestServices;
 import dev.cardinal.core.wire.ImageBatch;
 import dev.cardinal.core.wire.ScheduleStamp;
@@ -136,6 +137,46 @@ class TrainerStageTest {
     assertThat(resumed.parentCheckpoint()).isEqualTo(run + "/10");
     // The resumed run read batches 10..14, continuing from the manifest's offsets.
     assertThat(resumed.offsets().values().stream().mapToLong(Long::longValue).sum()).isEqualTo(15);
+  }
+
+  @Test
+  void twoRunsTrainSideBySideOnTheSameStream() throws Exception {
+    String resnet20 = TestServices.unique("side-a");
+    String resnet32 = TestServices.unique("side-b");
+    TrainerStage first =
+        new TrainerStage(
+            config(resnet20, 10).withSchedule(Schedule.preset("fixed-16")), kafka, store);
+    TrainerStage second =
+        new TrainerStage(
+            TrainerConfig.of(resnet32, "resnet32", Recipe.named("baseline").withEpochs(10, 0), 5)
+                .withMaxSteps(10)
+                .withRetention(10, 0),
+            kafka,
+            store);
+    Thread a = new Thread(first, "trainer-" + resnet20);
+    Thread b = new Thread(second, "trainer-" + resnet32);
+    a.start();
+    b.start();
+    a.join(120_000);
+    b.join(120_000);
+
+    // Each run has its own consumer group, so each sees the whole stream from the start.
+    for (String run : List.of(resnet20, resnet32)) {
+      assertThat(store.completeCheckpoints(run)).containsExactly(5L, 10L);
+      CheckpointManifest manifest = store.getManifest(run, 10);
+      assertThat(manifest.offsets().values().stream().mapToLong(Long::longValue).sum())
+          .isEqualTo(10);
+    }
+    CheckpointManifest withSchedule = store.getManifest(resnet20, 10);
+    assertThat(withSchedule.model()).isEqualTo("resnet20");
+    assertThat(withSchedule.schedule()).isNotNull();
+    // The stage in force at the checkpoint, as the last batch was trained with it.
+    assertThat(withSchedule.stage().get("trainResolution").asInt()).isEqualTo(16);
+    assertThat(withSchedule.stage().has("dropPathRate")).isTrue();
+    CheckpointManifest withoutSchedule = store.getManifest(resnet32, 10);
+    assertThat(withoutSchedule.model()).isEqualTo("resnet32");
+    assertThat(withoutSchedule.stage()).isNull();
+    assertThat(withoutSchedule.recipe().get("name").asText()).isEqualTo("baseline");
   }
 
   @Test

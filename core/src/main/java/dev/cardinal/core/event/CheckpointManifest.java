@@ -8,6 +8,9 @@ import java.util.Map;
  * {@code manifest.json} of a checkpoint. It is written last: a checkpoint exists exactly when its
  * manifest does.
  *
+ * @param schedule the run's whole schedule, or null for a run without one
+ * @param stage the schedule stage in force at the checkpoint's position (resolution and
+ *     regularization the last batch was trained with), or null for a run without a schedule
  * @param offsets next offset to read per input partition, keyed {@code topic-partition}
  * @param objects names of the checkpoint's objects under its prefix (params, ema, optimizer)
  * @param parentCheckpoint id of the checkpoint this run resumed from, or null
@@ -22,6 +25,7 @@ public record CheckpointManifest(
     JsonNode spec,
     JsonNode recipe,
     JsonNode schedule,
+    JsonNode stage,
     Map<String, Long> offsets,
     Map<String, Double> recentMetrics,
     String datasetId,

@@ -102,6 +102,7 @@ class JsonEventsTest {
             spec(),
             Json.MAPPER.createObjectNode().put("weightDecay", 4e-5),
             Json.MAPPER.createObjectNode().put("resolution", 160),
+            Json.MAPPER.createObjectNode().put("trainResolution", 160),
             Map.of("cardinal.images.augmented-0", 311L, "cardinal.images.augmented-1", 298L),
             Map.of("loss", 0.5),
             "fashion-mnist",

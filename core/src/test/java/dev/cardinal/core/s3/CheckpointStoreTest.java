@@ -206,6 +206,7 @@ class CheckpointStoreTest {
         Json.MAPPER.createObjectNode().put("depth", 20),
         null,
         null,
+        null,
         Map.of("cardinal.images.augmented-0", step),
         Map.of("loss", 1.0),
         "synthetic",
