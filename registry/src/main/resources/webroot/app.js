@@ -29,6 +29,24 @@
     return v === null || v === undefined ? "–" : (100 * v).toFixed(2) + "%";
   }
 
+  function fixed(v, digits) {
+    return v === null || v === undefined ? "–" : v.toFixed(digits);
+  }
+
+  // A difference of two accuracies, in percentage points with its sign.
+  function points(v) {
+    if (v === null || v === undefined) return "–";
+    return (v > 0 ? "+" : v < 0 ? "−" : "") + Math.abs(100 * v).toFixed(2) + " pp";
+  }
+
+  // The regularization verdict as a short coloured badge; the reason is its tooltip.
+  function verdictBadge(verdict, title) {
+    if (!verdict) return el("span", "");
+    const badge = el("span", verdict, "badge verdict-" + verdict.replace(/[^a-z-]/g, ""));
+    if (title) badge.title = title;
+    return badge;
+  }
+
   async function getJson(url) {
     const response = await fetch(url, { headers: { Accept: "application/json" } });
     const body = await response.json().catch(() => ({}));
@@ -270,9 +288,11 @@
         link.href = "#/checkpoints/" + encodeURIComponent(r.run) + "/" + r.bestTop1Step;
         at.append(link);
       }
+      const verdict = el("td");
+      verdict.append(verdictBadge(r.verdict, r.verdict ? "at step " + r.verdictStep : ""));
       tr.append(el("td", r.bestTop1 === undefined || r.bestTop1 === null ? "" : i + 1, "num"), name,
         el("td", r.model || ""), el("td", pct(r.bestTop1), "num"), at,
-        el("td", r.checkpoints, "num"), el("td", r.latestStep ?? "–", "num"),
+        el("td", r.checkpoints, "num"), el("td", r.latestStep ?? "–", "num"), verdict,
         el("td", Object.entries(r.aliases || {}).map(([a, s]) => a + "→" + s).join(", ")));
       return tr;
     }));
@@ -371,8 +391,10 @@
     const link = el("a", c.step);
     link.href = "#/checkpoints/" + encodeURIComponent(c.run) + "/" + c.step;
     step.append(link);
+    const verdict = el("td");
+    verdict.append(verdictBadge(c.verdict, c.verdictReason));
     tr.append(el("td", c.run), step, el("td", c.epoch, "num"), el("td", c.model || ""),
-      el("td", new Date(c.createdAtMs).toLocaleString()), evaluationCells(c), tags);
+      el("td", new Date(c.createdAtMs).toLocaleString()), evaluationCells(c), verdict, tags);
     return tr;
   }
 
@@ -482,6 +504,90 @@
     scheduleChart.draw();
   }
 
+  // The best resolution of each weight set: as the evaluator reported it, else the highest top-1.
+  function bestResolutions(evaluations) {
+    const best = {};
+    const top = {};
+    for (const e of evaluations) {
+      if (e.error) continue;
+      if (e.bestResolution !== undefined && e.bestResolution !== null) {
+        best[e.weights] = e.bestResolution;
+        top[e.weights] = Infinity;
+      } else if (num(e.top1) !== null && !(top[e.weights] >= e.top1)) {
+        best[e.weights] = e.resolution;
+        top[e.weights] = e.top1;
+      }
+    }
+    return best;
+  }
+
+  function showVerdict(c) {
+    const box = document.getElementById("checkpoint-verdict");
+    box.hidden = !c.verdict;
+    box.dataset.verdict = c.verdict || "";
+    document.getElementById("checkpoint-verdict-badge").replaceChildren(verdictBadge(c.verdict));
+    document.getElementById("checkpoint-verdict-reason").textContent = c.verdictReason || "";
+    const evidence = document.getElementById("checkpoint-verdict-evidence");
+    evidence.replaceChildren(...Object.entries(c.verdictEvidence || {}).map(([k, v]) =>
+      el("span", k + " " + (Number.isInteger(v) ? v : v.toFixed(3)))));
+    const line = document.getElementById("checkpoint-best");
+    line.textContent = c.bestResolution
+      ? "Best: " + pct(c.bestTop1) + " top-1 at " + c.bestResolution + " px with " + c.bestWeights + " weights"
+      : "";
+  }
+
+  // Per-class top-1 of one weight set at its best resolution, as a bar list. The chosen weight
+  // set is kept across refreshes of the page.
+  function showPerClass(c, best) {
+    const section = document.getElementById("per-class");
+    const select = document.getElementById("per-class-weights");
+    const withClasses = c.evaluations.filter((e) => Array.isArray(e.perClassAccuracy) && !e.error);
+    const weightSets = [...new Set(withClasses.map((e) => e.weights))].sort();
+    const chosen = weightSets.includes(select.value) ? select.value
+      : weightSets.includes(c.bestWeights) ? c.bestWeights : weightSets[0];
+    select.replaceChildren(...weightSets.map((w) => {
+      const option = el("option", w);
+      option.value = w;
+      return option;
+    }));
+    select.value = chosen || "";
+    select.onchange = () => showPerClass(c, best);
+    const ofWeights = withClasses.filter((e) => e.weights === chosen);
+    const e = ofWeights.find((x) => x.resolution === best[chosen])
+      || ofWeights.slice().sort((a, b) => (b.top1 ?? -1) - (a.top1 ?? -1))[0];
+    const body = document.querySelector("#per-class-accuracy tbody");
+    const note = document.getElementById("per-class-note");
+    document.getElementById("per-class-empty").hidden = !!e;
+    document.getElementById("per-class-accuracy").hidden = !e;
+    section.dataset.weights = e ? e.weights : "";
+    section.dataset.resolution = e ? String(e.resolution) : "";
+    section.dataset.classes = e ? String(e.perClassAccuracy.length) : "0";
+    if (!e) {
+      body.replaceChildren();
+      note.textContent = "";
+      return;
+    }
+    const known = e.perClassAccuracy.map((a, i) => [i, a]).filter(([, a]) => a !== null && a !== undefined);
+    const worst = known.reduce((w, x) => (w === null || x[1] < w[1] ? x : w), null);
+    note.textContent = e.weights + " weights at " + e.resolution + " px"
+      + (best[e.weights] === e.resolution ? " (their best resolution)" : "") + " · "
+      + e.perClassAccuracy.length + " classes"
+      + (known.length < e.perClassAccuracy.length ? ", " + (e.perClassAccuracy.length - known.length) + " without images" : "")
+      + (worst ? " · lowest: class " + worst[0] + " at " + pct(worst[1]) : "");
+    body.replaceChildren(...e.perClassAccuracy.map((a, i) => {
+      const tr = el("tr");
+      tr.dataset.class = String(i);
+      const bar = el("td", null, "bar-cell");
+      if (a !== null && a !== undefined) {
+        const fill = el("span", null, "bar");
+        fill.style.width = (100 * Math.max(0, Math.min(1, a))).toFixed(1) + "%";
+        bar.append(fill);
+      }
+      tr.append(el("td", i, "num"), el("td", a === null || a === undefined ? "no images" : pct(a), "num"), bar);
+      return tr;
+    }));
+  }
+
   async function showCheckpoint(run, step) {
     document.getElementById("dashboard").hidden = true;
     const page = document.getElementById("checkpoint-page");
@@ -505,6 +611,7 @@
       + ((c.aliases || []).length ? " · aliases: " + c.aliases.join(", ") : "")
       + ((c.tags || []).length ? " · tags: " + c.tags.join(", ") : "");
 
+    showVerdict(c);
     resolutionChart.clear();
     for (const e of c.evaluations) {
       if (e.top1 !== undefined && e.top1 !== null) {
@@ -513,17 +620,45 @@
       if (e.top5 !== undefined && e.top5 !== null) {
         resolutionChart.add("top-5 " + e.weights, e.resolution, e.top5);
       }
+      if (e.ece !== undefined && e.ece !== null) {
+        resolutionChart.add("ECE " + e.weights, e.resolution, e.ece);
+      }
     }
     resolutionChart.draw();
     drawSchedule(c);
 
+    const best = bestResolutions(c.evaluations);
     document.querySelector("#checkpoint-evaluations tbody").replaceChildren(...c.evaluations.map((e) => {
       const tr = el("tr", null, e.error ? "failed" : "");
-      tr.append(el("td", e.resolution, "num"), el("td", e.weights), el("td", pct(e.top1), "num"),
-        el("td", pct(e.top5), "num"), el("td", e.nll === undefined || e.nll === null ? "–" : e.nll.toFixed(4), "num"),
-        el("td", e.images, "num"), el("td", e.error || ""));
+      tr.dataset.id = e.id;
+      const resolution = el("td", e.resolution, "num");
+      if (!e.error && best[e.weights] === e.resolution) {
+        // The best resolution of this weight set; the checkpoint's overall best row stands out.
+        resolution.prepend(el("span", "best", "badge best"), " ");
+        tr.dataset.best = "true";
+      }
+      if (!e.error && e.resolution === c.bestResolution && e.weights === c.bestWeights) {
+        tr.classList.add("best");
+      }
+      const gap = el("td", points(e.trainEvalGap), "num");
+      if (e.trainEvalGap !== undefined && e.trainEvalGap !== null && e.trainResolution) {
+        gap.title = "train top-1 at " + e.trainResolution + " px (training augmentation) minus this eval top-1";
+      }
+      tr.append(resolution, el("td", e.weights), el("td", pct(e.top1), "num"),
+        el("td", pct(e.top5), "num"), el("td", fixed(e.nll, 4), "num"),
+        el("td", fixed(e.ece, 4), "num ece"), el("td", pct(e.trainTop1), "num"), gap,
+        el("td", e.images, "num"), el("td", e.error ? "evaluation failed: " + e.error : "", e.error ? "error" : ""));
       return tr;
     }));
+    const plan = c.evaluations.find((e) => e.trainResolution || e.cropFraction);
+    document.getElementById("checkpoint-evaluation-note").textContent = plan
+      ? "Trained at " + (plan.trainResolution ? plan.trainResolution + " px" : "an unknown resolution")
+        + (plan.cropFraction ? "; evaluated on a centre crop of " + (100 * plan.cropFraction).toFixed(1)
+          + "% of the shorter side, resized" : "")
+        + ". ‘best’ marks each weight set's best resolution."
+      : "";
+    showPerClass(c, best);
+
     document.getElementById("manifest").textContent = JSON.stringify(c, null, 2);
 
     const downloads = document.getElementById("downloads");

@@ -14,14 +14,18 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.sql.ResultSetMetaData;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.sql.Types;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Collections;
+import java.util.Comparator;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -38,8 +42,81 @@ public final class CheckpointDb implements AutoCloseable {
   private static final String CHECKPOINT_COLUMNS =
       "c.checkpoint_id, c.run_id, c.step, c.epoch, c.samples_seen, c.model, c.bucket, c.prefix,"
           + " c.spec, c.schedule, c.train_metrics, c.created_at_ms, c.deleted, c.deleted_at_ms";
+
+  /**
+   * The evaluation columns every read selects, in the order {@link #evaluationRow} reads them; a
+   * query may append columns after them.
+   */
+  private static final String EVALUATION_COLUMNS =
+      "e.evaluation_id, e.resolution, e.weights, e.images, e.top1, e.top5, e.nll, e.error,"
+          + " e.evaluated_at_ms, e.ece, e.per_class_accuracy, e.train_resolution, e.crop_fraction,"
+          + " e.train_top1, e.train_eval_gap, e.best_resolution, e.verdict, e.verdict_reason,"
+          + " e.verdict_evidence";
+
+  private static final int EVALUATION_COLUMN_COUNT = 19;
+
+  /**
+   * Evaluation columns added after the first schema, with their types. A database made by an older
+   * registry lacks them: {@link #addMissingColumns} adds them, nullable, so its rows read as
+   * "unknown" for these fields, exactly like events from older evaluators that never had them.
+   */
+  private static final Map<String, String> LATER_EVALUATION_COLUMNS = laterEvaluationColumns();
+
   private static final Set<String> METRICS = Set.of("top1", "top5", "nll");
   private static final TypeReference<Map<String, Double>> DOUBLE_MAP = new TypeReference<>() {};
+  private static final TypeReference<List<Double>> DOUBLE_LIST = new TypeReference<>() {};
+
+  /**
+   * Inserts an evaluation or, for an id already stored, rewrites every column, the optional ones
+   * too: the latest delivery of an id wins, as a rebuild from the topic would have it.
+   */
+  private static final String UPSERT_EVALUATION = upsertEvaluationSql();
+
+  private static String upsertEvaluationSql() {
+    List<String> columns =
+        new ArrayList<>(
+            List.of(
+                "evaluation_id",
+                "checkpoint_id",
+                "run_id",
+                "step",
+                "resolution",
+                "weights",
+                "images",
+                "top1",
+                "top5",
+                "nll",
+                "error",
+                "evaluated_at_ms"));
+    columns.addAll(LATER_EVALUATION_COLUMNS.keySet());
+    List<String> updates = new ArrayList<>();
+    for (String column : columns.subList(1, columns.size())) {
+      updates.add(column + " = excluded." + column);
+    }
+    return "INSERT INTO evaluations ("
+        + String.join(", ", columns)
+        + ") VALUES ("
+        + String.join(", ", Collections.nCopies(columns.size(), "?"))
+        + ") ON CONFLICT (evaluation_id) DO UPDATE SET "
+        + String.join(", ", updates);
+  }
+
+  private static Map<String, String> laterEvaluationColumns() {
+    Map<String, String> columns = new LinkedHashMap<>();
+    columns.put("ece", "DOUBLE PRECISION");
+    // JSON text: a JSON type is not portable between SQLite and PostgreSQL, and the registry
+    // never queries inside these values.
+    columns.put("per_class_accuracy", "TEXT");
+    columns.put("train_resolution", "INTEGER");
+    columns.put("crop_fraction", "DOUBLE PRECISION");
+    columns.put("train_top1", "DOUBLE PRECISION");
+    columns.put("train_eval_gap", "DOUBLE PRECISION");
+    columns.put("best_resolution", "INTEGER");
+    columns.put("verdict", "TEXT");
+    columns.put("verdict_reason", "TEXT");
+    columns.put("verdict_evidence", "TEXT");
+    return Collections.unmodifiableMap(columns);
+  }
 
   private final String url;
   private final Connection connection;
@@ -156,6 +233,7 @@ public final class CheckpointDb implements AutoCloseable {
               + " nll DOUBLE PRECISION,"
               + " error TEXT,"
               + " evaluated_at_ms BIGINT NOT NULL)");
+      addMissingColumns();
       s.execute("CREATE INDEX IF NOT EXISTS evaluations_checkpoint ON evaluations (checkpoint_id)");
       // Covers the per-checkpoint score lookups of score filters and sorts.
       s.execute(
@@ -176,6 +254,45 @@ public final class CheckpointDb implements AutoCloseable {
               + " tag TEXT NOT NULL,"
               + " PRIMARY KEY (checkpoint_id, tag))");
     }
+  }
+
+  /**
+   * Brings an evaluations table of an older schema up to date by adding the columns it lacks. New
+   * tables are created without them too and get them here, so there is one path for both. Plain
+   * {@code ALTER TABLE ... ADD COLUMN} (no {@code IF NOT EXISTS}, which SQLite lacks); a registry
+   * that adds the same column at the same moment makes ours fail, which is fine once it exists.
+   */
+  private void addMissingColumns() throws SQLException {
+    Set<String> present = evaluationColumnNames();
+    for (Map.Entry<String, String> column : LATER_EVALUATION_COLUMNS.entrySet()) {
+      if (present.contains(column.getKey())) {
+        continue;
+      }
+      try (Statement s = connection.createStatement()) {
+        s.execute(
+            "ALTER TABLE evaluations ADD COLUMN " + column.getKey() + " " + column.getValue());
+      } catch (SQLException e) {
+        if (!evaluationColumnNames().contains(column.getKey())) {
+          throw e;
+        }
+      }
+    }
+  }
+
+  /**
+   * The columns of the evaluations table as queries see it. Read from an empty result rather than
+   * from {@code DatabaseMetaData}, whose table-name case and schema rules differ between drivers.
+   */
+  private Set<String> evaluationColumnNames() throws SQLException {
+    Set<String> names = new HashSet<>();
+    try (Statement s = connection.createStatement();
+        ResultSet rs = s.executeQuery("SELECT * FROM evaluations WHERE 1 = 0")) {
+      ResultSetMetaData meta = rs.getMetaData();
+      for (int i = 1; i <= meta.getColumnCount(); i++) {
+        names.add(meta.getColumnName(i).toLowerCase(Locale.ROOT));
+      }
+    }
+    return names;
   }
 
   public String url() {
@@ -261,17 +378,7 @@ public final class CheckpointDb implements AutoCloseable {
   }
 
   private void upsert(EvaluationEvent e) throws SQLException {
-    try (PreparedStatement ps =
-        connection.prepareStatement(
-            "INSERT INTO evaluations (evaluation_id, checkpoint_id, run_id, step, resolution,"
-                + " weights, images, top1, top5, nll, error, evaluated_at_ms)"
-                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                + " ON CONFLICT (evaluation_id) DO UPDATE SET checkpoint_id = excluded.checkpoint_id,"
-                + " run_id = excluded.run_id, step = excluded.step,"
-                + " resolution = excluded.resolution, weights = excluded.weights,"
-                + " images = excluded.images, top1 = excluded.top1, top5 = excluded.top5,"
-                + " nll = excluded.nll, error = excluded.error,"
-                + " evaluated_at_ms = excluded.evaluated_at_ms")) {
+    try (PreparedStatement ps = connection.prepareStatement(UPSERT_EVALUATION)) {
       ps.setString(1, e.evaluationId());
       ps.setString(2, e.checkpointId());
       ps.setString(3, e.runId());
@@ -284,7 +391,64 @@ public final class CheckpointDb implements AutoCloseable {
       setDouble(ps, 10, e.nll());
       ps.setString(11, e.error());
       ps.setLong(12, e.evaluatedAtMs());
+      setDouble(ps, 13, e.ece());
+      ps.setString(14, perClassJson(e.perClassAccuracy()));
+      setInteger(ps, 15, e.trainResolution());
+      setDouble(ps, 16, e.cropFraction());
+      setDouble(ps, 17, e.trainTop1());
+      setDouble(ps, 18, e.trainEvalGap());
+      setInteger(ps, 19, e.bestResolution());
+      ps.setString(20, e.verdict());
+      ps.setString(21, e.verdictReason());
+      ps.setString(22, evidenceJson(e.verdictEvidence()));
       ps.executeUpdate();
+    }
+  }
+
+  /**
+   * Per-class accuracy as a JSON array, a class without images (or a non-finite value) as null:
+   * JSON has no NaN, and the mapper would write it as the string "NaN".
+   */
+  private static String perClassJson(List<Double> values) {
+    if (values == null) {
+      return null;
+    }
+    List<Double> finite = new ArrayList<>(values.size());
+    for (Double v : values) {
+      finite.add(v == null || !Double.isFinite(v) ? null : v);
+    }
+    return Json.toString(finite);
+  }
+
+  /** The verdict's evidence as a JSON object, without non-finite numbers (no evidence at all). */
+  private static String evidenceJson(Map<String, Double> evidence) {
+    if (evidence == null) {
+      return null;
+    }
+    Map<String, Double> finite = new LinkedHashMap<>();
+    evidence.forEach(
+        (k, v) -> {
+          if (k != null && v != null && Double.isFinite(v)) {
+            finite.put(k, v);
+          }
+        });
+    return Json.toString(finite);
+  }
+
+  private static void setDouble(PreparedStatement ps, int index, Double value) throws SQLException {
+    if (value == null) {
+      ps.setNull(index, Types.DOUBLE);
+    } else {
+      setDouble(ps, index, value.doubleValue());
+    }
+  }
+
+  private static void setInteger(PreparedStatement ps, int index, Integer value)
+      throws SQLException {
+    if (value == null) {
+      ps.setNull(index, Types.INTEGER);
+    } else {
+      ps.setInt(index, value);
     }
   }
 
@@ -676,6 +840,8 @@ public final class CheckpointDb implements AutoCloseable {
                       null,
                       null,
                       null,
+                      null,
+                      null,
                       Map.of()));
             }
           }
@@ -701,12 +867,29 @@ public final class CheckpointDb implements AutoCloseable {
                       rs.getLong(2),
                       rs.getInt(3),
                       rs.getString(4),
+                      null,
+                      null,
                       Map.of());
               runs.put(run, withBest);
             }
           }
+          // The verdict at each run's highest judged step: where the run stands now.
+          Map<String, Object[]> verdicts = new LinkedHashMap<>();
+          try (PreparedStatement ps =
+                  connection.prepareStatement(
+                      "SELECT run_id, step, verdict FROM (SELECT e.run_id, e.step, e.verdict,"
+                          + " ROW_NUMBER() OVER (PARTITION BY e.run_id ORDER BY e.step DESC,"
+                          + " e.evaluated_at_ms DESC, e.evaluation_id DESC) AS rank"
+                          + " FROM evaluations e WHERE e.verdict IS NOT NULL) ranked"
+                          + " WHERE rank = 1 ORDER BY run_id");
+              ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+              verdicts.put(rs.getString(1), new Object[] {rs.getString(3), rs.getLong(2)});
+            }
+          }
           List<Views.Run> out = new ArrayList<>();
           for (Views.Run r : runs.values()) {
+            Object[] verdict = verdicts.get(r.run());
             out.add(
                 new Views.Run(
                     r.run(),
@@ -718,6 +901,8 @@ public final class CheckpointDb implements AutoCloseable {
                     r.bestTop1Step(),
                     r.bestTop1Resolution(),
                     r.bestTop1Weights(),
+                    verdict == null ? null : (String) verdict[0],
+                    verdict == null ? null : (Long) verdict[1],
                     aliasesOf(r.run())));
           }
           return out;
@@ -741,8 +926,9 @@ public final class CheckpointDb implements AutoCloseable {
         () -> {
           StringBuilder sql =
               new StringBuilder(
-                  "SELECT e.evaluation_id, e.resolution, e.weights, e.images, e.top1, e.top5,"
-                      + " e.nll, e.error, e.evaluated_at_ms, e.step FROM evaluations e"
+                  "SELECT "
+                      + EVALUATION_COLUMNS
+                      + ", e.step FROM evaluations e"
                       + " JOIN checkpoints c ON c.checkpoint_id = e.checkpoint_id"
                       + " WHERE e.run_id = ? AND c.deleted = 0 AND e."
                       + metric
@@ -768,7 +954,7 @@ public final class CheckpointDb implements AutoCloseable {
                 return Optional.<Views.Best>empty();
               }
               Views.Evaluation evaluation = evaluationRow(rs);
-              long step = rs.getLong(10);
+              long step = rs.getLong(EVALUATION_COLUMN_COUNT + 1);
               double value =
                   switch (metric) {
                     case "top1" -> evaluation.top1();
@@ -837,8 +1023,9 @@ public final class CheckpointDb implements AutoCloseable {
     Map<String, List<Views.Evaluation>> evaluations = new LinkedHashMap<>();
     try (PreparedStatement ps =
         connection.prepareStatement(
-            "SELECT e.evaluation_id, e.resolution, e.weights, e.images, e.top1, e.top5, e.nll,"
-                + " e.error, e.evaluated_at_ms, e.checkpoint_id FROM evaluations e"
+            "SELECT "
+                + EVALUATION_COLUMNS
+                + ", e.checkpoint_id FROM evaluations e"
                 + " WHERE e.checkpoint_id IN ("
                 + in
                 + ") ORDER BY e.resolution, e.weights")) {
@@ -846,7 +1033,7 @@ public final class CheckpointDb implements AutoCloseable {
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           evaluations
-              .computeIfAbsent(rs.getString(10), k -> new ArrayList<>())
+              .computeIfAbsent(rs.getString(EVALUATION_COLUMN_COUNT + 1), k -> new ArrayList<>())
               .add(evaluationRow(rs));
         }
       }
@@ -884,6 +1071,9 @@ public final class CheckpointDb implements AutoCloseable {
     }
     List<Views.Checkpoint> out = new ArrayList<>(rows.size());
     for (Views.Checkpoint c : rows) {
+      List<Views.Evaluation> scores = evaluations.getOrDefault(c.id(), List.of());
+      Views.Evaluation best = bestOf(scores);
+      Views.Evaluation judged = latestVerdict(scores);
       out.add(
           new Views.Checkpoint(
               c.id(),
@@ -902,9 +1092,45 @@ public final class CheckpointDb implements AutoCloseable {
               c.deletedAtMs(),
               tags.getOrDefault(c.id(), List.of()),
               aliases.getOrDefault(c.id(), List.of()),
-              evaluations.getOrDefault(c.id(), List.of())));
+              best == null ? null : best.resolution(),
+              best == null ? null : best.weights(),
+              best == null ? null : best.top1(),
+              judged == null ? null : judged.verdict(),
+              judged == null ? null : judged.verdictReason(),
+              judged == null ? null : judged.verdictEvidence(),
+              scores));
     }
     return out;
+  }
+
+  /**
+   * The checkpoint's best scored evaluation: highest top-1, then lowest NLL, then the smaller
+   * resolution (the evaluator's own tie-break for its per-weight-set best resolution), then the
+   * weights name so the answer never depends on row order.
+   */
+  private static Views.Evaluation bestOf(List<Views.Evaluation> evaluations) {
+    Comparator<Views.Evaluation> better =
+        Comparator.comparing(Views.Evaluation::top1)
+            .thenComparing(
+                e -> e.nll() == null ? Double.NEGATIVE_INFINITY : -e.nll(),
+                Comparator.naturalOrder())
+            .thenComparing(e -> -e.resolution())
+            .thenComparing(Views.Evaluation::weights, Comparator.reverseOrder());
+    return evaluations.stream().filter(e -> e.top1() != null).max(better).orElse(null);
+  }
+
+  /**
+   * The evaluation whose verdict stands for the checkpoint. The evaluator judges the run once per
+   * checkpoint and stamps that verdict on each of its evaluations, so they agree; should a later
+   * evaluation disagree (a re-evaluation), the latest one wins.
+   */
+  private static Views.Evaluation latestVerdict(List<Views.Evaluation> evaluations) {
+    return evaluations.stream()
+        .filter(e -> e.verdict() != null)
+        .max(
+            Comparator.comparingLong(Views.Evaluation::evaluatedAtMs)
+                .thenComparing(Views.Evaluation::id))
+        .orElse(null);
   }
 
   private static Views.Checkpoint checkpointRow(ResultSet rs) throws SQLException {
@@ -927,9 +1153,16 @@ public final class CheckpointDb implements AutoCloseable {
         deletedAtNull ? null : deletedAt,
         List.of(),
         List.of(),
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
         List.of());
   }
 
+  /** Reads the {@link #EVALUATION_COLUMNS} at the start of a row. */
   private static Views.Evaluation evaluationRow(ResultSet rs) throws SQLException {
     return new Views.Evaluation(
         rs.getString(1),
@@ -940,12 +1173,38 @@ public final class CheckpointDb implements AutoCloseable {
         nullableDouble(rs, 6),
         nullableDouble(rs, 7),
         rs.getString(8),
-        rs.getLong(9));
+        rs.getLong(9),
+        nullableDouble(rs, 10),
+        doubleList(rs.getString(11)),
+        nullableInteger(rs, 12),
+        nullableDouble(rs, 13),
+        nullableDouble(rs, 14),
+        nullableDouble(rs, 15),
+        nullableInteger(rs, 16),
+        rs.getString(17),
+        rs.getString(18),
+        doubles(rs.getString(19)));
   }
 
   private static Double nullableDouble(ResultSet rs, int column) throws SQLException {
     double value = rs.getDouble(column);
     return rs.wasNull() ? null : value;
+  }
+
+  private static Integer nullableInteger(ResultSet rs, int column) throws SQLException {
+    int value = rs.getInt(column);
+    return rs.wasNull() ? null : value;
+  }
+
+  private static List<Double> doubleList(String json) {
+    if (json == null) {
+      return null;
+    }
+    try {
+      return Json.MAPPER.readValue(json, DOUBLE_LIST);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("stored JSON is corrupt: " + e.getOriginalMessage(), e);
+    }
   }
 
   private static JsonNode tree(String json) {

@@ -9,9 +9,16 @@ public final class Views {
   private Views() {}
 
   /**
-   * One checkpoint with its scores, as {@code GET /api/checkpoints} lists it.
+   * One checkpoint with its scores, as {@code GET /api/checkpoints} lists it. Fields that are not
+   * known are null, and the JSON mapper leaves them out: absent means unknown.
    *
    * @param deletedAtMs when retention deleted it from S3, or null while it exists
+   * @param bestResolution resolution of the checkpoint's highest top-1 evaluation (raw or EMA)
+   * @param bestWeights weight set of that evaluation
+   * @param bestTop1 its top-1
+   * @param verdict the run's regularization verdict at this checkpoint, from its evaluations
+   * @param verdictReason the verdict in words
+   * @param verdictEvidence the numbers behind the verdict
    */
   public record Checkpoint(
       String id,
@@ -30,12 +37,30 @@ public final class Views {
       Long deletedAtMs,
       List<String> tags,
       List<String> aliases,
+      Integer bestResolution,
+      String bestWeights,
+      Double bestTop1,
+      String verdict,
+      String verdictReason,
+      Map<String, Double> verdictEvidence,
       List<Evaluation> evaluations) {}
 
   /**
-   * One score of a checkpoint; metrics are null when it could not be scored ({@code error}).
+   * One score of a checkpoint; metrics are null when it could not be scored ({@code error}). The
+   * fields after {@code evaluatedAtMs} are those of {@link dev.cardinal.core.event.EvaluationEvent}
+   * that older evaluators did not send: null (absent in JSON) when unknown.
    *
    * @param weights {@code raw} or {@code ema}
+   * @param ece expected calibration error of the top-1 confidence (15 equal-width bins)
+   * @param perClassAccuracy top-1 accuracy by class index; null entries for classes without images
+   * @param trainResolution the resolution the run trained at when the checkpoint was taken
+   * @param cropFraction share of the shorter image side the centre crop kept
+   * @param trainTop1 the trainer's recent training top-1
+   * @param trainEvalGap {@code trainTop1 - top1}
+   * @param bestResolution the resolution where this weight set of the checkpoint scored best
+   * @param verdict {@code over-fitting}, {@code under-fitting}, {@code balanced} or {@code unknown}
+   * @param verdictReason the verdict in words, with its numbers and advice
+   * @param verdictEvidence the numbers the verdict was computed from
    */
   public record Evaluation(
       String id,
@@ -46,13 +71,25 @@ public final class Views {
       Double top5,
       Double nll,
       String error,
-      long evaluatedAtMs) {}
+      long evaluatedAtMs,
+      Double ece,
+      List<Double> perClassAccuracy,
+      Integer trainResolution,
+      Double cropFraction,
+      Double trainTop1,
+      Double trainEvalGap,
+      Integer bestResolution,
+      String verdict,
+      String verdictReason,
+      Map<String, Double> verdictEvidence) {}
 
   /**
    * A run as {@code GET /api/runs} lists it.
    *
    * @param checkpoints checkpoints that still exist (not deleted)
    * @param bestTop1 best top-1 of any evaluation of the run, with where it was reached
+   * @param verdict the regularization verdict at the run's latest judged checkpoint
+   * @param verdictStep the step of that checkpoint
    * @param aliases alias to step
    */
   public record Run(
@@ -65,6 +102,8 @@ public final class Views {
       Long bestTop1Step,
       Integer bestTop1Resolution,
       String bestTop1Weights,
+      String verdict,
+      Long verdictStep,
       Map<String, Long> aliases) {}
 
   /** The best checkpoint of a run by one metric, with the evaluation that made it best. */

@@ -1,13 +1,19 @@
 package dev.cardinal.registry;
 
+import static dev.cardinal.registry.Fixtures.OVER_FITTING_REASON;
 import static dev.cardinal.registry.Fixtures.checkpoint;
+import static dev.cardinal.registry.Fixtures.detailedEvaluation;
 import static dev.cardinal.registry.Fixtures.evaluation;
+import static dev.cardinal.registry.Fixtures.failedEvaluation;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cardinal.core.event.CheckpointEvent;
 import dev.cardinal.core.event.EvaluationEvent;
 import dev.cardinal.core.event.Json;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -25,7 +31,14 @@ class CheckpointDbPortabilityTest {
     try (CheckpointDb db = CheckpointDb.open(dir.resolve("registry.db").toString(), false)) {
       sqlite = answers(db);
     }
-    assertThat(Json.toString(sqlite)).contains("a/200").contains("b/150");
+    assertThat(Json.toString(sqlite))
+        .contains("a/200")
+        .contains("b/150")
+        // The optional evaluation fields are part of what must match.
+        .contains(OVER_FITTING_REASON)
+        .contains("\"perClassAccuracy\":[")
+        .contains(",null,0.25]")
+        .contains("\"ece\":");
 
     try (TestPostgres pg = TestPostgres.startOrSkip()) {
       try (CheckpointDb db = CheckpointDb.open(pg.url(), false)) {
@@ -39,6 +52,35 @@ class CheckpointDbPortabilityTest {
         assertThat(db.evaluationCount()).isZero();
         assertThat(Json.toString(answers(db))).isEqualTo(Json.toString(sqlite));
       }
+      assertPreviousSchemaMigrates(pg.url());
+    }
+  }
+
+  /**
+   * A PostgreSQL database made by the registry before the optional evaluation fields (in its own
+   * database on the same server) opens, gains the columns and keeps its row.
+   */
+  private static void assertPreviousSchemaMigrates(String serverUrl) throws Exception {
+    try (Connection c = DriverManager.getConnection(serverUrl);
+        Statement s = c.createStatement()) {
+      s.execute("CREATE DATABASE previous_schema");
+    }
+    String url = serverUrl.replace("/postgres?", "/previous_schema?");
+    assertThat(url).isNotEqualTo(serverUrl);
+    Fixtures.createPreviousSchema(url, "old");
+    try (CheckpointDb db = CheckpointDb.open(url, false)) {
+      Views.Evaluation old = db.find("old", 10).orElseThrow().evaluations().get(0);
+      assertThat(old.top1()).isEqualTo(0.625);
+      assertThat(old.ece()).isNull();
+      db.upsertCheckpoint(checkpoint("old", 20, 300));
+      db.upsertEvaluation(detailedEvaluation("old", 20, 224, "ema", 0.7, 224));
+    }
+    try (CheckpointDb db = CheckpointDb.open(url, false)) {
+      Views.Checkpoint c = db.find("old", 20).orElseThrow();
+      assertThat(c.verdictReason()).isEqualTo(OVER_FITTING_REASON);
+      assertThat(c.evaluations().get(0).perClassAccuracy())
+          .containsExactly(0.7 + 0.05, 0.7 - 0.05, null, 0.25);
+      assertThat(db.evaluationCount()).isEqualTo(2);
     }
   }
 
@@ -66,6 +108,11 @@ class CheckpointDbPortabilityTest {
             Double.NaN,
             "params missing",
             7));
+    events.add(checkpoint("c", 400, 6_000, "resnet50", CheckpointEvent.CREATED));
+    events.add(detailedEvaluation("c", 400, 160, "raw", 0.92, 160));
+    events.add(detailedEvaluation("c", 400, 224, "raw", 0.88, 160));
+    events.add(detailedEvaluation("c", 400, 160, "ema", 0.90, 160));
+    events.add(failedEvaluation("c", 400, 224, "ema", "ema weights missing"));
     events.add(checkpoint("a", 300, 9_000, "resnet20_cifar", CheckpointEvent.DELETED));
     db.applyAll(events);
     db.setAlias("a", "champion", 200);
@@ -92,6 +139,8 @@ class CheckpointDbPortabilityTest {
         "tagged", db.list(new CheckpointQuery(null, null, null, null, "baseline", false, 5, null)));
     out.put("runs", db.runs());
     out.put("best", db.best("a", "top1", 224, "ema").orElse(null));
+    out.put("bestDetailed", db.best("c", "top1", null, null).orElse(null));
+    out.put("detailed", db.find("c", 400).orElse(null));
     out.put("bestNll", db.best("a", "nll", null, null).orElse(null));
     out.put("champion", db.alias("a", "champion").orElse(null));
     out.put("points", db.evaluationPoints("a", 100));

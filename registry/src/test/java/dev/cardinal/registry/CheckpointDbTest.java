@@ -1,7 +1,10 @@
 package dev.cardinal.registry;
 
+import static dev.cardinal.registry.Fixtures.OVER_FITTING_REASON;
 import static dev.cardinal.registry.Fixtures.checkpoint;
+import static dev.cardinal.registry.Fixtures.detailedEvaluation;
 import static dev.cardinal.registry.Fixtures.evaluation;
+import static dev.cardinal.registry.Fixtures.failedEvaluation;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -9,9 +12,16 @@ import dev.cardinal.core.event.CheckpointEvent;
 import dev.cardinal.core.event.EvaluationEvent;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -87,6 +97,197 @@ class CheckpointDbTest {
     assertThat(e.top1()).isNull();
     assertThat(e.nll()).isNull();
     assertThat(e.error()).isEqualTo("params missing");
+  }
+
+  @Test
+  void evaluationWithEveryOptionalFieldRoundTrips() {
+    db.upsertCheckpoint(checkpoint("r", 100, 1));
+    EvaluationEvent sent = detailedEvaluation("r", 100, 192, "raw", 0.82, 160);
+    db.upsertEvaluation(sent);
+
+    Views.Evaluation stored = db.find("r", 100).orElseThrow().evaluations().get(0);
+    assertThat(stored.ece()).isEqualTo(sent.ece());
+    assertThat(stored.perClassAccuracy())
+        .as("a class without images stays null in place, not dropped")
+        .containsExactly(0.82 + 0.05, 0.82 - 0.05, null, 0.25);
+    assertThat(stored.trainResolution()).isEqualTo(160);
+    assertThat(stored.cropFraction()).isEqualTo(0.875);
+    assertThat(stored.trainTop1()).isEqualTo(0.9);
+    assertThat(stored.trainEvalGap()).isEqualTo(0.9 - 0.82);
+    assertThat(stored.bestResolution()).isEqualTo(160);
+    assertThat(stored.verdict()).isEqualTo("over-fitting");
+    assertThat(stored.verdictReason()).isEqualTo(OVER_FITTING_REASON);
+    assertThat(stored.verdictEvidence()).isEqualTo(sent.verdictEvidence());
+    assertThat(stored.error()).isNull();
+    // The listing and the best-of-run answer read the same columns.
+    assertThat(db.list(CheckpointQuery.all()).checkpoints().get(0).evaluations())
+        .containsExactly(stored);
+    assertThat(db.best("r", "top1", null, null).orElseThrow().evaluation()).isEqualTo(stored);
+  }
+
+  @Test
+  void redeliveredDetailedEvaluationStaysOneRowAndTheLatestWins() {
+    db.upsertCheckpoint(checkpoint("r", 1, 1));
+    db.upsertEvaluation(detailedEvaluation("r", 1, 224, "ema", 0.7, 224));
+    db.upsertEvaluation(detailedEvaluation("r", 1, 224, "ema", 0.7, 224));
+    db.upsertEvaluation(detailedEvaluation("r", 1, 224, "ema", 0.75, 192));
+
+    assertThat(db.evaluationCount()).isEqualTo(1);
+    Views.Evaluation e = db.find("r", 1).orElseThrow().evaluations().get(0);
+    assertThat(e.bestResolution()).isEqualTo(192);
+    assertThat(e.perClassAccuracy().get(0)).isEqualTo(0.75 + 0.05);
+  }
+
+  @Test
+  void evaluationWithoutTheOptionalFieldsReadsThemAsUnknown() {
+    db.upsertCheckpoint(checkpoint("r", 1, 1));
+    db.upsertEvaluation(evaluation("r", 1, 224, "ema", 0.7));
+
+    Views.Checkpoint c = db.find("r", 1).orElseThrow();
+    Views.Evaluation e = c.evaluations().get(0);
+    assertThat(e.top1()).isEqualTo(0.7);
+    assertThat(
+            Arrays.asList(
+                e.ece(),
+                e.perClassAccuracy(),
+                e.trainResolution(),
+                e.cropFraction(),
+                e.trainTop1(),
+                e.trainEvalGap(),
+                e.bestResolution(),
+                e.verdict(),
+                e.verdictReason(),
+                e.verdictEvidence(),
+                e.error()))
+        .containsOnlyNulls();
+    assertThat(c.verdict()).isNull();
+    assertThat(c.verdictReason()).isNull();
+    // The best resolution of the checkpoint comes from the scores, which older events have.
+    assertThat(c.bestResolution()).isEqualTo(224);
+  }
+
+  @Test
+  void checkpointSummarizesItsBestResolutionAndVerdict() {
+    db.upsertCheckpoint(checkpoint("r", 1, 1));
+    db.upsertCheckpoint(checkpoint("r", 2, 2));
+    db.applyAll(
+        List.of(
+            detailedEvaluation("r", 1, 128, "raw", 0.60, 192),
+            detailedEvaluation("r", 1, 192, "raw", 0.70, 192),
+            detailedEvaluation("r", 1, 128, "ema", 0.65, 160),
+            detailedEvaluation("r", 1, 160, "ema", 0.68, 160),
+            failedEvaluation("r", 1, 224, "ema", "out of memory")));
+
+    Views.Checkpoint c = db.find("r", 1).orElseThrow();
+    assertThat(c.bestResolution()).isEqualTo(192);
+    assertThat(c.bestWeights()).isEqualTo("raw");
+    assertThat(c.bestTop1()).isEqualTo(0.70);
+    assertThat(c.verdict()).isEqualTo("over-fitting");
+    assertThat(c.verdictReason()).isEqualTo(OVER_FITTING_REASON);
+    assertThat(c.verdictEvidence()).containsEntry("gap", 0.08);
+    Views.Evaluation failed =
+        c.evaluations().stream().filter(e -> e.error() != null).findFirst().orElseThrow();
+    assertThat(failed.error()).isEqualTo("out of memory");
+    assertThat(failed.top1()).isNull();
+    assertThat(failed.trainResolution())
+        .as("the plan is known even when scoring failed")
+        .isEqualTo(160);
+    assertThat(failed.verdict()).isNull();
+
+    Views.Checkpoint unevaluated = db.find("r", 2).orElseThrow();
+    assertThat(unevaluated.bestResolution()).isNull();
+    assertThat(unevaluated.verdict()).isNull();
+    assertThat(db.runs().get(0).verdict()).isEqualTo("over-fitting");
+    assertThat(db.runs().get(0).verdictStep()).isEqualTo(1);
+  }
+
+  @Test
+  void nonFiniteOptionalNumbersAreStoredAsUnknown() {
+    db.upsertCheckpoint(checkpoint("r", 1, 1));
+    EvaluationEvent d = detailedEvaluation("r", 1, 224, "raw", 0.5, 224);
+    db.upsertEvaluation(
+        new EvaluationEvent(
+            d.schemaVersion(),
+            d.evaluationId(),
+            d.runId(),
+            d.step(),
+            d.resolution(),
+            d.weights(),
+            d.images(),
+            d.top1(),
+            d.top5(),
+            d.nll(),
+            null,
+            d.evaluatedAtMs(),
+            Double.NaN,
+            Arrays.asList(0.5, Double.NaN, Double.POSITIVE_INFINITY),
+            160,
+            0.875,
+            Double.NaN,
+            Double.NaN,
+            224,
+            "unknown",
+            "unknown: no train_top1",
+            Map.of("gap", Double.NaN, "minGap", 0.02)));
+
+    Views.Evaluation e = db.find("r", 1).orElseThrow().evaluations().get(0);
+    // JSON has no NaN: a non-finite number is reported as not known, like a NaN metric.
+    assertThat(e.ece()).isNull();
+    assertThat(e.trainTop1()).isNull();
+    assertThat(e.trainEvalGap()).isNull();
+    assertThat(e.perClassAccuracy()).containsExactly(0.5, null, null);
+    assertThat(e.verdictEvidence()).containsExactly(Map.entry("minGap", 0.02));
+    assertThat(e.verdict()).isEqualTo("unknown");
+  }
+
+  @Test
+  void databaseOfThePreviousSchemaIsMigratedInPlace() throws Exception {
+    db.close();
+    Path file = dir.resolve("previous.db");
+    Fixtures.createPreviousSchema("jdbc:sqlite:" + file, "old");
+    assertThat(evaluationColumns(file)).doesNotContain("ece", "verdict");
+
+    db = CheckpointDb.open(file.toString(), false);
+    assertThat(evaluationColumns(file))
+        .contains(
+            "ece",
+            "per_class_accuracy",
+            "train_resolution",
+            "crop_fraction",
+            "train_top1",
+            "train_eval_gap",
+            "best_resolution",
+            "verdict",
+            "verdict_reason",
+            "verdict_evidence");
+    // The old row reads, its new fields unknown.
+    Views.Evaluation old = db.find("old", 10).orElseThrow().evaluations().get(0);
+    assertThat(old.top1()).isEqualTo(0.625);
+    assertThat(old.ece()).isNull();
+    assertThat(old.verdict()).isNull();
+    // New events land in the migrated table with every field.
+    db.upsertCheckpoint(checkpoint("old", 20, 300));
+    db.upsertEvaluation(detailedEvaluation("old", 20, 224, "ema", 0.7, 224));
+    assertThat(db.find("old", 20).orElseThrow().verdictReason()).isEqualTo(OVER_FITTING_REASON);
+    db.close();
+
+    // Opening a migrated database again changes nothing and loses nothing.
+    db = CheckpointDb.open(file.toString(), false);
+    assertThat(db.evaluationCount()).isEqualTo(2);
+    assertThat(db.find("old", 20).orElseThrow().evaluations().get(0).ece())
+        .isEqualTo(0.01 + 224 / 10_000.0);
+  }
+
+  private static Set<String> evaluationColumns(Path file) throws Exception {
+    Set<String> names = new HashSet<>();
+    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file);
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("PRAGMA table_info(evaluations)")) {
+      while (rs.next()) {
+        names.add(rs.getString("name"));
+      }
+    }
+    return names;
   }
 
   @Test

@@ -60,6 +60,124 @@ final class Fixtures {
         1_000_000 + step);
   }
 
+  /** The verdict every {@link #detailedEvaluation} carries, as the evaluator words one. */
+  static final String OVER_FITTING_REASON =
+      "over-fitting: the train-eval gap widened from 0.010 to 0.080 over the last 3 checkpoint(s)"
+          + " (train top-1 0.900, eval top-1 0.820 at 160 px); raise regularization";
+
+  /**
+   * An evaluation with every optional field the evaluator sends, derived from its arguments so that
+   * each field of each evaluation differs: ECE grows with the resolution, the per-class accuracy
+   * spreads around top-1 with one class without images (null), and the gap is {@code 0.9 - top1}.
+   * The verdict is the same for every evaluation of a checkpoint, as the evaluator stamps it.
+   */
+  static EvaluationEvent detailedEvaluation(
+      String run, long step, int resolution, String weights, double top1, int bestResolution) {
+    Map<String, Double> evidence = new java.util.LinkedHashMap<>();
+    evidence.put("gap", 0.08);
+    evidence.put("previousGap", 0.05);
+    evidence.put("windowStartGap", 0.01);
+    evidence.put("wideningThreshold", 0.02);
+    return new EvaluationEvent(
+        EvaluationEvent.SCHEMA_VERSION,
+        EvaluationEvent.evaluationId(run, step, resolution, weights),
+        run,
+        step,
+        resolution,
+        weights,
+        10_000,
+        top1,
+        Math.min(1.0, top1 + 0.1),
+        1.5 - top1,
+        null,
+        2_000_000 + step,
+        0.01 + resolution / 10_000.0,
+        java.util.Arrays.asList(top1 + 0.05, top1 - 0.05, null, 0.25),
+        160,
+        0.875,
+        0.9,
+        0.9 - top1,
+        bestResolution,
+        "over-fitting",
+        OVER_FITTING_REASON,
+        evidence);
+  }
+
+  /** An evaluation error event as the evaluator sends it: NaN metrics, the error, the plan. */
+  static EvaluationEvent failedEvaluation(
+      String run, long step, int resolution, String weights, String error) {
+    return new EvaluationEvent(
+        EvaluationEvent.SCHEMA_VERSION,
+        EvaluationEvent.evaluationId(run, step, resolution, weights),
+        run,
+        step,
+        resolution,
+        weights,
+        0,
+        Double.NaN,
+        Double.NaN,
+        Double.NaN,
+        error,
+        3_000_000 + step,
+        null,
+        null,
+        160,
+        0.875,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null);
+  }
+
+  /**
+   * Creates the schema of the registry before evaluations carried the optional fields (the four
+   * tables as that registry made them) and one checkpoint with one evaluation in it, through plain
+   * JDBC: what an existing deployment's database looks like when the new registry first opens it.
+   */
+  static void createPreviousSchema(String jdbcUrl, String run) throws java.sql.SQLException {
+    try (java.sql.Connection c = java.sql.DriverManager.getConnection(jdbcUrl);
+        java.sql.Statement s = c.createStatement()) {
+      s.execute(
+          "CREATE TABLE checkpoints (checkpoint_id TEXT PRIMARY KEY, run_id TEXT NOT NULL,"
+              + " step BIGINT NOT NULL, epoch INTEGER NOT NULL, samples_seen BIGINT NOT NULL,"
+              + " model TEXT, bucket TEXT, prefix TEXT, spec TEXT, schedule TEXT,"
+              + " train_metrics TEXT, created_at_ms BIGINT NOT NULL,"
+              + " deleted INTEGER NOT NULL DEFAULT 0, deleted_at_ms BIGINT)");
+      s.execute(
+          "CREATE TABLE evaluations (evaluation_id TEXT PRIMARY KEY,"
+              + " checkpoint_id TEXT NOT NULL, run_id TEXT NOT NULL, step BIGINT NOT NULL,"
+              + " resolution INTEGER NOT NULL, weights TEXT NOT NULL, images BIGINT NOT NULL,"
+              + " top1 DOUBLE PRECISION, top5 DOUBLE PRECISION, nll DOUBLE PRECISION,"
+              + " error TEXT, evaluated_at_ms BIGINT NOT NULL)");
+      s.execute("CREATE INDEX evaluations_checkpoint ON evaluations (checkpoint_id)");
+      s.execute(
+          "CREATE TABLE aliases (run_id TEXT NOT NULL, alias TEXT NOT NULL,"
+              + " step BIGINT NOT NULL, updated_at_ms BIGINT NOT NULL,"
+              + " PRIMARY KEY (run_id, alias))");
+      s.execute(
+          "CREATE TABLE tags (checkpoint_id TEXT NOT NULL, tag TEXT NOT NULL,"
+              + " PRIMARY KEY (checkpoint_id, tag))");
+      s.execute(
+          "INSERT INTO checkpoints (checkpoint_id, run_id, step, epoch, samples_seen, model,"
+              + " created_at_ms) VALUES ('"
+              + run
+              + "/10', '"
+              + run
+              + "', 10, 0, 1280, 'resnet20_cifar', 100)");
+      s.execute(
+          "INSERT INTO evaluations (evaluation_id, checkpoint_id, run_id, step, resolution,"
+              + " weights, images, top1, top5, nll, error, evaluated_at_ms) VALUES ('"
+              + run
+              + "/10/224/ema', '"
+              + run
+              + "/10', '"
+              + run
+              + "', 10, 224, 'ema', 500, 0.625, 0.875, 1.25, NULL, 200)");
+    }
+  }
+
   static HttpResponse<String> get(int port, String pathAndQuery) {
     return send(port, HttpRequest.newBuilder().GET(), pathAndQuery);
   }

@@ -1,7 +1,10 @@
 package dev.cardinal.registry;
 
+import static dev.cardinal.registry.Fixtures.OVER_FITTING_REASON;
 import static dev.cardinal.registry.Fixtures.checkpoint;
+import static dev.cardinal.registry.Fixtures.detailedEvaluation;
 import static dev.cardinal.registry.Fixtures.evaluation;
+import static dev.cardinal.registry.Fixtures.failedEvaluation;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -37,8 +40,9 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 /**
  * The UI in a real browser: the loss chart follows metrics published to the broker, the leaderboard
  * ranks runs, the checkpoint table filters through the REST API, pipeline health shows consumer
- * groups, and a checkpoint's page draws its scores by resolution and its schedule. Screenshots go
- * to {@code registry/target/registry-ui.png} and {@code
+ * groups, and a checkpoint's page draws its scores by resolution and its schedule, and shows the
+ * regularization verdict, ECE, the train-eval gap, the best resolution and per-class accuracy.
+ * Screenshots go to {@code registry/target/registry-ui.png} and {@code
  * registry/target/registry-ui-checkpoint.png}.
  */
 class RegistryBrowserTest {
@@ -137,9 +141,12 @@ class RegistryBrowserTest {
       publish(Topics.EVALUATIONS, run, evaluation(run, step, 160, "raw", 0.30 + step / 1000.0));
     }
     publish(Topics.CHECKPOINTS, run, withSchedule(checkpoint(run, 500, now + 500)));
-    publish(Topics.EVALUATIONS, run, evaluation(run, 500, 160, "raw", 0.61));
-    publish(Topics.EVALUATIONS, run, evaluation(run, 500, 224, "raw", 0.66));
-    publish(Topics.EVALUATIONS, run, evaluation(run, 500, 224, "ema", 0.93));
+    // Step 500 carries what the evaluator adds: calibration, the gap, per-class accuracy, the
+    // best resolution and a verdict; and one evaluation that failed.
+    publish(Topics.EVALUATIONS, run, detailedEvaluation(run, 500, 160, "raw", 0.61, 224));
+    publish(Topics.EVALUATIONS, run, detailedEvaluation(run, 500, 224, "raw", 0.66, 224));
+    publish(Topics.EVALUATIONS, run, detailedEvaluation(run, 500, 224, "ema", 0.93, 224));
+    publish(Topics.EVALUATIONS, run, failedEvaluation(run, 500, 160, "ema", "ema weights missing"));
     publish(Topics.CHECKPOINTS, other, checkpoint(other, 100, now + 1000));
     publish(Topics.EVALUATIONS, other, evaluation(other, 100, 224, "ema", 0.97));
 
@@ -154,6 +161,7 @@ class RegistryBrowserTest {
       runRank = text.contains(run) && !text.contains(other) ? i : runRank;
     }
     assertThat(otherRank).isLessThan(runRank);
+    wait.until(d -> ranked(run).contains("over-fitting"));
     wait.until(d -> Integer.parseInt(attribute("chart-eval", "data-points")) >= 9);
     assertThat(attribute("chart-eval", "data-runs")).contains(run + " · 224 · ema");
 
@@ -169,6 +177,12 @@ class RegistryBrowserTest {
             .map(r -> r.getDomAttribute("data-id"))
             .toList();
     assertThat(rows).containsExactly(run + "/500", run + "/400", run + "/300");
+    assertThat(
+            driver
+                .findElement(By.cssSelector("#checkpoints tbody tr[data-id='" + run + "/500']"))
+                .getText())
+        .as("the table shows the verdict as a badge")
+        .contains("over-fitting");
     // A filter the server refuses is shown, not swallowed.
     driver.findElement(By.id("min-step-filter")).sendKeys("300");
     driver.findElement(By.id("max-step-filter")).sendKeys("200");
@@ -217,7 +231,62 @@ class RegistryBrowserTest {
         .contains("\"segments\"")
         .contains("\"spec\"");
     assertThat(driver.findElements(By.cssSelector("#chart-by-resolution canvas"))).isNotEmpty();
+    assertThat(attribute("chart-by-resolution", "data-runs")).contains("ECE ema");
+
+    // The verdict with its reason, prominently; ECE and the gap per evaluation; the best resolution
+    // marked; the failed evaluation said as such.
+    WebElement verdict = driver.findElement(By.id("checkpoint-verdict"));
+    assertThat(verdict.isDisplayed()).isTrue();
+    assertThat(verdict.getText()).contains("over-fitting").contains(OVER_FITTING_REASON);
+    String table = driver.findElement(By.id("checkpoint-evaluations")).getText();
+    assertThat(table)
+        .as("ECE of 224 px EMA, and of 160 px raw")
+        .contains("0.0324")
+        .contains("0.0260")
+        .as("train-eval gap 0.90 - 0.93 of 224 px EMA")
+        .contains("−3.00 pp")
+        .contains("evaluation failed: ema weights missing");
+    WebElement best =
+        driver.findElement(
+            By.cssSelector("#checkpoint-evaluations tr[data-id='" + run + "/500/224/ema']"));
+    assertThat(best.getDomAttribute("data-best")).isEqualTo("true");
+    assertThat(best.getDomAttribute("class")).contains("best");
+    assertThat(
+            driver
+                .findElement(
+                    By.cssSelector("#checkpoint-evaluations tr[data-id='" + run + "/500/160/raw']"))
+                .getDomAttribute("data-best"))
+        .as("160 px is not the best resolution of the raw weights")
+        .isNull();
+    assertThat(driver.findElement(By.id("checkpoint-best")).getText())
+        .contains("224 px")
+        .contains("ema");
+
+    // Per-class accuracy of the best weights (EMA) at their best resolution (224 px).
+    assertThat(attribute("per-class", "data-weights")).isEqualTo("ema");
+    assertThat(attribute("per-class", "data-resolution")).isEqualTo("224");
+    List<WebElement> classes = driver.findElements(By.cssSelector("#per-class-accuracy tbody tr"));
+    assertThat(classes).hasSize(4);
+    assertThat(classes.get(0).getText()).contains("98.00%");
+    assertThat(classes.get(2).getText()).contains("no images");
+    new Select(driver.findElement(By.id("per-class-weights"))).selectByValue("raw");
+    wait.until(d -> "raw".equals(attribute("per-class", "data-weights")));
+    assertThat(driver.findElements(By.cssSelector("#per-class-accuracy tbody tr")).get(0).getText())
+        .as("raw weights at 224 px: 0.66 + 0.05")
+        .contains("71.00%");
+    ((JavascriptExecutor) driver).executeScript("window.scrollTo(0, 0)");
     screenshot("registry-ui-checkpoint.png");
+  }
+
+  /** The text of the run's leaderboard row, empty while it has none. */
+  private String ranked(String run) {
+    for (WebElement row : driver.findElements(By.cssSelector("#leaderboard tbody tr"))) {
+      String text = row.getText();
+      if (text.contains(run)) {
+        return text;
+      }
+    }
+    return "";
   }
 
   private void screenshot(String name) throws Exception {

@@ -1,7 +1,10 @@
 package dev.cardinal.registry;
 
+import static dev.cardinal.registry.Fixtures.OVER_FITTING_REASON;
 import static dev.cardinal.registry.Fixtures.checkpoint;
+import static dev.cardinal.registry.Fixtures.detailedEvaluation;
 import static dev.cardinal.registry.Fixtures.evaluation;
+import static dev.cardinal.registry.Fixtures.failedEvaluation;
 import static dev.cardinal.registry.Fixtures.get;
 import static dev.cardinal.registry.Fixtures.json;
 import static dev.cardinal.registry.Fixtures.send;
@@ -30,6 +33,7 @@ class RegistryHttpTest {
   private static int port;
   private static String runA;
   private static String runB;
+  private static String runC;
 
   @BeforeAll
   static void start() {
@@ -44,6 +48,7 @@ class RegistryHttpTest {
     port = server.port();
     runA = TestServices.unique("run-a");
     runB = TestServices.unique("run-b");
+    runC = TestServices.unique("run-c");
     // Far-future creation times keep these rows first in the newest-first list even though other
     // tests' events reach the shared broker, and so this server's store.
     long t = 4_000_000_000_000L;
@@ -57,7 +62,13 @@ class RegistryHttpTest {
                 checkpoint(runA, 300, t + 4),
                 evaluation(runA, 100, 224, "ema", 0.81),
                 evaluation(runA, 100, 224, "raw", 0.79),
-                evaluation(runA, 200, 224, "ema", 0.78)));
+                evaluation(runA, 200, 224, "ema", 0.78),
+                // Created after the since/until window other tests query.
+                checkpoint(runC, 100, t + 10),
+                detailedEvaluation(runC, 100, 160, "raw", 0.82, 160),
+                detailedEvaluation(runC, 100, 224, "raw", 0.80, 160),
+                detailedEvaluation(runC, 100, 160, "ema", 0.84, 160),
+                failedEvaluation(runC, 100, 224, "ema", "ema weights missing")));
   }
 
   @AfterAll
@@ -87,6 +98,78 @@ class RegistryHttpTest {
     assertThat(ema.get("top5").asDouble()).isEqualTo(1.0);
     assertThat(ema.get("nll").asDouble()).isEqualTo(2.0 - 0.81);
     assertThat(ema.get("images").asLong()).isEqualTo(10_000);
+  }
+
+  @Test
+  void evaluationsCarryCalibrationGapVerdictAndPerClassAccuracy() {
+    JsonNode one = json(get(port, "/api/checkpoints/" + runC + "/100"));
+    JsonNode listed = json(get(port, "/api/checkpoints?run=" + runC)).get(0);
+    assertThat(listed).as("the list and the single checkpoint agree").isEqualTo(one);
+
+    // Per checkpoint: where it scored best and the run's verdict at this checkpoint.
+    assertThat(one.get("bestResolution").asInt()).isEqualTo(160);
+    assertThat(one.get("bestWeights").asText()).isEqualTo("ema");
+    assertThat(one.get("bestTop1").asDouble()).isEqualTo(0.84);
+    assertThat(one.get("verdict").asText()).isEqualTo("over-fitting");
+    assertThat(one.get("verdictReason").asText()).isEqualTo(OVER_FITTING_REASON);
+    assertThat(one.get("verdictEvidence").get("gap").asDouble()).isEqualTo(0.08);
+
+    // Per evaluation, ordered by resolution then weights: 160 ema, 160 raw, 224 ema, 224 raw.
+    JsonNode evaluations = one.get("evaluations");
+    assertThat(evaluations).hasSize(4);
+    JsonNode raw224 = evaluations.get(3);
+    assertThat(raw224.get("id").asText()).isEqualTo(runC + "/100/224/raw");
+    assertThat(raw224.get("ece").asDouble()).isEqualTo(0.01 + 224 / 10_000.0);
+    JsonNode perClass = raw224.get("perClassAccuracy");
+    assertThat(perClass).hasSize(4);
+    assertThat(perClass.get(0).asDouble()).isEqualTo(0.80 + 0.05);
+    assertThat(perClass.get(2).isNull()).as("a class without images is JSON null").isTrue();
+    assertThat(raw224.get("trainResolution").asInt()).isEqualTo(160);
+    assertThat(raw224.get("cropFraction").asDouble()).isEqualTo(0.875);
+    assertThat(raw224.get("trainTop1").asDouble()).isEqualTo(0.9);
+    assertThat(raw224.get("trainEvalGap").asDouble()).isEqualTo(0.9 - 0.80);
+    assertThat(raw224.get("bestResolution").asInt()).isEqualTo(160);
+    assertThat(raw224.get("verdict").asText()).isEqualTo("over-fitting");
+    assertThat(raw224.get("verdictReason").asText()).isEqualTo(OVER_FITTING_REASON);
+    assertThat(raw224.get("verdictEvidence").get("previousGap").asDouble()).isEqualTo(0.05);
+    assertThat(raw224.has("error")).isFalse();
+
+    JsonNode failed = evaluations.get(2);
+    assertThat(failed.get("id").asText()).isEqualTo(runC + "/100/224/ema");
+    assertThat(failed.get("error").asText()).isEqualTo("ema weights missing");
+    assertThat(failed.has("top1")).as("a failed evaluation has no score").isFalse();
+    assertThat(failed.has("ece")).isFalse();
+    assertThat(failed.get("trainResolution").asInt()).isEqualTo(160);
+
+    assertThat(find(json(get(port, "/api/runs")), runC).get("verdict").asText())
+        .isEqualTo("over-fitting");
+  }
+
+  @Test
+  void unknownOptionalFieldsAreAbsentFromTheJson() {
+    JsonNode one = json(get(port, "/api/checkpoints/" + runA + "/100"));
+    JsonNode ema = one.get("evaluations").get(0);
+    assertThat(ema.get("top1").asDouble()).isEqualTo(0.81);
+    for (String field :
+        List.of(
+            "ece",
+            "perClassAccuracy",
+            "trainResolution",
+            "cropFraction",
+            "trainTop1",
+            "trainEvalGap",
+            "bestResolution",
+            "verdict",
+            "verdictReason",
+            "verdictEvidence",
+            "error")) {
+      assertThat(ema.has(field)).as(field).isFalse();
+    }
+    assertThat(one.has("verdict")).isFalse();
+    assertThat(one.get("bestResolution").asInt()).isEqualTo(224);
+    assertThat(json(get(port, "/api/checkpoints/" + runA + "/300")).has("bestResolution"))
+        .as("an unevaluated checkpoint has no best resolution")
+        .isFalse();
   }
 
   @Test
@@ -345,6 +428,26 @@ class RegistryHttpTest {
     assertThat(doc.get("paths").has("/api/stream")).isTrue();
     assertThat(doc.get("paths").has("/api/health")).isTrue();
     assertThat(doc.get("paths").has("/api/evaluations")).isTrue();
+    JsonNode schemas = doc.get("components").get("schemas");
+    for (String field :
+        List.of(
+            "ece",
+            "perClassAccuracy",
+            "trainResolution",
+            "cropFraction",
+            "trainTop1",
+            "trainEvalGap",
+            "bestResolution",
+            "verdict",
+            "verdictReason",
+            "verdictEvidence",
+            "error")) {
+      assertThat(schemas.get("Evaluation").get("properties").has(field)).as(field).isTrue();
+    }
+    for (String field : List.of("bestResolution", "bestWeights", "verdict", "verdictReason")) {
+      assertThat(schemas.get("Checkpoint").get("properties").has(field)).as(field).isTrue();
+    }
+    assertThat(schemas.get("Run").get("properties").has("verdict")).isTrue();
 
     HttpResponse<String> metrics = get(port, "/metrics");
     assertThat(metrics.statusCode()).isEqualTo(200);

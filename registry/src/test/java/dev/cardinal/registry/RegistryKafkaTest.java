@@ -1,8 +1,11 @@
 package dev.cardinal.registry;
 
+import static dev.cardinal.registry.Fixtures.OVER_FITTING_REASON;
 import static dev.cardinal.registry.Fixtures.await;
 import static dev.cardinal.registry.Fixtures.checkpoint;
+import static dev.cardinal.registry.Fixtures.detailedEvaluation;
 import static dev.cardinal.registry.Fixtures.evaluation;
+import static dev.cardinal.registry.Fixtures.failedEvaluation;
 import static dev.cardinal.registry.Fixtures.get;
 import static dev.cardinal.registry.Fixtures.json;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -182,13 +185,25 @@ class RegistryKafkaTest {
     String run = TestServices.unique("rebuild-run");
     publish(checkpoint(run, 7, System.currentTimeMillis()));
     publish(evaluation(run, 7, 160, "raw", 0.5));
+    // Every optional field, a failed evaluation, and one delivered twice, through the topic.
+    publish(detailedEvaluation(run, 7, 224, "raw", 0.6, 224));
+    publish(detailedEvaluation(run, 7, 224, "raw", 0.6, 224));
+    publish(failedEvaluation(run, 7, 224, "ema", "ema weights missing"));
     await(
         "the events before the rebuild",
         WAIT,
         () -> {
           JsonNode list = checkpoints(run);
-          return list.size() == 1 && list.get(0).get("evaluations").size() == 1;
+          return list.size() == 1 && list.get(0).get("evaluations").size() == 3;
         });
+    JsonNode before = checkpoints(run).get(0);
+    assertThat(before.get("verdictReason").asText()).isEqualTo(OVER_FITTING_REASON);
+    JsonNode detailed = before.get("evaluations").get(2);
+    assertThat(detailed.get("ece").asDouble()).isEqualTo(0.01 + 224 / 10_000.0);
+    assertThat(detailed.get("perClassAccuracy").get(2).isNull()).isTrue();
+    assertThat(detailed.get("verdictEvidence").get("gap").asDouble()).isEqualTo(0.08);
+    assertThat(before.get("evaluations").get(1).get("error").asText())
+        .isEqualTo("ema weights missing");
 
     server.close();
     server = startServer(true);
@@ -198,8 +213,11 @@ class RegistryKafkaTest {
         WAIT,
         () -> {
           JsonNode list = checkpoints(run);
-          return list.size() == 1 && list.get(0).get("evaluations").size() == 1;
+          return list.size() == 1 && list.get(0).get("evaluations").size() == 3;
         });
+    assertThat(checkpoints(run).get(0))
+        .as("re-reading the topics reproduces the same rows, optional fields included")
+        .isEqualTo(before);
   }
 
   /** Reads a Server-Sent Events stream on a background thread. */
