@@ -8,4 +8,4 @@ FROM eclipse-temurin:17-jre
 WORKDIR /opt/cardinal
 COPY --from=build /src/app/target/lib/ lib/
 ENV DJL_CACHE_DIR=/opt/cardinal/djl-cache
-ENTRYPOINT ["java", "-Xmx4g", "-cp", "/opt/cardinal/lib/*", "dev.cardinal.app.Main"]
+ENTRYPOINT ["java", "-Xmx4g", "-XX:G1HeapRegionSize=32m", "-cp", "/opt/cardinal/lib/*", "dev.cardinal.app.Main"]

@@ -41,6 +41,9 @@ public final class AugmentStage implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(AugmentStage.class);
   private static final String TRAINER_GROUP_PREFIX = "cardinal-trainer-";
 
+  /** Augmented batches sent and not yet acknowledged by the broker, at most. */
+  private static final int UNACKNOWLEDGED_SENDS = 32;
+
   /**
    * @param seed augmentation seed: same seed, epoch and sample id give the same pixels
    * @param maxLagBatches pause while the fastest trainer is this many augmented batches behind (0:
@@ -170,14 +173,18 @@ public final class AugmentStage implements AutoCloseable {
                                 })
                             .subscribeOn(Schedulers.boundedElastic()),
                 1)
-            // Batches are augmented side by side, one per worker, and leave in input order; more
-            // are in flight than there are workers so that waiting for the broker's ack of one
-            // batch does not idle a core. defer: the work must run on the worker, not on the
-            // receiver's thread that assembles the Mono.
+            // Batches are augmented side by side, one per worker plus one queued each, and leave
+            // in input order. fromCallable + subscribeOn: the work runs on a worker, not on the
+            // receiver's thread.
             .flatMapSequential(
-                record -> Mono.defer(() -> process(record)).subscribeOn(workers),
-                parallelism * 4,
+                record -> Mono.fromCallable(() -> augment(record)).subscribeOn(workers),
+                parallelism * 2,
                 1)
+            // Waiting for the broker's ack is a separate, wider window: when a worker slot was
+            // held until the ack (linger plus a round trip, several times a small batch's
+            // augmentation), the cores idled and the stage ran at 40% of its in-memory speed.
+            // The producer's buffer.memory bounds the bytes this window holds.
+            .flatMapSequential(this::produce, UNACKNOWLEDGED_SENDS, 1)
             .doOnNext(ReceivedRecord::acknowledge)
             .subscribe(
                 r -> {}, error -> log.error("Augment stage stopped: {}", error.toString(), error));
@@ -199,8 +206,11 @@ public final class AugmentStage implements AutoCloseable {
         options.schedule() == null ? "fixed at native size" : options.schedule());
   }
 
-  /** Augments and produces one batch; completes once the broker acknowledged it. */
-  private Mono<ReceivedRecord> process(ReceivedRecord record) {
+  /** An input record and what became of it: its augmented batch encoded, or why not. */
+  private record Augmented(ReceivedRecord input, byte[] value, int images, String badReason) {}
+
+  /** Decodes, augments and encodes one batch; a batch that cannot be is marked for the DLQ. */
+  private Augmented augment(ReceivedRecord record) {
     ImageBatch batch;
     ImageBatch augmented;
     try {
@@ -210,7 +220,7 @@ public final class AugmentStage implements AutoCloseable {
       lastStage.set(augmenter.stageFor(batch));
       augmented = augmenter.augment(batch);
     } catch (WireFormatException e) {
-      return deadLetters.send(record, e.getMessage()).thenReturn(record);
+      return new Augmented(record, null, 0, e.getMessage());
     } catch (RuntimeException e) {
       // A batch the ops cannot handle (an impossible size) must not stop the stream either.
       log.warn(
@@ -218,17 +228,25 @@ public final class AugmentStage implements AutoCloseable {
           record.topicPartition(),
           record.offset(),
           e.toString());
-      return deadLetters.send(record, "cannot augment: " + e.getMessage()).thenReturn(record);
+      return new Augmented(record, null, 0, "cannot augment: " + e.getMessage());
     }
     long t1 = System.nanoTime();
     byte[] bytes = augmented.encode();
     augmenter.times().add("encode", System.nanoTime() - t1);
-    int count = batch.size();
+    return new Augmented(record, bytes, batch.size(), null);
+  }
+
+  /** Sends an augmented batch (or its dead letter); completes once the broker acknowledged it. */
+  private Mono<ReceivedRecord> produce(Augmented result) {
+    ReceivedRecord record = result.input();
+    if (result.badReason() != null) {
+      return deadLetters.send(record, result.badReason()).thenReturn(record);
+    }
     return sender
-        .send(Topics.IMAGES_AUGMENTED, record.key(), bytes)
+        .send(Topics.IMAGES_AUGMENTED, record.key(), result.value())
         .doOnSuccess(
             m -> {
-              images.addAndGet(count);
+              images.addAndGet(result.images());
               batches.incrementAndGet();
             })
         .thenReturn(record);

@@ -34,13 +34,13 @@ import reactor.core.publisher.Flux;
  * DJL's RandomResizedCrop + RandomFlipLeftRight + a colour jitter (brightness, contrast, saturation
  * in DJL NDArray ops, as RandomColorJitter is not implemented on PyTorch) on the same images (both
  * one thread), then the whole augment stage through an in-process broker beside the same ops in
- * memory (all cores). Usage: AugmentBench [secondsPerMeasurement (3)] [kafkaBatches (400)]
+ * memory (all cores). Usage: AugmentBench [secondsPerMeasurement (3)] [kafkaBatches (2000)]
  */
 public final class AugmentBench {
 
   public static void main(String[] args) throws Exception {
     double seconds = args.length > 0 ? Double.parseDouble(args[0]) : 3;
-    int kafkaBatches = args.length > 1 ? Integer.parseInt(args[1]) : 400;
+    int kafkaBatches = args.length > 1 ? Integer.parseInt(args[1]) : 2000;
     int cores = Runtime.getRuntime().availableProcessors();
     System.out.printf("cores=%d, %.1f s per measurement%n%n", cores, seconds);
     System.out.printf(
@@ -60,24 +60,53 @@ public final class AugmentBench {
       }
     }
 
-    System.out.printf(
-        "%nstage through Kafka vs in memory, %d batches x 64 images 32px, %d workers%n",
-        kafkaBatches, cores);
-    Schedule schedule = schedule(32);
-    List<byte[]> batches = new ArrayList<>();
+    // The stage leg at both output sizes: at 32 px the ops are cheap next to moving the bytes
+    // through a broker that shares this machine's cores; at 224 px the ops dominate.
+    // One untimed pass through a broker first: C2 compiles the broker's and clients' code during
+    // its first ~10 s under load, and measured as 1.75 of 3 cpu-s in a window after a 2 s warm-up.
+    System.out.printf("%nwarm-up through Kafka (not reported):%n");
+    List<byte[]> warmImages = images(64, 32);
+    List<byte[]> warmBatches = new ArrayList<>();
     for (int b = 0; b < kafkaBatches; b++) {
-      batches.add(batch(b, 64, 32).encode());
+      warmBatches.add(batch(b, warmImages, 32).encode());
     }
-    double memory = memory(batches, schedule, cores);
-    double kafka = kafka(batches, schedule, cores);
-    double kafkaVsMemory = kafka / memory;
-    System.out.printf("%-10s %14s%n", "path", "img/s");
-    System.out.printf("%-10s %14.0f%n", "memory", memory);
-    System.out.printf("%-10s %14.0f%n", "kafka", kafka);
+    kafka(warmBatches, schedule(32), cores);
+    warmBatches = null;
+    double[] small = stageLeg(kafkaBatches, 64, 32, 32, cores);
+    double[] large = stageLeg(Math.max(20, kafkaBatches / 10), 16, 256, 224, cores);
     System.out.printf(
-        "RESULT augment ratio32=%.2f ratio224=%.2f kafka_vs_memory=%.2f%n",
-        ratios[0], ratios[1], kafkaVsMemory);
+        "%n%-22s %14s %14s %8s%n", "stage leg", "memory img/s", "kafka img/s", "ratio");
+    System.out.printf(
+        "%-22s %14.0f %14.0f %8.2f%n", "32px from 32px", small[0], small[1], small[1] / small[0]);
+    System.out.printf(
+        "%-22s %14.0f %14.0f %8.2f%n", "224px from 256px", large[0], large[1], large[1] / large[0]);
+    System.out.printf(
+        "RESULT augment ratio32=%.2f ratio224=%.2f kafka_vs_memory=%.2f kafka_vs_memory224=%.2f%n",
+        ratios[0], ratios[1], small[1] / small[0], large[1] / large[0]);
     System.exit(0);
+  }
+
+  /**
+   * The whole stage through a broker beside the same ops in memory, on {@code count} batches of
+   * {@code perBatch} images of {@code size} px producing {@code out} px. Returns {memory, kafka}
+   * images/s.
+   */
+  private static double[] stageLeg(int count, int perBatch, int size, int out, int cores)
+      throws Exception {
+    System.out.printf(
+        "%nstage through Kafka vs in memory: %d batches x %d images %dpx -> %dpx, %d workers%n",
+        count, perBatch, size, out, cores);
+    Schedule schedule = schedule(out);
+    List<byte[]> images = images(perBatch, size);
+    List<byte[]> batches = new ArrayList<>();
+    for (int b = 0; b < count; b++) {
+      batches.add(batch(b, images, size).encode());
+    }
+    // Memory before and after the Kafka run, averaged: the machine drifts during a leg.
+    double before = memory(batches, schedule, cores);
+    double kafka = kafka(batches, schedule, cores);
+    double after = memory(batches, schedule, cores);
+    return new double[] {(before + after) / 2, kafka};
   }
 
   private static Schedule schedule(int resolution) {
@@ -109,8 +138,8 @@ public final class AugmentBench {
     return out;
   }
 
-  private static ImageBatch batch(long first, int count, int size) {
-    List<byte[]> imgs = images(count, size);
+  private static ImageBatch batch(long first, List<byte[]> imgs, int size) {
+    int count = imgs.size();
     byte[] pixels = new byte[count * size * size * 3];
     long[] ids = new long[count];
     int[] labels = new int[count];
@@ -242,6 +271,7 @@ public final class AugmentBench {
       for (int i = 0; i < Math.min(16, batches.size()); i++) { // warm-up
         augmenter.augment(ImageBatch.decode(batches.get(i))).encode();
       }
+      ThreadCpu cpu = ThreadCpu.start();
       long start = System.nanoTime();
       List<Future<Integer>> done = new ArrayList<>();
       for (byte[] bytes : batches) {
@@ -257,30 +287,35 @@ public final class AugmentBench {
       for (Future<Integer> f : done) {
         images += f.get();
       }
-      return images / ((System.nanoTime() - start) / 1e9);
+      double secs = (System.nanoTime() - start) / 1e9;
+      System.out.printf("memory: %d batches in %.2f s; CPU by role:%n", batches.size(), secs);
+      ThreadCpu.print(cpu.secondsByRole(), secs, Runtime.getRuntime().availableProcessors());
+      return images / secs;
     } finally {
       pool.shutdownNow();
     }
   }
 
   /**
-   * The stage over a broker: the input is produced first, the clock runs from the first augmented
-   * batch to the last (the consumer-group join is start-up, not throughput).
+   * The stage over a broker: the input is produced first, then the stage runs over a warm-up of
+   * half as many batches again (group join, first fetches, buffers) before the clock starts, and is
+   * timed over {@code batches}.
    */
   private static double kafka(List<byte[]> batches, Schedule schedule, int workers)
       throws Exception {
+    int warmUp = batches.size() / 2;
     Path dir = Files.createTempDirectory("augment-bench-kafka");
     try (EmbeddedKafka broker = EmbeddedKafka.start(dir, 0)) {
       KafkaSettings settings = broker.settings();
       TopicAdmin.ensureTopics(settings);
       try (KafkaSender sender = new KafkaSender(settings)) {
         List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>();
-        for (int i = 0; i < batches.size(); i++) {
+        for (int i = 0; i < warmUp + batches.size(); i++) {
           records.add(
               new ProducerRecord<>(
                   Topics.IMAGES_TRAIN,
                   Integer.toString(i).getBytes(StandardCharsets.UTF_8),
-                  batches.get(i)));
+                  batches.get(i % batches.size())));
         }
         sender.sendAll(Flux.fromIterable(records), 32).blockLast();
       }
@@ -288,20 +323,23 @@ public final class AugmentBench {
           AugmentStage.Options.defaults().withSchedule(schedule).withWorkers(workers);
       try (AugmentStage stage = new AugmentStage(settings, options)) {
         stage.start();
-        long deadline = System.nanoTime() + 180_000_000_000L;
-        while (stage.batchesAugmented() == 0 && System.nanoTime() < deadline) {
+        long deadline = System.nanoTime() + 300_000_000_000L;
+        while (stage.batchesAugmented() < warmUp && System.nanoTime() < deadline) {
           Thread.sleep(1);
         }
+        ThreadCpu cpu = ThreadCpu.start();
         long start = System.nanoTime();
         long firstBatches = stage.batchesAugmented();
         long firstImages = stage.imagesAugmented();
-        while (stage.batchesAugmented() < batches.size() && System.nanoTime() < deadline) {
+        long end = warmUp + batches.size();
+        while (stage.batchesAugmented() < end && System.nanoTime() < deadline) {
           Thread.sleep(1);
         }
         double secs = (System.nanoTime() - start) / 1e9;
         System.out.printf(
-            "kafka: %d of %d batches timed (%d before the clock started)%n",
-            stage.batchesAugmented() - firstBatches, batches.size(), firstBatches);
+            "kafka: %d batches timed after a warm-up of %d, in %.2f s; CPU by role:%n",
+            stage.batchesAugmented() - firstBatches, firstBatches, secs);
+        ThreadCpu.print(cpu.secondsByRole(), secs, Runtime.getRuntime().availableProcessors());
         return (stage.imagesAugmented() - firstImages) / secs;
       }
     }
