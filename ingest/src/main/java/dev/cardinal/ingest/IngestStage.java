@@ -39,9 +39,15 @@ public final class IngestStage implements Runnable {
   private static final String STAGE = "ingest";
   private static final String AUGMENT_GROUP = "cardinal-augment";
 
-  /** When to commit the open transaction: whichever limit is reached first. */
+  /**
+   * When to commit the open transaction: whichever limit is reached first. Each commit waits for
+   * every record of the transaction to be acknowledged and for the coordinator to write its
+   * markers, so the producer's pipeline drains; the age limit (what a consumer reading committed
+   * data waits at most) is what should decide, not a byte count that a fast source reaches several
+   * times a second.
+   */
   record CommitPolicy(int maxRecords, long maxBytes, Duration maxAge) {
-    static final CommitPolicy DEFAULT = new CommitPolicy(1024, 64L << 20, Duration.ofSeconds(1));
+    static final CommitPolicy DEFAULT = new CommitPolicy(4096, 512L << 20, Duration.ofSeconds(1));
   }
 
   private final KafkaSettings kafka;

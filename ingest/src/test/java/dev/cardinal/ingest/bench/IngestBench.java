@@ -37,14 +37,14 @@ import org.apache.kafka.common.TopicPartition;
  * Ingest throughput from IDX (Fashion-MNIST when installed, else generated IDX of the same shape)
  * and from a folder of JPEGs, each beside a bare KafkaProducer (same client settings, no
  * transactions) sending the very records ingest produced, on one in-process broker. Run by {@code
- * bench/ingest}. Args: [jpeg-count (3000)] [rounds (5)] [epochs per round (5)].
+ * bench/ingest}. Args: [jpeg-count (3000)] [rounds (7)] [epochs per round (10)].
  *
  * <p>Each IDX round is one ingest run of several epochs (a fresh process would do the same:
  * transactional producer, progress read, then the epochs), timed from start to return, then the
- * bare producer over the same records, timed from its construction to its flush. Rounds are long (5
- * epochs of Fashion-MNIST, ~235 MB) so that a second of noise or start-up does not decide the
- * ratio; the RESULT line gives medians over the rounds, each round's ratio being of two runs back
- * to back.
+ * bare producer over the same records, timed from its construction to its flush. Rounds are long
+ * (10 epochs of Fashion-MNIST, ~470 MB, about a second; single rounds of half that ranged
+ * 0.65-1.69) so that a moment of noise or start-up does not decide the ratio; the RESULT line gives
+ * medians over the rounds, each round's ratio being of two runs back to back.
  */
 public final class IngestBench {
   private static final String BARE_TOPIC = "bench.bare";
@@ -52,8 +52,8 @@ public final class IngestBench {
 
   public static void main(String[] args) throws Exception {
     int jpegs = args.length > 0 ? Integer.parseInt(args[0]) : 3000;
-    int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 5;
-    int epochsPerRound = args.length > 2 ? Integer.parseInt(args[2]) : 5;
+    int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 7;
+    int epochsPerRound = args.length > 2 ? Integer.parseInt(args[2]) : 10;
     Path work = Files.createTempDirectory("cardinal-bench-ingest");
     try (EmbeddedKafka broker = EmbeddedKafka.start(work.resolve("kafka"), 0)) {
       KafkaSettings kafka = broker.settings();
