@@ -18,9 +18,10 @@ import java.util.stream.Stream;
  * A folder watched for new images: files that appear in its class subfolders are ingested once
  * each, when they have stopped changing (so a half-copied file is not read; writers that rename a
  * hidden temp file into place are seen at once). The classes are the subfolders present at start;
- * files put in a class folder created later are reported as bad input until ingest restarts.
- * Polling rather than inotify: it sees nested and network folders alike and costs one listing per
- * poll.
+ * files put in a class folder created later are reported as bad input: a new class would change the
+ * labels and the class count under a running trainer. A restart sees it and, the class list being
+ * part of the dataset id, begins a new dataset. Polling rather than inotify: it sees nested and
+ * network folders alike and costs one listing per poll.
  */
 public final class WatchSource implements ImageStream {
   private static final Duration SCAN_EVERY = Duration.ofMillis(200);
@@ -171,7 +172,9 @@ public final class WatchSource implements ImageStream {
           file.toString(),
           "class folder '"
               + relative.substring(0, slash)
-              + "' appeared after ingest started; restart ingest to add the class");
+              + "' appeared after ingest started, and the classes (and so every label) are"
+              + " fixed while it runs; restart ingest to begin a new dataset with it, and train a"
+              + " new run on it, since the class count changes");
     }
     if (!ImageFiles.isImageName(file.getFileName().toString())) {
       return Arrival.bad(file.toString(), "not an image file (expected .jpg, .jpeg or .png)");
