@@ -1,18 +1,18 @@
-package dev.cardinal.evaluator;
+package dev.cardinal.core.testing;
 
 import dev.cardinal.core.wire.ImageBatch;
 import dev.cardinal.core.wire.ScheduleStamp;
 import java.util.SplittableRandom;
 
 /**
- * Learnable generated images, like ingest's synthetic dataset (which the evaluator may not depend
- * on): each class has its own colour and stripe frequency, each sample its own phase, angle and
- * noise. Deterministic in the sample id.
+ * Learnable generated images for the tests of trainer and evaluator, like ingest's synthetic
+ * dataset (which they may not depend on): each class has its own colour and stripe frequency, each
+ * sample its own phase, angle and noise. Deterministic in the sample id.
  */
-final class SyntheticImages {
+public final class SyntheticImages {
   private SyntheticImages() {}
 
-  static ImageBatch batch(long firstId, int count, int size, int classes) {
+  public static ImageBatch batch(long firstId, int count, int size, int classes) {
     return batch(firstId, count, size, classes, 0);
   }
 
@@ -20,7 +20,8 @@ final class SyntheticImages {
    * @param labelNoise share of images whose label is redrawn at random after rendering: held-out
    *     images no model gets all right, so scores and calibration are not trivially perfect
    */
-  static ImageBatch batch(long firstId, int count, int size, int classes, double labelNoise) {
+  public static ImageBatch batch(
+      long firstId, int count, int size, int classes, double labelNoise) {
     byte[] pixels = new byte[count * size * size * 3];
     long[] ids = new long[count];
     int[] labels = new int[count];
