@@ -180,10 +180,9 @@ public final class AugmentStage implements AutoCloseable {
                 record -> Mono.fromCallable(() -> augment(record)).subscribeOn(workers),
                 parallelism * 2,
                 1)
-            // Waiting for the broker's ack is a separate, wider window: when a worker slot was
-            // held until the ack (linger plus a round trip, several times a small batch's
-            // augmentation), the cores idled and the stage ran at 40% of its in-memory speed.
-            // The producer's buffer.memory bounds the bytes this window holds.
+            // Waiting for the broker's ack is a separate, wider window, so that a slow ack (linger,
+            // a remote broker's round trip: several times a small batch's augmentation) never
+            // holds a worker slot. The producer's buffer.memory bounds the bytes it holds.
             .flatMapSequential(this::produce, UNACKNOWLEDGED_SENDS, 1)
             .doOnNext(ReceivedRecord::acknowledge)
             .subscribe(

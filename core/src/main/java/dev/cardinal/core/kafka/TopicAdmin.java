@@ -28,18 +28,47 @@ public final class TopicAdmin {
   /** Image topics are split so that several augment instances share the work. */
   public static final int IMAGE_PARTITIONS = 4;
 
+  /**
+   * Bytes kept per partition of the streamed image topics. Ingest replays its dataset forever, so
+   * these topics grow at the training rate; the broker's default of seven days would keep hundreds
+   * of GB of consumed batches. The lag gates hold every producer within 200 batches (at most 16 MB
+   * each, over 4 partitions: 800 MB a partition) of its fastest consumer, so deleting beyond 1 GiB
+   * a partition never deletes a batch before it was read. Not covered: a stage started with its
+   * gate off (--max-lag-batches 0), and a second training run more than this far behind the fastest
+   * one, which then skips ahead (its consumer logs the offset reset).
+   */
+  public static final long IMAGE_RETENTION_BYTES = 1L << 30;
+
   private TopicAdmin() {}
 
   public static List<NewTopic> cardinalTopics() {
     Map<String, String> large =
         Map.of(
             TopicConfig.MAX_MESSAGE_BYTES_CONFIG, String.valueOf(KafkaSettings.MAX_RECORD_BYTES));
+    Map<String, String> streamed =
+        Map.of(
+            TopicConfig.MAX_MESSAGE_BYTES_CONFIG,
+            String.valueOf(KafkaSettings.MAX_RECORD_BYTES),
+            TopicConfig.RETENTION_BYTES_CONFIG,
+            String.valueOf(IMAGE_RETENTION_BYTES),
+            // Retention deletes whole segments: smaller ones keep the disk use near the limit.
+            TopicConfig.SEGMENT_BYTES_CONFIG,
+            String.valueOf(128 << 20));
+    // Written once and read from the start by every new evaluator or registry rebuild: kept.
+    Map<String, String> keptForever = Map.of(TopicConfig.RETENTION_MS_CONFIG, "-1");
+    Map<String, String> largeKeptForever =
+        Map.of(
+            TopicConfig.MAX_MESSAGE_BYTES_CONFIG,
+            String.valueOf(KafkaSettings.MAX_RECORD_BYTES),
+            TopicConfig.RETENTION_MS_CONFIG,
+            "-1");
     List<NewTopic> topics = new ArrayList<>();
-    topics.add(new NewTopic(Topics.IMAGES_TRAIN, IMAGE_PARTITIONS, (short) 1).configs(large));
-    topics.add(new NewTopic(Topics.IMAGES_EVAL, 1, (short) 1).configs(large));
-    topics.add(new NewTopic(Topics.IMAGES_AUGMENTED, IMAGE_PARTITIONS, (short) 1).configs(large));
-    topics.add(new NewTopic(Topics.CHECKPOINTS, 4, (short) 1));
-    topics.add(new NewTopic(Topics.EVALUATIONS, 1, (short) 1));
+    topics.add(new NewTopic(Topics.IMAGES_TRAIN, IMAGE_PARTITIONS, (short) 1).configs(streamed));
+    topics.add(new NewTopic(Topics.IMAGES_EVAL, 1, (short) 1).configs(largeKeptForever));
+    topics.add(
+        new NewTopic(Topics.IMAGES_AUGMENTED, IMAGE_PARTITIONS, (short) 1).configs(streamed));
+    topics.add(new NewTopic(Topics.CHECKPOINTS, 4, (short) 1).configs(keptForever));
+    topics.add(new NewTopic(Topics.EVALUATIONS, 1, (short) 1).configs(keptForever));
     topics.add(new NewTopic(Topics.METRICS, 1, (short) 1));
     topics.add(
         new NewTopic(Topics.INGEST_PROGRESS, 1, (short) 1)
