@@ -1196,37 +1196,32 @@ public final class CheckpointDb implements AutoCloseable {
     return rs.wasNull() ? null : value;
   }
 
-  private static List<Double> doubleList(String json) {
+  private interface JsonReader<T> {
+    T read(String json) throws JsonProcessingException;
+  }
+
+  /** A JSON text column as read by {@code reader}; null stays null. */
+  private static <T> T storedJson(String json, JsonReader<T> reader) {
     if (json == null) {
       return null;
     }
     try {
-      return Json.MAPPER.readValue(json, DOUBLE_LIST);
+      return reader.read(json);
     } catch (JsonProcessingException e) {
       throw new IllegalStateException("stored JSON is corrupt: " + e.getOriginalMessage(), e);
     }
+  }
+
+  private static List<Double> doubleList(String json) {
+    return storedJson(json, j -> Json.MAPPER.readValue(j, DOUBLE_LIST));
   }
 
   private static JsonNode tree(String json) {
-    if (json == null) {
-      return null;
-    }
-    try {
-      return Json.MAPPER.readTree(json);
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException("stored JSON is corrupt: " + e.getOriginalMessage(), e);
-    }
+    return storedJson(json, Json.MAPPER::readTree);
   }
 
   private static Map<String, Double> doubles(String json) {
-    if (json == null) {
-      return null;
-    }
-    try {
-      return Json.MAPPER.readValue(json, DOUBLE_MAP);
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException("stored JSON is corrupt: " + e.getOriginalMessage(), e);
-    }
+    return storedJson(json, j -> Json.MAPPER.readValue(j, DOUBLE_MAP));
   }
 
   private static void bind(PreparedStatement ps, List<Object> args) throws SQLException {
