@@ -38,10 +38,12 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Executors;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.KafkaException;
@@ -90,6 +92,10 @@ public final class EvaluatorStage implements AutoCloseable {
   private final Map<TopicPartition, Long> evalOffsets = new HashMap<>();
   private final Map<TopicPartition, Long> evaluationOffsets = new HashMap<>();
   private final RegularizationJudge judge = new RegularizationJudge();
+
+  /** Ids of the evaluations without error on {@code cardinal.evaluations}, by any instance. */
+  private final Set<String> scoredEvaluations = new HashSet<>();
+
   private KafkaSender sender;
   private Scheduler worker;
   private Disposable subscription;
@@ -141,7 +147,7 @@ public final class EvaluatorStage implements AutoCloseable {
       return record;
     }
     List<Mono<?>> sends = new ArrayList<>();
-    for (EvaluationEvent evaluation : evaluate(event)) {
+    for (EvaluationEvent evaluation : evaluate(event, true)) {
       sends.add(
           sender.send(
               Topics.EVALUATIONS,
@@ -180,6 +186,15 @@ public final class EvaluatorStage implements AutoCloseable {
 
   /** Scores one checkpoint; never throws for a bad checkpoint, reports it instead. */
   public List<EvaluationEvent> evaluate(CheckpointEvent event) {
+    return evaluate(event, false);
+  }
+
+  /**
+   * @param skipIfScored return nothing when every evaluation the plan calls for is already on
+   *     {@code cardinal.evaluations} without error: a checkpoint event redelivered after a
+   *     rebalance (its offset was not committed yet) is then not scored a second time
+   */
+  private List<EvaluationEvent> evaluate(CheckpointEvent event, boolean skipIfScored) {
     String imagesProblem = refreshEvalImages();
     int nativeResolution = evalImages.nativeResolution();
     CheckpointManifest manifest;
@@ -225,6 +240,14 @@ public final class EvaluatorStage implements AutoCloseable {
           weightSets,
           null,
           "the checkpoint's schedule is unreadable: " + e.getMessage());
+    }
+    if (skipIfScored && alreadyScored(event, plan, weightSets)) {
+      log.info(
+          "Checkpoint {} was already scored at {} px ({}); redelivered, skipped",
+          event.checkpointId(),
+          plan.resolutions(),
+          String.join(" and ", weightSets));
+      return List.of();
     }
     try {
       spec = Json.fromTree(event.spec() != null ? event.spec() : manifest.spec(), ResNetSpec.class);
@@ -476,6 +499,9 @@ public final class EvaluatorStage implements AutoCloseable {
           new TopicPartition(record.topic(), record.partition()), record.offset() + 1);
       try {
         EvaluationEvent e = Json.fromBytes(record.value(), EvaluationEvent.class);
+        if (e.error() == null && e.evaluationId() != null) {
+          scoredEvaluations.add(e.evaluationId());
+        }
         Double gap = e.verdictEvidence() == null ? null : e.verdictEvidence().get("gap");
         if (gap != null && e.runId() != null) {
           judge.record(e.runId(), e.step(), gap);
@@ -483,6 +509,22 @@ public final class EvaluatorStage implements AutoCloseable {
       } catch (WireFormatException e) {
         // Not ours to judge: the registry dead-letters malformed evaluations.
       }
+    }
+  }
+
+  private boolean alreadyScored(CheckpointEvent event, Plan plan, List<String> weightSets) {
+    refreshHistory();
+    synchronized (this) {
+      for (int resolution : plan.resolutions()) {
+        for (String weights : weightSets) {
+          String id =
+              EvaluationEvent.evaluationId(event.runId(), event.step(), resolution, weights);
+          if (!scoredEvaluations.contains(id)) {
+            return false;
+          }
+        }
+      }
+      return true;
     }
   }
 

@@ -530,6 +530,38 @@ class EvaluatorStageTest {
     }
   }
 
+  @Test
+  void aCheckpointRedeliveredAfterItWasScoredIsNotScoredAgain() throws Exception {
+    String run = TestServices.unique("redelivered");
+    CheckpointEvent scored = checkpoint(run, 100, Map.of("params", params), null);
+    CheckpointEvent marker = checkpoint(run, 200, Map.of("params", params), null);
+    // One key for all three: one partition, so they are handled in this order.
+    byte[] key = scored.checkpointId().getBytes(StandardCharsets.UTF_8);
+    try (EvaluatorStage stage = new EvaluatorStage(kafka, store);
+        KafkaSender sender = new KafkaSender(kafka)) {
+      stage.start();
+      sender.send(Topics.CHECKPOINTS, key, Json.toBytes(scored)).block();
+      awaitEvaluations(run, 1);
+      // As after a rebalance that came before the offset commit: the same event again.
+      sender.send(Topics.CHECKPOINTS, key, Json.toBytes(scored)).block();
+      sender.send(Topics.CHECKPOINTS, key, Json.toBytes(marker)).block();
+      List<EvaluationEvent> found = awaitEvaluations(run, 2);
+      assertThat(found)
+          .extracting(EvaluationEvent::evaluationId)
+          .containsExactly(scored.checkpointId() + "/24/raw", marker.checkpointId() + "/24/raw");
+    }
+  }
+
+  private static List<EvaluationEvent> awaitEvaluations(String run, int count) throws Exception {
+    long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+    List<EvaluationEvent> found = evaluationsOf(run);
+    while (found.size() < count && System.nanoTime() < deadline) {
+      Thread.sleep(300);
+      found = evaluationsOf(run);
+    }
+    return found;
+  }
+
   private static List<EvaluationEvent> evaluationsOf(String run) {
     return TestServices.consumeAll(kafka, Topics.EVALUATIONS, Duration.ofSeconds(10)).stream()
         .map(r -> Json.fromBytes(r.value(), EvaluationEvent.class))
