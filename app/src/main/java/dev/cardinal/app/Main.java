@@ -63,12 +63,11 @@ public final class Main implements Runnable {
     spec.commandLine().usage(spec.commandLine().getOut());
   }
 
-  /** Version from the jar manifest. */
+  /** The project version and commit, as checkpoint manifests record them. */
   static final class Version implements CommandLine.IVersionProvider {
     @Override
     public String[] getVersion() {
-      String version = Main.class.getPackage().getImplementationVersion();
-      return new String[] {"cardinal " + (version == null ? "development build" : version)};
+      return new String[] {"cardinal " + dev.cardinal.core.CodeVersion.get()};
     }
   }
 }

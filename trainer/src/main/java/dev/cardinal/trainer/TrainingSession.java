@@ -16,6 +16,7 @@ import ai.djl.training.GradientCollector;
 import ai.djl.training.Trainer;
 import ai.djl.training.loss.Loss;
 import ai.djl.util.Pair;
+import dev.cardinal.core.CodeVersion;
 import dev.cardinal.core.event.CheckpointEvent;
 import dev.cardinal.core.event.CheckpointManifest;
 import dev.cardinal.core.event.Json;
@@ -264,7 +265,7 @@ public final class TrainingSession implements AutoCloseable {
             offsetsByName,
             recentMetrics,
             lastBatch.datasetId(),
-            TrainingSession.class.getPackage().getImplementationVersion(),
+            CodeVersion.get(),
             parent,
             new ArrayList<>(objects.keySet()),
             System.currentTimeMillis());

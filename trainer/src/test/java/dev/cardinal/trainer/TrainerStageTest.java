@@ -103,6 +103,7 @@ class TrainerStageTest {
     assertThat(manifest.offsets().values().stream().mapToLong(Long::longValue).sum()).isEqualTo(10);
     assertThat(manifest.objects()).containsExactly("params", "ema", "optimizer");
     assertThat(manifest.recentMetrics()).containsKey("loss");
+    assertThat(manifest.codeVersion()).isEqualTo(dev.cardinal.core.CodeVersion.get()).contains("+");
 
     List<CheckpointEvent> events =
         TestServices.consumeAll(kafka, Topics.CHECKPOINTS, Duration.ofSeconds(30)).stream()
