@@ -184,9 +184,10 @@
     { chart: new Chart("chart-data-wait"), metrics: ["data_wait_fraction"], stages: null },
   ];
   const evalChart = new Chart("chart-eval", { smooth: false, points: true });
+  const gapChart = new Chart("chart-gap", { smooth: false, points: true });
   const resolutionChart = new Chart("chart-by-resolution", { smooth: false, points: true, xLabel: "resolution (px)" });
   const scheduleChart = new Chart("chart-schedule", { smooth: false, xLabel: "step" });
-  const allCharts = LIVE.map((l) => l.chart).concat([evalChart, resolutionChart, scheduleChart]);
+  const allCharts = LIVE.map((l) => l.chart).concat([evalChart, gapChart, resolutionChart, scheduleChart]);
 
   function seriesName(stage, run) {
     if (!run) return stage;
@@ -263,10 +264,16 @@
   async function refreshEvaluations() {
     const { body } = await getJson("/api/evaluations?limit=20000");
     evalChart.clear();
+    gapChart.clear();
     for (const p of body) {
-      evalChart.add(p.run + " · " + p.resolution + " · " + p.weights, p.step, num(p.top1));
+      const series = p.run + " · " + p.resolution + " · " + p.weights;
+      evalChart.add(series, p.step, num(p.top1));
+      if (p.trainEvalGap !== undefined && p.trainEvalGap !== null) {
+        gapChart.add(series, p.step, num(p.trainEvalGap));
+      }
     }
     evalChart.draw();
+    gapChart.draw();
   }
 
   // ------------------------------------------------------------------ leaderboard

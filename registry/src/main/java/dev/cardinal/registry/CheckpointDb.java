@@ -759,8 +759,8 @@ public final class CheckpointDb implements AutoCloseable {
         () -> {
           StringBuilder sql =
               new StringBuilder(
-                  "SELECT e.run_id, e.step, e.resolution, e.weights, e.top1, e.top5, e.nll"
-                      + " FROM evaluations e JOIN checkpoints c"
+                  "SELECT e.run_id, e.step, e.resolution, e.weights, e.top1, e.top5, e.nll,"
+                      + " e.ece, e.train_eval_gap FROM evaluations e JOIN checkpoints c"
                       + " ON c.checkpoint_id = e.checkpoint_id"
                       + " WHERE c.deleted = 0 AND e.top1 IS NOT NULL");
           List<Object> args = new ArrayList<>();
@@ -783,7 +783,9 @@ public final class CheckpointDb implements AutoCloseable {
                         rs.getString(4),
                         nullableDouble(rs, 5),
                         nullableDouble(rs, 6),
-                        nullableDouble(rs, 7)));
+                        nullableDouble(rs, 7),
+                        nullableDouble(rs, 8),
+                        nullableDouble(rs, 9)));
               }
             }
           }

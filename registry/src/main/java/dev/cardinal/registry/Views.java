@@ -112,7 +112,11 @@ public final class Views {
   /** A page of checkpoints; {@code nextCursor} is null on the last page. */
   public record Page(List<Checkpoint> checkpoints, String nextCursor) {}
 
-  /** One scored evaluation placed on a run's step axis, for charts of scores over training. */
+  /**
+   * One scored evaluation placed on a run's step axis, for charts of scores over training. {@code
+   * ece} and {@code trainEvalGap} are null for evaluations from evaluators that did not report
+   * them.
+   */
   public record EvaluationPoint(
       String run,
       long step,
@@ -120,5 +124,7 @@ public final class Views {
       String weights,
       Double top1,
       Double top5,
-      Double nll) {}
+      Double nll,
+      Double ece,
+      Double trainEvalGap) {}
 }

@@ -164,6 +164,9 @@ class RegistryBrowserTest {
     wait.until(d -> ranked(run).contains("over-fitting"));
     wait.until(d -> Integer.parseInt(attribute("chart-eval", "data-points")) >= 9);
     assertThat(attribute("chart-eval", "data-runs")).contains(run + " · 224 · ema");
+    // Only step 500's evaluations carry a train-eval gap: three points on the gap chart.
+    wait.until(d -> Integer.parseInt(attribute("chart-gap", "data-points")) == 3);
+    assertThat(attribute("chart-gap", "data-runs")).contains(run + " · 160 · raw");
 
     // Filter the table: this run, top-1 at 224 px of at least 70 %, best first.
     new Select(driver.findElement(By.id("run-filter"))).selectByValue(run);

@@ -302,6 +302,21 @@ class RegistryHttpTest {
     assertThat(points.get(0).get("step").asLong()).isEqualTo(100);
     assertThat(points.get(2).get("step").asLong()).isEqualTo(200);
     assertThat(points.get(2).get("top1").asDouble()).isEqualTo(0.78);
+    // Evaluations from an evaluator that did not report them leave ECE and the gap out.
+    assertThat(points.get(2).has("trainEvalGap")).isFalse();
+
+    // The scored ones of runC (the failed one is not a point).
+    JsonNode detailed = json(get(port, "/api/evaluations?run=" + runC));
+    assertThat(detailed).hasSize(3);
+    JsonNode raw224 = null;
+    for (JsonNode point : detailed) {
+      if (point.get("resolution").asInt() == 224 && point.get("weights").asText().equals("raw")) {
+        raw224 = point;
+      }
+    }
+    assertThat(raw224).isNotNull();
+    assertThat(raw224.get("trainEvalGap").asDouble()).isEqualTo(0.9 - 0.80);
+    assertThat(raw224.get("ece").asDouble()).isEqualTo(0.01 + 224 / 10_000.0);
     assertThat(get(port, "/api/evaluations?limit=0").statusCode()).isEqualTo(400);
     assertThat(get(port, "/api/evaluations?colour=red").statusCode()).isEqualTo(400);
   }
