@@ -1,5 +1,6 @@
 package dev.cardinal.app;
 
+import dev.cardinal.core.CodeVersion;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -67,7 +68,7 @@ public final class Main implements Runnable {
   static final class Version implements CommandLine.IVersionProvider {
     @Override
     public String[] getVersion() {
-      return new String[] {"cardinal " + dev.cardinal.core.CodeVersion.get()};
+      return new String[] {"cardinal " + CodeVersion.get()};
     }
   }
 }

@@ -1,6 +1,8 @@
 package dev.cardinal.app;
 
 import dev.cardinal.augment.AugmentStage;
+import dev.cardinal.core.schedule.Schedule;
+import dev.cardinal.core.schedule.ScheduleException;
 import dev.cardinal.evaluator.EvaluatorStage;
 import dev.cardinal.ingest.DataSource;
 import dev.cardinal.ingest.IngestStage;
@@ -113,10 +115,10 @@ final class StageCommands {
 
     @Override
     public Integer call() throws Exception {
-      dev.cardinal.core.schedule.Schedule resolved;
+      Schedule resolved;
       try {
-        resolved = schedule == null ? null : dev.cardinal.core.schedule.Schedule.resolve(schedule);
-      } catch (dev.cardinal.core.schedule.ScheduleException e) {
+        resolved = schedule == null ? null : Schedule.resolve(schedule);
+      } catch (ScheduleException e) {
         System.err.println("augment: " + e.getMessage());
         return 2;
       }

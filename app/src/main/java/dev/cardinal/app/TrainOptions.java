@@ -1,5 +1,6 @@
 package dev.cardinal.app;
 
+import dev.cardinal.core.schedule.Schedule;
 import dev.cardinal.trainer.Recipe;
 import dev.cardinal.trainer.TrainerConfig;
 import java.time.Duration;
@@ -119,12 +120,12 @@ public final class TrainOptions {
   String schedule;
 
   /** The schedule named by --schedule, or null; a bad one is a user error naming the line. */
-  dev.cardinal.core.schedule.Schedule schedule() {
+  Schedule schedule() {
     if (schedule == null || schedule.isBlank()) {
       return null;
     }
     try {
-      return dev.cardinal.core.schedule.Schedule.resolve(schedule);
+      return Schedule.resolve(schedule);
     } catch (IllegalArgumentException e) {
       throw new UserError("--schedule " + schedule + ": " + e.getMessage());
     }
