@@ -25,6 +25,7 @@ import dev.cardinal.core.kafka.TopicAdmin;
 import dev.cardinal.core.s3.CheckpointStore;
 import dev.cardinal.core.schedule.Schedule;
 import dev.cardinal.core.testing.SyntheticImages;
+import dev.cardinal.core.testing.TestServices;
 import dev.cardinal.core.wire.ImageBatch;
 import dev.cardinal.trainer.Devices;
 import dev.cardinal.trainer.model.ModelPresets;
@@ -147,7 +148,8 @@ public final class EvaluatorBench {
   }
 
   private static List<double[]> run(int images, int rounds, int batchSize) throws Exception {
-    Path dir = Files.createTempDirectory("bench-evaluator");
+    // Deleted at exit: a run leaves its broker's log and S3 objects behind otherwise.
+    Path dir = TestServices.tempDir("bench-evaluator");
     ResNetSpec spec = ModelPresets.get("resnet20").withClasses(CLASSES);
     List<Integer> resolutions = SCHEDULE.evaluationResolutions();
     try (EmbeddedKafka broker = EmbeddedKafka.start(dir.resolve("kafka"), 0);

@@ -14,6 +14,7 @@ import dev.cardinal.core.embedded.EmbeddedKafka;
 import dev.cardinal.core.kafka.KafkaSender;
 import dev.cardinal.core.kafka.TopicAdmin;
 import dev.cardinal.core.schedule.Schedule;
+import dev.cardinal.core.testing.TestServices;
 import dev.cardinal.core.wire.ImageBatch;
 import dev.cardinal.core.wire.ScheduleStamp;
 import java.nio.ByteBuffer;
@@ -305,6 +306,7 @@ public final class AugmentBench {
       throws Exception {
     int warmUp = batches.size() / 2;
     Path dir = Files.createTempDirectory("augment-bench-kafka");
+    // Each leg's broker log is 1.5-2 GB: deleted as soon as the leg ends, not at exit.
     try (EmbeddedKafka broker = EmbeddedKafka.start(dir, 0)) {
       KafkaSettings settings = broker.settings();
       TopicAdmin.ensureTopics(settings);
@@ -342,6 +344,8 @@ public final class AugmentBench {
         ThreadCpu.print(cpu.secondsByRole(), secs, Runtime.getRuntime().availableProcessors());
         return (stage.imagesAugmented() - firstImages) / secs;
       }
+    } finally {
+      TestServices.deleteRecursively(dir);
     }
   }
 }

@@ -99,13 +99,19 @@ public final class TestServices {
 
   /** Creates a topic that takes records up to {@link KafkaSettings#MAX_RECORD_BYTES}. */
   public static void createTopic(KafkaSettings settings, String topic, int partitions) {
+    createTopic(
+        settings,
+        topic,
+        partitions,
+        Map.of(
+            TopicConfig.MAX_MESSAGE_BYTES_CONFIG, String.valueOf(KafkaSettings.MAX_RECORD_BYTES)));
+  }
+
+  /** A topic with these topic configs (e.g. those of a Cardinal topic, for a fair baseline). */
+  public static void createTopic(
+      KafkaSettings settings, String topic, int partitions, Map<String, String> configs) {
     try (Admin admin = Admin.create(settings.adminProperties())) {
-      NewTopic newTopic =
-          new NewTopic(topic, partitions, (short) 1)
-              .configs(
-                  Map.of(
-                      TopicConfig.MAX_MESSAGE_BYTES_CONFIG,
-                      String.valueOf(KafkaSettings.MAX_RECORD_BYTES)));
+      NewTopic newTopic = new NewTopic(topic, partitions, (short) 1).configs(configs);
       admin.createTopics(List.of(newTopic)).all().get(30, TimeUnit.SECONDS);
       TopicAdmin.awaitReady(admin, List.of(topic), Duration.ofSeconds(30));
     } catch (ExecutionException | TimeoutException e) {
@@ -277,7 +283,8 @@ public final class TestServices {
     }
   }
 
-  static void deleteRecursively(Path dir) throws IOException {
+  /** Deletes a folder and everything below it; a missing one is fine. */
+  public static void deleteRecursively(Path dir) throws IOException {
     if (!Files.exists(dir)) {
       return;
     }

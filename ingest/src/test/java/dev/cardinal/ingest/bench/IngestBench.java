@@ -58,7 +58,15 @@ public final class IngestBench {
     try (EmbeddedKafka broker = EmbeddedKafka.start(work.resolve("kafka"), 0)) {
       KafkaSettings kafka = broker.settings();
       TopicAdmin.ensureTopics(kafka);
-      TestServices.createTopic(kafka, BARE_TOPIC, TopicAdmin.IMAGE_PARTITIONS);
+      // The bare producer's topic is configured like cardinal.images.train (segment size,
+      // retention), so both write to the broker the same way.
+      Map<String, String> trainConfigs =
+          TopicAdmin.cardinalTopics().stream()
+              .filter(t -> t.name().equals(Topics.IMAGES_TRAIN))
+              .findFirst()
+              .orElseThrow()
+              .configs();
+      TestServices.createTopic(kafka, BARE_TOPIC, TopicAdmin.IMAGE_PARTITIONS, trainConfigs);
 
       String idxSpec = Sources.defaultSpec();
       String idxName = "Fashion-MNIST (" + Sources.FASHION_MNIST + ")";

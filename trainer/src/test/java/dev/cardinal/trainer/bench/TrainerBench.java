@@ -7,6 +7,7 @@ import dev.cardinal.core.embedded.EmbeddedS3;
 import dev.cardinal.core.kafka.KafkaSender;
 import dev.cardinal.core.kafka.TopicAdmin;
 import dev.cardinal.core.s3.CheckpointStore;
+import dev.cardinal.core.testing.TestServices;
 import dev.cardinal.core.wire.ImageBatch;
 import dev.cardinal.core.wire.ScheduleStamp;
 import dev.cardinal.trainer.Recipe;
@@ -14,7 +15,6 @@ import dev.cardinal.trainer.TrainerConfig;
 import dev.cardinal.trainer.TrainerStage;
 import dev.cardinal.trainer.TrainingSession;
 import dev.cardinal.trainer.model.ModelPresets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,7 +33,8 @@ public final class TrainerBench {
     int batches = args.length > 0 ? Integer.parseInt(args[0]) : 30;
     int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 2;
     int warmup = 5;
-    Path dir = Files.createTempDirectory("bench-trainer");
+    // Deleted at exit: a run leaves its broker's log and S3 objects behind otherwise.
+    Path dir = TestServices.tempDir("bench-trainer");
     try (EmbeddedKafka kafka = EmbeddedKafka.start(dir.resolve("kafka"), 0);
         EmbeddedS3 s3 = EmbeddedS3.start(dir.resolve("s3"), 0, "bench", "bench-secret");
         CheckpointStore store = new CheckpointStore(s3.settings("bench"))) {
