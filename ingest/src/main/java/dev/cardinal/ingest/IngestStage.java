@@ -377,6 +377,8 @@ public final class IngestStage implements Runnable {
       }
       byte[] value = batch.value();
       out.send(topic, Long.toString(batch.firstId()).getBytes(StandardCharsets.UTF_8), value);
+      // Sent means copied into the producer's buffer: the array can hold the next batch.
+      writer.recycle(value);
       meter.sent(batch.count(), value.length, eval);
     }
 

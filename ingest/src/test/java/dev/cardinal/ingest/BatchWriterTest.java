@@ -51,6 +51,43 @@ class BatchWriterTest {
   }
 
   @Test
+  void aRecycledArrayIsReusedAndHoldsNothingOfTheBatchBefore() {
+    BatchWriter writer = new BatchWriter("d", 10);
+    ImageShape shape = new ImageShape(2, 2, 1);
+    BatchWriter.Record first = writer.start(2, shape, new ScheduleStamp(0, 0, 4));
+    java.util.Arrays.fill(first.bytes(), (byte) 0x7f); // leftovers a reuse must not keep
+    writer.recycle(first.bytes());
+
+    BatchWriter.Record second = writer.start(2, shape, new ScheduleStamp(1, 2, 4));
+    assertThat(second.bytes()).isSameAs(first.bytes());
+    byte[] pixels = {1, 2, 3, 4, 5, 6, 7, 8};
+    for (int k = 0; k < 2; k++) {
+      System.arraycopy(pixels, 4 * k, second.bytes(), second.pixelOffset(k), 4);
+      second.put(k, 10 + k, k);
+    }
+    ImageBatch expected =
+        new ImageBatch(
+            "d",
+            2,
+            2,
+            1,
+            10,
+            new long[] {10, 11},
+            new int[] {0, 1},
+            null,
+            pixels,
+            new ScheduleStamp(1, 2, 4));
+    assertThat(second.bytes()).isEqualTo(expected.encode());
+
+    // Another size gets a new array; the spare is used once only.
+    writer.recycle(second.bytes());
+    assertThat(writer.start(3, shape, new ScheduleStamp(0, 0, 4)).bytes())
+        .isNotSameAs(second.bytes());
+    assertThat(writer.start(2, shape, new ScheduleStamp(0, 0, 4)).bytes())
+        .isNotSameAs(second.bytes());
+  }
+
+  @Test
   void refusesWhatImageBatchRefuses() {
     BatchWriter writer = new BatchWriter("d", 4);
     ScheduleStamp stamp = new ScheduleStamp(0, 0, 1);
