@@ -584,36 +584,17 @@ public final class CheckpointDb implements AutoCloseable {
                       + ", "
                       + sortValue
                       + " AS sort_value FROM checkpoints c WHERE 1 = 1");
-          if (q.run() != null) {
-            sql.append(" AND c.run_id = ?");
-            args.add(q.run());
-          }
-          if (q.model() != null) {
-            sql.append(" AND c.model = ?");
-            args.add(q.model());
-          }
-          if (q.minStep() != null) {
-            sql.append(" AND c.step >= ?");
-            args.add(q.minStep());
-          }
-          if (q.maxStep() != null) {
-            sql.append(" AND c.step <= ?");
-            args.add(q.maxStep());
-          }
-          if (q.since() != null) {
-            sql.append(" AND c.created_at_ms >= ?");
-            args.add(q.since());
-          }
-          if (q.until() != null) {
-            sql.append(" AND c.created_at_ms < ?");
-            args.add(q.until());
-          }
-          if (q.tag() != null) {
-            sql.append(
-                " AND EXISTS (SELECT 1 FROM tags t WHERE t.checkpoint_id = c.checkpoint_id"
-                    + " AND t.tag = ?)");
-            args.add(q.tag());
-          }
+          where(sql, args, "c.run_id = ?", q.run());
+          where(sql, args, "c.model = ?", q.model());
+          where(sql, args, "c.step >= ?", q.minStep());
+          where(sql, args, "c.step <= ?", q.maxStep());
+          where(sql, args, "c.created_at_ms >= ?", q.since());
+          where(sql, args, "c.created_at_ms < ?", q.until());
+          where(
+              sql,
+              args,
+              "EXISTS (SELECT 1 FROM tags t WHERE t.checkpoint_id = c.checkpoint_id AND t.tag = ?)",
+              q.tag());
           if (!q.includeDeleted()) {
             sql.append(" AND c.deleted = 0");
           }
@@ -740,13 +721,15 @@ public final class CheckpointDb implements AutoCloseable {
   }
 
   private static void evaluationScope(StringBuilder sql, List<Object> args, CheckpointQuery q) {
-    if (q.resolution() != null) {
-      sql.append(" AND e.resolution = ?");
-      args.add(q.resolution());
-    }
-    if (q.weights() != null) {
-      sql.append(" AND e.weights = ?");
-      args.add(q.weights());
+    where(sql, args, "e.resolution = ?", q.resolution());
+    where(sql, args, "e.weights = ?", q.weights());
+  }
+
+  /** Appends {@code AND condition} with its one parameter, when a value for it is given. */
+  private static void where(StringBuilder sql, List<Object> args, String condition, Object value) {
+    if (value != null) {
+      sql.append(" AND ").append(condition);
+      args.add(value);
     }
   }
 
@@ -764,10 +747,7 @@ public final class CheckpointDb implements AutoCloseable {
                       + " ON c.checkpoint_id = e.checkpoint_id"
                       + " WHERE c.deleted = 0 AND e.top1 IS NOT NULL");
           List<Object> args = new ArrayList<>();
-          if (run != null) {
-            sql.append(" AND e.run_id = ?");
-            args.add(run);
-          }
+          where(sql, args, "e.run_id = ?", run);
           sql.append(" ORDER BY e.step DESC, e.run_id, e.resolution, e.weights LIMIT ?");
           args.add(limit);
           List<Views.EvaluationPoint> out = new ArrayList<>();
@@ -936,14 +916,8 @@ public final class CheckpointDb implements AutoCloseable {
                       + metric
                       + " IS NOT NULL");
           List<Object> args = new ArrayList<>(List.of(run));
-          if (resolution != null) {
-            sql.append(" AND e.resolution = ?");
-            args.add(resolution);
-          }
-          if (weights != null) {
-            sql.append(" AND e.weights = ?");
-            args.add(weights);
-          }
+          where(sql, args, "e.resolution = ?", resolution);
+          where(sql, args, "e.weights = ?", weights);
           sql.append(" ORDER BY e.")
               .append(metric)
               .append(' ')
