@@ -46,22 +46,17 @@ public final class TopicAdmin {
         Map.of(
             TopicConfig.MAX_MESSAGE_BYTES_CONFIG, String.valueOf(KafkaSettings.MAX_RECORD_BYTES));
     Map<String, String> streamed =
-        Map.of(
-            TopicConfig.MAX_MESSAGE_BYTES_CONFIG,
-            String.valueOf(KafkaSettings.MAX_RECORD_BYTES),
-            TopicConfig.RETENTION_BYTES_CONFIG,
-            String.valueOf(IMAGE_RETENTION_BYTES),
-            // Retention deletes whole segments: smaller ones keep the disk use near the limit.
-            TopicConfig.SEGMENT_BYTES_CONFIG,
-            String.valueOf(128 << 20));
+        with(
+            large,
+            Map.of(
+                TopicConfig.RETENTION_BYTES_CONFIG,
+                String.valueOf(IMAGE_RETENTION_BYTES),
+                // Retention deletes whole segments: smaller ones keep the disk use near the limit.
+                TopicConfig.SEGMENT_BYTES_CONFIG,
+                String.valueOf(128 << 20)));
     // Written once and read from the start by every new evaluator or registry rebuild: kept.
     Map<String, String> keptForever = Map.of(TopicConfig.RETENTION_MS_CONFIG, "-1");
-    Map<String, String> largeKeptForever =
-        Map.of(
-            TopicConfig.MAX_MESSAGE_BYTES_CONFIG,
-            String.valueOf(KafkaSettings.MAX_RECORD_BYTES),
-            TopicConfig.RETENTION_MS_CONFIG,
-            "-1");
+    Map<String, String> largeKeptForever = with(large, keptForever);
     List<NewTopic> topics = new ArrayList<>();
     topics.add(new NewTopic(Topics.IMAGES_TRAIN, IMAGE_PARTITIONS, (short) 1).configs(streamed));
     topics.add(new NewTopic(Topics.IMAGES_EVAL, 1, (short) 1).configs(largeKeptForever));
@@ -78,6 +73,12 @@ public final class TopicAdmin {
       topics.add(new NewTopic(Topics.deadLetters(stage), 1, (short) 1).configs(large));
     }
     return topics;
+  }
+
+  private static Map<String, String> with(Map<String, String> base, Map<String, String> more) {
+    Map<String, String> merged = new HashMap<>(base);
+    merged.putAll(more);
+    return Map.copyOf(merged);
   }
 
   /**
