@@ -129,7 +129,11 @@ public final class Pipeline implements AutoCloseable {
     return registry.port();
   }
 
-  private static Thread daemon(Runnable body, String name) {
+  /**
+   * Starts a stage on a daemon thread of its own; a stage that fails logs one error line naming it
+   * and the other stages go on.
+   */
+  static Thread daemon(Runnable body, String name) {
     Thread thread =
         new Thread(
             () -> {

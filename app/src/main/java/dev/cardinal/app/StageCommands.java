@@ -158,18 +158,7 @@ final class StageCommands {
       List<TrainerStage> stages = new ArrayList<>();
       for (var config : configs) {
         TrainerStage stage = new TrainerStage(config, services.kafka(), services.store());
-        Thread thread =
-            new Thread(
-                () -> {
-                  try {
-                    stage.run();
-                  } catch (RuntimeException e) {
-                    // The other runs go on; this one's reason is in the log, not a bare trace.
-                    log.error("Run {} stopped: {}", config.runId(), e.getMessage(), e);
-                  }
-                },
-                "trainer-" + config.runId());
-        thread.start();
+        Pipeline.daemon(stage, "trainer-" + config.runId());
         stages.add(stage);
       }
       return untilStopped(
