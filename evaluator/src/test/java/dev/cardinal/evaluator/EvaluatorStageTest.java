@@ -510,15 +510,10 @@ class EvaluatorStageTest {
                       0)))
           .block();
 
-      long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
-      List<EvaluationEvent> found = List.of();
-      while (found.size() < checkpoints.size() && System.nanoTime() < deadline) {
-        Thread.sleep(300);
-        found = evaluationsOf(run);
-      }
+      awaitEvaluations(run, checkpoints.size());
       // Give a duplicate time to show up before judging.
       Thread.sleep(1500);
-      found = evaluationsOf(run);
+      List<EvaluationEvent> found = evaluationsOf(run);
       assertThat(found).extracting(EvaluationEvent::error).containsOnlyNulls();
       assertThat(found)
           .extracting(EvaluationEvent::evaluationId)

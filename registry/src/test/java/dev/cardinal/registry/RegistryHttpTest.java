@@ -28,6 +28,21 @@ import org.junit.jupiter.api.Test;
 
 /** The REST contract against a real server on a free port, fed through its store. */
 class RegistryHttpTest {
+  /** What an evaluation carries besides its scores when the evaluator knew it. */
+  private static final List<String> OPTIONAL_EVALUATION_FIELDS =
+      List.of(
+          "ece",
+          "perClassAccuracy",
+          "trainResolution",
+          "cropFraction",
+          "trainTop1",
+          "trainEvalGap",
+          "bestResolution",
+          "verdict",
+          "verdictReason",
+          "verdictEvidence",
+          "error");
+
   private static final String TOKEN = "test-admin-token";
   private static RegistryServer server;
   private static int port;
@@ -150,19 +165,7 @@ class RegistryHttpTest {
     JsonNode one = json(get(port, "/api/checkpoints/" + runA + "/100"));
     JsonNode ema = one.get("evaluations").get(0);
     assertThat(ema.get("top1").asDouble()).isEqualTo(0.81);
-    for (String field :
-        List.of(
-            "ece",
-            "perClassAccuracy",
-            "trainResolution",
-            "cropFraction",
-            "trainTop1",
-            "trainEvalGap",
-            "bestResolution",
-            "verdict",
-            "verdictReason",
-            "verdictEvidence",
-            "error")) {
+    for (String field : OPTIONAL_EVALUATION_FIELDS) {
       assertThat(ema.has(field)).as(field).isFalse();
     }
     assertThat(one.has("verdict")).isFalse();
@@ -444,19 +447,7 @@ class RegistryHttpTest {
     assertThat(doc.get("paths").has("/api/health")).isTrue();
     assertThat(doc.get("paths").has("/api/evaluations")).isTrue();
     JsonNode schemas = doc.get("components").get("schemas");
-    for (String field :
-        List.of(
-            "ece",
-            "perClassAccuracy",
-            "trainResolution",
-            "cropFraction",
-            "trainTop1",
-            "trainEvalGap",
-            "bestResolution",
-            "verdict",
-            "verdictReason",
-            "verdictEvidence",
-            "error")) {
+    for (String field : OPTIONAL_EVALUATION_FIELDS) {
       assertThat(schemas.get("Evaluation").get("properties").has(field)).as(field).isTrue();
     }
     for (String field : List.of("bestResolution", "bestWeights", "verdict", "verdictReason")) {
