@@ -66,13 +66,7 @@ public final class AugmentBench {
     // One untimed pass through a broker first: C2 compiles the broker's and clients' code during
     // its first ~10 s under load, and measured as 1.75 of 3 cpu-s in a window after a 2 s warm-up.
     System.out.printf("%nwarm-up through Kafka (not reported):%n");
-    List<byte[]> warmImages = images(64, 32);
-    List<byte[]> warmBatches = new ArrayList<>();
-    for (int b = 0; b < kafkaBatches; b++) {
-      warmBatches.add(batch(b, warmImages, 32).encode());
-    }
-    kafka(warmBatches, schedule(32), cores);
-    warmBatches = null;
+    kafka(encodedBatches(kafkaBatches, 64, 32), schedule(32), cores);
     double[] small = stageLeg(kafkaBatches, 64, 32, 32, cores);
     double[] large = stageLeg(Math.max(20, kafkaBatches / 10), 16, 256, 224, cores);
     System.out.printf(
@@ -98,16 +92,22 @@ public final class AugmentBench {
         "%nstage through Kafka vs in memory: %d batches x %d images %dpx -> %dpx, %d workers%n",
         count, perBatch, size, out, cores);
     Schedule schedule = schedule(out);
-    List<byte[]> images = images(perBatch, size);
-    List<byte[]> batches = new ArrayList<>();
-    for (int b = 0; b < count; b++) {
-      batches.add(batch(b, images, size).encode());
-    }
+    List<byte[]> batches = encodedBatches(count, perBatch, size);
     // Memory before and after the Kafka run, averaged: the machine drifts during a leg.
     double before = memory(batches, schedule, cores);
     double kafka = kafka(batches, schedule, cores);
     double after = memory(batches, schedule, cores);
     return new double[] {(before + after) / 2, kafka};
+  }
+
+  /** {@code count} encoded batches of the same {@code perBatch} images, with their own ids. */
+  private static List<byte[]> encodedBatches(int count, int perBatch, int size) {
+    List<byte[]> images = images(perBatch, size);
+    List<byte[]> batches = new ArrayList<>();
+    for (int b = 0; b < count; b++) {
+      batches.add(batch(b, images, size).encode());
+    }
+    return batches;
   }
 
   private static Schedule schedule(int resolution) {
