@@ -156,7 +156,8 @@ public final class RegistryServer implements AutoCloseable {
             Duration.ofMillis(500),
             0,
             null,
-            500);
+            500,
+            null);
     if (!config.rebuild()) {
       return options;
     }
@@ -206,7 +207,8 @@ public final class RegistryServer implements AutoCloseable {
       throw kafkaUnreachable(e);
     }
     resources.add(() -> deleteGroup(group));
-    return new ReceiverOptions(group, List.of(Topics.METRICS), Duration.ofSeconds(5), 0, null, 500)
+    return new ReceiverOptions(
+            group, List.of(Topics.METRICS), Duration.ofSeconds(5), 0, null, 500, null)
         .withStartOffsets(start);
   }
 

@@ -4,6 +4,7 @@ import dev.cardinal.core.config.KafkaSettings;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -29,6 +30,10 @@ import reactor.core.publisher.FluxSink;
  * records ({@link ReceiverOptions#maxPollRecords()}) is ever buffered beyond what was requested.
  * Offsets are committed only for acknowledged records, in batches or on a timer, and synchronously
  * when partitions are revoked and when the flux is cancelled.
+ *
+ * <p>With a {@link StreamOrder}, records of several partitions are merged back into stream order
+ * before they go downstream; a partition whose records are waiting in the merge is paused, so the
+ * merge holds at most about one poll's worth per partition.
  */
 public final class KafkaReceiver {
   private static final Logger log = LoggerFactory.getLogger(KafkaReceiver.class);
@@ -65,6 +70,8 @@ public final class KafkaReceiver {
     private final Object demandSignal = new Object();
     private final Map<TopicPartition, PartitionProgress> progress = new ConcurrentHashMap<>();
     private final Map<TopicPartition, Long> pendingSeeks = new HashMap<>(options.startOffsets());
+    private final OrderedMerge merge =
+        options.order() == null ? null : new OrderedMerge(options.order());
     private volatile boolean running = true;
     private volatile KafkaConsumer<byte[], byte[]> consumer;
     private final AtomicLong acknowledgedSinceCommit = new AtomicLong();
@@ -125,13 +132,14 @@ public final class KafkaReceiver {
           // Starved, the poll only keeps the group membership and commits going.
           ConsumerRecords<byte[], byte[]> records = c.poll(starved ? Duration.ZERO : POLL_TIMEOUT);
           for (ConsumerRecord<byte[], byte[]> record : records) {
-            PartitionProgress partition =
-                progress.computeIfAbsent(
-                    new TopicPartition(record.topic(), record.partition()),
-                    tp -> new PartitionProgress(tp, acknowledgedSinceCommit));
-            partition.emitted(record.offset());
-            demand.decrementAndGet();
-            sink.next(new ReceivedRecord(record, partition));
+            if (merge == null) {
+              emit(record);
+            } else {
+              merge.add(new TopicPartition(record.topic(), record.partition()), record);
+            }
+          }
+          if (merge != null) {
+            emitMerged(c);
           }
           if (starved) {
             awaitDemand();
@@ -149,7 +157,32 @@ public final class KafkaReceiver {
       }
     }
 
-    /** Pauses every partition when downstream wants nothing; true when it did. */
+    private void emit(ConsumerRecord<byte[], byte[]> record) {
+      PartitionProgress partition =
+          progress.computeIfAbsent(
+              new TopicPartition(record.topic(), record.partition()),
+              tp -> new PartitionProgress(tp, acknowledgedSinceCommit));
+      partition.emitted(record.offset());
+      demand.decrementAndGet();
+      sink.next(new ReceivedRecord(record, partition));
+    }
+
+    /** Emits what the merge releases in stream order, as far as downstream asked. */
+    private void emitMerged(KafkaConsumer<byte[], byte[]> c) {
+      Set<TopicPartition> assigned = c.assignment();
+      while (demand.get() > 0) {
+        ConsumerRecord<byte[], byte[]> next = merge.next(assigned, System.nanoTime());
+        if (next == null) {
+          return;
+        }
+        emit(next);
+      }
+    }
+
+    /**
+     * Pauses every partition when downstream wants nothing, and with a merge each partition that
+     * has records waiting in it; true when downstream wants nothing.
+     */
     private boolean applyBackpressure(KafkaConsumer<byte[], byte[]> c) {
       Set<TopicPartition> assigned = c.assignment();
       if (assigned.isEmpty()) {
@@ -159,9 +192,19 @@ public final class KafkaReceiver {
         c.pause(assigned);
         return true;
       }
-      if (!c.paused().isEmpty()) {
-        c.resume(c.paused());
+      if (merge == null) {
+        if (!c.paused().isEmpty()) {
+          c.resume(c.paused());
+        }
+        return false;
       }
+      Set<TopicPartition> full = new HashSet<>();
+      Set<TopicPartition> hungry = new HashSet<>();
+      for (TopicPartition tp : assigned) {
+        (merge.hasWaiting(tp) ? full : hungry).add(tp);
+      }
+      c.pause(full);
+      c.resume(hungry);
       return false;
     }
 
@@ -220,11 +263,17 @@ public final class KafkaReceiver {
     public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
       commitSync(consumer, partitions);
       partitions.forEach(progress::remove);
+      if (merge != null) {
+        merge.drop(partitions);
+      }
     }
 
     @Override
     public void onPartitionsLost(Collection<TopicPartition> partitions) {
       partitions.forEach(progress::remove);
+      if (merge != null) {
+        merge.drop(partitions);
+      }
     }
 
     @Override

@@ -16,6 +16,7 @@ import org.apache.kafka.common.TopicPartition;
  * @param startOffsets where to start in given partitions instead of the group's committed offset (a
  *     trainer resuming from a checkpoint's manifest)
  * @param maxPollRecords most records one poll returns; bounds what is buffered beyond demand
+ * @param order merge the partitions back into stream order; null emits records as they arrive
  */
 public record ReceiverOptions(
     String groupId,
@@ -23,7 +24,8 @@ public record ReceiverOptions(
     Duration commitInterval,
     int commitBatchSize,
     Map<TopicPartition, Long> startOffsets,
-    int maxPollRecords) {
+    int maxPollRecords,
+    StreamOrder order) {
 
   public ReceiverOptions {
     Objects.requireNonNull(groupId, "groupId");
@@ -38,20 +40,32 @@ public record ReceiverOptions(
   }
 
   public static ReceiverOptions of(String groupId, String... topics) {
-    return new ReceiverOptions(groupId, List.of(topics), null, 0, null, 0);
+    return new ReceiverOptions(groupId, List.of(topics), null, 0, null, 0, null);
   }
 
   public ReceiverOptions withStartOffsets(Map<TopicPartition, Long> offsets) {
     return new ReceiverOptions(
-        groupId, topics, commitInterval, commitBatchSize, offsets, maxPollRecords);
+        groupId, topics, commitInterval, commitBatchSize, offsets, maxPollRecords, order);
   }
 
   public ReceiverOptions withMaxPollRecords(int records) {
     return new ReceiverOptions(
-        groupId, topics, commitInterval, commitBatchSize, startOffsets, records);
+        groupId, topics, commitInterval, commitBatchSize, startOffsets, records, order);
   }
 
   public ReceiverOptions withCommitInterval(Duration interval, int batchSize) {
-    return new ReceiverOptions(groupId, topics, interval, batchSize, startOffsets, maxPollRecords);
+    return new ReceiverOptions(
+        groupId, topics, interval, batchSize, startOffsets, maxPollRecords, order);
+  }
+
+  public ReceiverOptions withOrder(StreamOrder streamOrder) {
+    return new ReceiverOptions(
+        groupId,
+        topics,
+        commitInterval,
+        commitBatchSize,
+        startOffsets,
+        maxPollRecords,
+        streamOrder);
   }
 }

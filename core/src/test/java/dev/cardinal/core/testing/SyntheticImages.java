@@ -68,4 +68,19 @@ public final class SyntheticImages {
   private static double clamp(double v) {
     return Math.max(0, Math.min(1, v));
   }
+
+  /** The same batch at another position of the training stream. */
+  public static ImageBatch restamped(ImageBatch batch, ScheduleStamp stamp) {
+    return new ImageBatch(
+        batch.datasetId(),
+        batch.height(),
+        batch.width(),
+        batch.channels(),
+        batch.classes(),
+        batch.sampleIds(),
+        batch.labels(),
+        batch.softLabels(),
+        batch.pixels(),
+        stamp);
+  }
 }
