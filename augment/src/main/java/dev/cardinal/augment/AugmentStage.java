@@ -260,6 +260,9 @@ public final class AugmentStage implements AutoCloseable {
     try {
       values.put("consumer_lag_batches", (double) inputLag.lag());
     } catch (Exception e) {
+      if (!running.get()) {
+        return; // closing: the admin client went away under this last report, which is dropped
+      }
       log.debug("cannot measure the augment lag: {}", e.toString());
     }
     ScheduleStage stage = lastStage.get();

@@ -245,8 +245,7 @@ public final class IngestStage implements Runnable {
           if (b.end() <= offset) {
             continue;
           }
-          // The gate is asked between transactions only: open ones are invisible to augment.
-          if (!out.isOpen() && !room()) {
+          if (!trainRoom(progress)) {
             break;
           }
           Encoded batch =
@@ -321,7 +320,9 @@ public final class IngestStage implements Runnable {
                 new ArrayList<>(bucket.subList(0, Math.min(limit, bucket.size())));
             bucket.subList(0, take.size()).clear();
             boolean eval = take.get(0).eval();
-            if (!eval && !out.isOpen() && !room()) {
+            // Between transactions only: an open one is invisible to augment, and the progress
+            // record that would commit it is written once per poll.
+            if (!eval && !out.isOpen() && gate != null && !gate.awaitRoom(() -> running)) {
               break;
             }
             long offset = eval ? evalOffset : trainOffset;
@@ -366,9 +367,19 @@ public final class IngestStage implements Runnable {
       commit(progress);
     }
 
-    /** False when asked to stop while augment was too far behind. */
-    private boolean room() {
-      return gate == null || gate.awaitRoom(() -> running);
+    /**
+     * Waits before the next train batch while augment is too far behind; false when asked to stop
+     * meanwhile. Every batch counts against the limit. Before it measures, the open transaction (up
+     * to {@code progress}) commits: augment can neither see nor read uncommitted batches, so
+     * without the commit a fast source would overshoot the limit by a whole transaction (thousands
+     * of batches) before it ever waited.
+     */
+    private boolean trainRoom(IngestProgress progress) {
+      if (gate == null || gate.mayPassUnmeasured()) {
+        return true;
+      }
+      commit(progress);
+      return gate.awaitMeasuredRoom(() -> running);
     }
 
     private void send(String topic, Encoded batch, boolean eval) {

@@ -5,9 +5,14 @@ import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
+import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.clients.admin.ConsumerGroupListing;
 import org.apache.kafka.clients.admin.ListOffsetsResult;
 import org.apache.kafka.clients.admin.OffsetSpec;
@@ -16,10 +21,19 @@ import org.apache.kafka.common.TopicPartition;
 
 /**
  * Backpressure across Kafka: a producer waits while the consumers of its topic are too far behind,
- * so an endless source does not fill the broker's disk ahead of training.
+ * so an endless source does not fill the broker's disk ahead of training, and the data a stage
+ * reads is never more than the limit ahead of what its consumers have done.
  *
- * <p>Lag is measured for the fastest matching consumer group (a stalled run must not stop the
- * others); when no matching group has committed yet, everything produced counts as lag.
+ * <p>Lag is measured for the slowest matching consumer group that has members now: every running
+ * consumer (each trainer of several runs) stays within the limit. A group with no members (a
+ * stopped run, a trainer restarting) does not hold the producer back; when no matching group has
+ * members, the fastest group that ever committed counts, and when none has committed yet,
+ * everything produced counts as lag.
+ *
+ * <p>The limit is soft by design: measuring takes admin requests, so a producer passes without
+ * measuring for up to a quarter of the limit or a second, whichever comes first. A caller that
+ * batches records into transactions must commit before it waits ({@link #mayPassUnmeasured}), since
+ * records in an open transaction are invisible to the consumers it waits for.
  */
 public final class LagGate implements AutoCloseable {
   private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(LagGate.class);
@@ -32,8 +46,7 @@ public final class LagGate implements AutoCloseable {
   /** When the lag was last seen under the limit; null before the first measurement. */
   private volatile Long lastRoomNanos;
 
-  private final java.util.concurrent.atomic.AtomicLong passedSinceMeasurement =
-      new java.util.concurrent.atomic.AtomicLong();
+  private final AtomicLong passedSinceMeasurement = new AtomicLong();
 
   public LagGate(KafkaSettings settings, String topic, Predicate<String> groups, long maxLag) {
     this.admin = Admin.create(settings.adminProperties());
@@ -42,7 +55,7 @@ public final class LagGate implements AutoCloseable {
     this.maxLag = maxLag;
   }
 
-  /** Records produced to the topic but not yet committed by the fastest matching group. */
+  /** Records produced to the topic but not yet committed by the consumers this gate waits for. */
   public long lag() throws Exception {
     Collection<ConsumerGroupListing> listings =
         admin.listConsumerGroups().all().get(10, TimeUnit.SECONDS);
@@ -61,14 +74,14 @@ public final class LagGate implements AutoCloseable {
     Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> ends =
         admin
             .listOffsets(
-                partitions.stream()
-                    .collect(
-                        java.util.stream.Collectors.toMap(tp -> tp, tp -> OffsetSpec.latest())))
+                partitions.stream().collect(Collectors.toMap(tp -> tp, tp -> OffsetSpec.latest())))
             .all()
             .get(10, TimeUnit.SECONDS);
     long produced =
         ends.values().stream().mapToLong(ListOffsetsResult.ListOffsetsResultInfo::offset).sum();
-    long best = produced;
+    Set<String> active = activeGroups(matching);
+    long fastest = produced;
+    long slowestActive = -1;
     for (String group : matching) {
       Map<TopicPartition, OffsetAndMetadata> committed =
           admin
@@ -80,27 +93,55 @@ public final class LagGate implements AutoCloseable {
         OffsetAndMetadata offset = committed.get(tp);
         lag += ends.get(tp).offset() - (offset == null ? 0 : offset.offset());
       }
-      best = Math.min(best, lag);
+      fastest = Math.min(fastest, lag);
+      if (active.contains(group)) {
+        slowestActive = Math.max(slowestActive, lag);
+      }
     }
-    return best;
+    return slowestActive >= 0 ? slowestActive : fastest;
+  }
+
+  /** The groups among {@code candidates} with at least one member now. */
+  private Set<String> activeGroups(List<String> candidates) throws Exception {
+    if (candidates.isEmpty()) {
+      return Set.of();
+    }
+    Map<String, ConsumerGroupDescription> descriptions =
+        admin.describeConsumerGroups(candidates).all().get(10, TimeUnit.SECONDS);
+    return descriptions.entrySet().stream()
+        .filter(e -> !e.getValue().members().isEmpty())
+        .map(Map.Entry::getKey)
+        .collect(Collectors.toSet());
   }
 
   /**
-   * Blocks while the lag exceeds the limit.
+   * Counts one record as passed when the gate need not measure yet; false when the next pass must
+   * go through {@link #awaitRoom} (a transactional caller commits first).
+   */
+  public boolean mayPassUnmeasured() {
+    Long lastRoom = lastRoomNanos;
+    return maxLag == Long.MAX_VALUE
+        || (lastRoom != null
+            && System.nanoTime() - lastRoom < RECHECK.toNanos()
+            && passedSinceMeasurement.incrementAndGet() < Math.max(1, maxLag / 4));
+  }
+
+  /**
+   * Passes one record: at once while {@link #mayPassUnmeasured} allows, else after measuring,
+   * blocking while the lag exceeds the limit.
    *
    * @return false if interrupted or {@code keepWaiting} turned false
    */
-  public boolean awaitRoom(java.util.function.BooleanSupplier keepWaiting) {
-    Long lastRoom = lastRoomNanos;
-    if (maxLag == Long.MAX_VALUE
-        || (lastRoom != null
-            && System.nanoTime() - lastRoom < RECHECK.toNanos()
-            && passedSinceMeasurement.incrementAndGet() < Math.max(1, maxLag / 4))) {
-      // The limit is soft: measuring at most once a second, or after a quarter of the limit
-      // passed, keeps admin requests off the hot path and bounds the overshoot for fast
-      // producers.
-      return true;
-    }
+  public boolean awaitRoom(BooleanSupplier keepWaiting) {
+    return mayPassUnmeasured() || awaitMeasuredRoom(keepWaiting);
+  }
+
+  /**
+   * Measures, and blocks while the lag exceeds the limit.
+   *
+   * @return false if interrupted or {@code keepWaiting} turned false
+   */
+  public boolean awaitMeasuredRoom(BooleanSupplier keepWaiting) {
     passedSinceMeasurement.set(0);
     Duration pause = Duration.ofMillis(250);
     while (keepWaiting.getAsBoolean()) {
