@@ -204,7 +204,10 @@ public final class ResNetBuilder {
       }
       s.add(conv(outplanes, 1, 1, 0, 1, false));
     } else {
-      s.add(conv(outplanes, 1, stride, 0, 1, false));
+      s.add(
+          stride > 1
+              ? SubsampledConv2d.pointwise(outplanes, stride)
+              : conv(outplanes, 1, 1, 0, 1, false));
     }
     s.add(batchNorm());
     return s;
