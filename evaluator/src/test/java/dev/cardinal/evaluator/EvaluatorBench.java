@@ -271,7 +271,9 @@ public final class EvaluatorBench {
             null,
             null,
             List.of("params"),
-            System.currentTimeMillis()));
+            System.currentTimeMillis(),
+            null,
+            null));
     return new CheckpointEvent(
         1,
         CheckpointEvent.CREATED,

@@ -15,6 +15,7 @@ import dev.cardinal.core.s3.CheckpointStore;
 import dev.cardinal.core.schedule.Schedule;
 import dev.cardinal.core.schedule.ScheduleStage;
 import dev.cardinal.core.wire.ImageBatch;
+import dev.cardinal.core.wire.StreamPosition;
 import dev.cardinal.core.wire.WireFormatException;
 import dev.cardinal.trainer.model.ModelPresets;
 import dev.cardinal.trainer.model.ResNetSpec;
@@ -28,6 +29,7 @@ import java.util.concurrent.CountDownLatch;
 import org.apache.kafka.common.TopicPartition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Sinks;
 
 /**
@@ -42,6 +44,21 @@ public final class TrainerStage implements Runnable {
   static final String PARAMS = "params";
   static final String EMA = "ema";
   static final String OPTIMIZER = "optimizer";
+
+  /**
+   * Longest wait for a batch missing from stream order (dead-lettered upstream, or a partition
+   * whose producer stalled) before training goes on without it: the tolerance of the ordering.
+   */
+  static final Duration ORDER_WAIT = Duration.ofSeconds(2);
+
+  /** A stream quiet this long has ended or paused: its unsaved steps are checkpointed. */
+  static final Duration DATA_PAUSE = Duration.ofSeconds(15);
+
+  private static final Duration IDLE_CHECK = Duration.ofSeconds(1);
+  private static final Object IDLE_TICK = new Object();
+
+  /** How long a stopping run waits for its last checkpoints to reach S3. */
+  private static final Duration FINAL_UPLOAD_WAIT = Duration.ofSeconds(60);
 
   private final TrainerConfig config;
   private final KafkaSettings kafka;
@@ -122,10 +139,16 @@ public final class TrainerStage implements Runnable {
     ReceiverOptions options =
         ReceiverOptions.of(config.consumerGroup(), Topics.IMAGES_AUGMENTED)
             .withStartOffsets(startOffsets)
-            .withMaxPollRecords(4);
-    Iterable<ReceivedRecord> input =
-        new KafkaReceiver(kafka, options)
-            .receive()
+            .withMaxPollRecords(4)
+            .withOrder(StreamPosition.order(ORDER_WAIT));
+    // One element at a time from either source: the ticks let a quiet stream be noticed (and its
+    // last steps checkpointed), and a prefetch of 1 keeps the receiver's demand at what the loop
+    // takes.
+    Iterable<Object> input =
+        Flux.merge(
+                1,
+                new KafkaReceiver(kafka, options).receive(),
+                Flux.interval(IDLE_CHECK).onBackpressureDrop().map(tick -> IDLE_TICK))
             .takeUntilOther(stopSignal.asMono())
             .toIterable(4);
 
@@ -134,44 +157,76 @@ public final class TrainerStage implements Runnable {
       Retention retention =
           new Retention(config.runId(), config.keepLast(), config.keepBest(), kafka, store, sender);
       TrainingSession session = null;
-      try (CheckpointUploader uploader =
+      CheckpointUploader uploader =
           new CheckpointUploader(
-              store,
-              sender,
-              uploadBackoff,
-              uploadAttempts,
-              manifest -> applyRetention(retention))) {
-        Iterator<ReceivedRecord> records = input.iterator();
-        Metrics metrics = new Metrics();
+              store, sender, uploadBackoff, uploadAttempts, manifest -> applyRetention(retention));
+      long checkpointedStep = step;
+      Metrics metrics = new Metrics();
+      try {
+        Iterator<Object> items = input.iterator();
         long lastCheckpointNanos = System.nanoTime();
         long waitStart = System.nanoTime();
-        while (records.hasNext()) {
-          ReceivedRecord record = records.next();
+        while (items.hasNext()) {
+          Object item = items.next();
+          if (item == IDLE_TICK) {
+            // A finite dataset has ended, or ingest paused: save the steps trained since the last
+            // checkpoint, so they are kept and scored instead of waiting for data that may never
+            // come.
+            if (session != null
+                && step > checkpointedStep
+                && System.nanoTime() - waitStart >= DATA_PAUSE.toNanos()) {
+              log.info(
+                  "Run {}: no data for {} s, checkpointing step {}",
+                  config.runId(),
+                  DATA_PAUSE.toSeconds(),
+                  step);
+              uploader.submit(session.snapshot(step, metrics.recent));
+              checkpointedStep = step;
+              lastCheckpointNanos = System.nanoTime();
+            }
+            continue;
+          }
+          ReceivedRecord record = (ReceivedRecord) item;
           long waited = System.nanoTime() - waitStart;
           ImageBatch batch;
           try {
             batch = ImageBatch.decode(record.value());
+            if (session == null) {
+              ResNetSpec spec =
+                  resumeFrom != null
+                      ? Json.fromTree(resumeFrom.spec(), ResNetSpec.class)
+                      : specFor(batch);
+              session = new TrainingSession(config, store, device, spec, batch, resumeFrom);
+            }
+            session.requireFits(batch);
           } catch (WireFormatException e) {
-            deadLetters.send(record, e.getMessage()).block();
-            record.acknowledge();
+            deadLetter(deadLetters, record, e.getMessage());
+            waitStart = System.nanoTime();
             continue;
-          }
-          if (session == null) {
-            ResNetSpec spec =
-                resumeFrom != null
-                    ? Json.fromTree(resumeFrom.spec(), ResNetSpec.class)
-                    : specFor(batch);
-            session = new TrainingSession(config, store, device, spec, batch, resumeFrom);
           }
           long stepStart = System.nanoTime();
           boolean report = (step + 1) % config.metricsEverySteps() == 0;
-          TrainingSession.StepResult result = session.trainStep(batch, step, report);
+          TrainingSession.StepResult result;
+          try {
+            result = session.trainStep(batch, step, report);
+          } catch (RuntimeException e) {
+            // One batch the network cannot take (an impossible size, say) must not end the run:
+            // its record goes to the DLQ with the reason, and training goes on with the next.
+            log.warn(
+                "Run {}: batch at {} failed its training step: {}",
+                config.runId(),
+                record,
+                e.toString());
+            deadLetter(deadLetters, record, "training step failed: " + e.getMessage());
+            waitStart = System.nanoTime();
+            continue;
+          }
           step++;
           session.consumed(record.topicPartition(), record.offset() + 1, batch);
           record.acknowledge();
           metrics.add(result, batch.size(), waited, System.nanoTime() - stepStart);
           if (report) {
-            Map<String, Double> values = metrics.drain(result, batch);
+            Map<String, Double> values = metrics.drain(result, batch, session.progressEpochs());
             values.put("checkpoints_given_up", (double) uploader.givenUp());
             lastMetrics = values;
             publishMetrics(sender, values);
@@ -183,6 +238,7 @@ public final class TrainerStage implements Runnable {
               config.checkpointEverySteps() > 0 && step % config.checkpointEverySteps() == 0;
           if (byTime || bySteps) {
             uploader.submit(session.snapshot(step, metrics.recent));
+            checkpointedStep = step;
             lastCheckpointNanos = System.nanoTime();
           }
           if (config.maxSteps() > 0 && step >= config.maxSteps()) {
@@ -197,11 +253,27 @@ public final class TrainerStage implements Runnable {
         // Leaving the loop does not cancel the subscription: end it, so this consumer leaves the
         // group instead of holding partitions that a restarted trainer needs.
         stopSignal.tryEmitEmpty();
-        if (session != null) {
-          session.close();
+        try {
+          if (session != null && step > checkpointedStep) {
+            // A clean stop (Ctrl-C, --max-steps) keeps the last steps: one final checkpoint.
+            log.info("Run {}: final checkpoint at step {}", config.runId(), step);
+            uploader.submit(session.snapshot(step, metrics.recent));
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        } finally {
+          uploader.close(FINAL_UPLOAD_WAIT);
+          if (session != null) {
+            session.close();
+          }
         }
       }
     }
+  }
+
+  private static void deadLetter(DeadLetters deadLetters, ReceivedRecord record, String reason) {
+    deadLetters.send(record, reason).block();
+    record.acknowledge();
   }
 
   /**
@@ -273,7 +345,8 @@ public final class TrainerStage implements Runnable {
       stepNanos += stepTime;
     }
 
-    Map<String, Double> drain(TrainingSession.StepResult last, ImageBatch batch) {
+    Map<String, Double> drain(
+        TrainingSession.StepResult last, ImageBatch batch, double progressEpochs) {
       long now = System.nanoTime();
       double seconds = (now - windowStart) / 1e9;
       Map<String, Double> values = new HashMap<>();
@@ -284,7 +357,9 @@ public final class TrainerStage implements Runnable {
       values.put("step_time_ms", stepNanos / 1e6 / Math.max(1, steps));
       values.put("data_wait_fraction", waitNanos / (double) Math.max(1, waitNanos + stepNanos));
       values.put("gradient_norm", last.gradientNorm());
-      values.put("epoch", batch.stamp().progressEpochs());
+      // The run's own progress (what its learning rate follows) and the data's stamp beside it.
+      values.put("epoch", progressEpochs);
+      values.put("stamp_epoch", batch.stamp().progressEpochs());
       recent = Map.copyOf(values);
       lossSum = 0;
       correct = 0;

@@ -24,6 +24,7 @@ import dev.cardinal.core.s3.CheckpointStore;
 import dev.cardinal.core.schedule.Schedule;
 import dev.cardinal.core.schedule.ScheduleStage;
 import dev.cardinal.core.wire.ImageBatch;
+import dev.cardinal.core.wire.WireFormatException;
 import dev.cardinal.trainer.model.DropPath;
 import dev.cardinal.trainer.model.InputTensors;
 import dev.cardinal.trainer.model.ParameterIO;
@@ -40,7 +41,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.locks.ReentrantLock;
 import org.apache.kafka.common.TopicPartition;
 
 /**
@@ -49,13 +49,6 @@ import org.apache.kafka.common.TopicPartition;
  * or directly (benchmarks, tests).
  */
 public final class TrainingSession implements AutoCloseable {
-  /**
-   * DJL's PyTorch engine allows one gradient collector per process at a time (it throws "A
-   * PtGradientCollector is already collecting" otherwise), so runs trained side by side in one JVM
-   * take turns for forward and backward; the optimizer step and EMA update run outside the lock.
-   * Fair, so no run starves the others.
-   */
-  private static final ReentrantLock GRADIENT_COLLECTION = new ReentrantLock(true);
 
   /** What one step measured; gradient norm only when asked (it costs a reduction). */
   public record StepResult(float loss, float correct, float learningRate, double gradientNorm) {}
@@ -74,8 +67,21 @@ public final class TrainingSession implements AutoCloseable {
   private final List<DropPath> dropouts;
   private final Map<TopicPartition, Long> offsets = new HashMap<>();
   private final String parent;
+  private final String datasetId;
   private ImageBatch lastBatch;
   private long samplesSeen;
+
+  /**
+   * Samples in one pass over the training set, from the stamps; an unbounded source (epoch size 0)
+   * counts {@link #UNBOUNDED_EPOCH_SAMPLES} as one epoch.
+   */
+  private long epochSize = UNBOUNDED_EPOCH_SAMPLES;
+
+  /**
+   * What one "epoch" of the recipe means for a stream with no end (a watched folder): the size of
+   * CIFAR's train split, so recipes written in epochs keep their usual length.
+   */
+  public static final long UNBOUNDED_EPOCH_SAMPLES = 50_000;
 
   /**
    * Builds the network; when {@code resumeFrom} is given, loads its parameters, EMA and optimizer
@@ -108,6 +114,10 @@ public final class TrainingSession implements AutoCloseable {
     Shape inputShape = new Shape(1, 3, first.height(), first.width());
     this.optimizer =
         new MomentumSgd((float) recipe.momentum(), recipe.nesterov(), (float) recipe.weightDecay());
+    this.datasetId =
+        resumeFrom != null && resumeFrom.datasetId() != null
+            ? resumeFrom.datasetId()
+            : first.datasetId();
     this.parent =
         resumeFrom == null ? null : CheckpointEvent.checkpointId(config.runId(), resumeFrom.step());
     String prefix =
@@ -157,6 +167,35 @@ public final class TrainingSession implements AutoCloseable {
     }
   }
 
+  /**
+   * Refuses a batch this run cannot train on: another dataset (its labels mean other things) or
+   * another class count (the loss would index past the classifier).
+   *
+   * @throws WireFormatException naming what differs, for the dead-letter topic
+   */
+  public void requireFits(ImageBatch batch) {
+    if (batch.classes() != spec.numClasses()) {
+      throw new WireFormatException(
+          "batch has "
+              + batch.classes()
+              + " classes but run "
+              + config.runId()
+              + " trains a "
+              + spec.numClasses()
+              + "-class model; send it to a run of its own dataset");
+    }
+    if (!batch.datasetId().equals(datasetId)) {
+      throw new WireFormatException(
+          "batch is from dataset '"
+              + batch.datasetId()
+              + "' but run "
+              + config.runId()
+              + " trains on '"
+              + datasetId
+              + "'; start a new --run for another dataset");
+    }
+  }
+
   /** Records that a batch read from {@code partition} was trained; its next offset. */
   void consumed(TopicPartition partition, long nextOffset, ImageBatch batch) {
     offsets.put(partition, nextOffset);
@@ -164,25 +203,44 @@ public final class TrainingSession implements AutoCloseable {
     samplesSeen += batch.size();
   }
 
+  /**
+   * This run's own training progress in epochs: the samples it has trained on over the epoch size.
+   * The learning rate and the trainer-side regularization follow it rather than the batches' ingest
+   * stamps, which run ahead of a run that joined the stream late and arrive out of order across
+   * partitions. Restored exactly on resume, since samplesSeen is in every manifest.
+   */
+  public double progressEpochs() {
+    return (double) samplesSeen / epochSize;
+  }
+
+  /** Samples this run has trained on, including those before a resume. */
+  public long samplesSeen() {
+    return samplesSeen;
+  }
+
   /** One optimizer step on a batch; {@code step} is the count of steps before this one. */
   public StepResult trainStep(ImageBatch batch, long step, boolean measureGradient) {
     lastBatch = batch;
+    if (batch.stamp().epochSize() > 0) {
+      epochSize = batch.stamp().epochSize();
+    }
     Recipe recipe = config.recipe();
-    float learningRate = recipe.learningRate(batch.stamp().progressEpochs(), batch.size());
-    applySchedule(batch);
+    double progress = progressEpochs();
+    float learningRate = recipe.learningRate(progress, batch.size());
+    applySchedule(progress);
     optimizer.setLearningRate(learningRate);
     // Per-step arrays live in a sub-manager closed after the step, else activations pile up.
     try (NDManager stepManager = trainer.getManager().newSubManager()) {
       NDArray x = InputTensors.images(stepManager, batch);
       NDArray lossValue;
       NDArray logits;
-      GRADIENT_COLLECTION.lock();
+      EngineThreads.TURNS.lock();
       try (GradientCollector collector = trainer.newGradientCollector()) {
         logits = trainer.forward(new NDList(x)).singletonOrThrow();
         lossValue = loss.evaluate(stepManager, logits, batch);
         collector.backward(lossValue);
       } finally {
-        GRADIENT_COLLECTION.unlock();
+        EngineThreads.TURNS.unlock();
       }
       double gradientNorm = measureGradient ? gradientNorm() : Double.NaN;
       trainer.step();
@@ -196,13 +254,16 @@ public final class TrainingSession implements AutoCloseable {
     }
   }
 
-  /** Sets dropout, drop-path and label smoothing from the schedule stage of this batch. */
-  private void applySchedule(ImageBatch batch) {
+  /**
+   * Sets dropout, drop-path and label smoothing from the schedule stage at this run's progress.
+   * (Resolution and RandAugment are the data's: augment applies them from the batch's stamp.)
+   */
+  private void applySchedule(double progress) {
     Schedule schedule = config.schedule();
     if (schedule == null) {
       return;
     }
-    ScheduleStage stage = schedule.at(batch.stamp());
+    ScheduleStage stage = schedule.at(progress);
     for (int i = 0; i < dropPaths.size(); i++) {
       dropPaths.get(i).setRate(Math.min(0.95, dropPathProfile[i] * stage.dropPathRate()));
     }
@@ -268,7 +329,9 @@ public final class TrainingSession implements AutoCloseable {
             CodeVersion.get(),
             parent,
             new ArrayList<>(objects.keySet()),
-            System.currentTimeMillis());
+            System.currentTimeMillis(),
+            progressEpochs(),
+            lastBatch.stamp());
     CheckpointEvent event =
         new CheckpointEvent(
             CheckpointEvent.SCHEMA_VERSION,

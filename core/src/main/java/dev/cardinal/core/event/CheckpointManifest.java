@@ -1,6 +1,7 @@
 package dev.cardinal.core.event;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.cardinal.core.wire.ScheduleStamp;
 import java.util.List;
 import java.util.Map;
 
@@ -14,6 +15,10 @@ import java.util.Map;
  * @param offsets next offset to read per input partition, keyed {@code topic-partition}
  * @param objects names of the checkpoint's objects under its prefix (params, ema, optimizer)
  * @param parentCheckpoint id of the checkpoint this run resumed from, or null
+ * @param progressEpochs the run's own progress (samples trained on over the epoch size), which its
+ *     learning rate and trainer-side regularization follow; null in manifests written before it
+ * @param stamp the ingest stamp of the last batch trained (the data's position, which the
+ *     resolution and augmentation followed); null in manifests written before it
  */
 public record CheckpointManifest(
     int schemaVersion,
@@ -32,7 +37,9 @@ public record CheckpointManifest(
     String codeVersion,
     String parentCheckpoint,
     List<String> objects,
-    long createdAtMs) {
+    long createdAtMs,
+    Double progressEpochs,
+    ScheduleStamp stamp) {
 
   public static final int SCHEMA_VERSION = 1;
 }

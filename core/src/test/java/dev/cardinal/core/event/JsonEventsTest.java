@@ -109,7 +109,9 @@ class JsonEventsTest {
             "0.1.0-SNAPSHOT",
             null,
             List.of("params", "ema", "optimizer"),
-            1_700_000_000_000L);
+            1_700_000_000_000L,
+            null,
+            null);
     byte[] bytes = Json.toBytes(manifest);
     assertThat(Json.fromBytes(bytes, CheckpointManifest.class)).isEqualTo(manifest);
 

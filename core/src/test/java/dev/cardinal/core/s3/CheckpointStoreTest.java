@@ -213,6 +213,8 @@ class CheckpointStoreTest {
         "test",
         null,
         List.of("params", "ema"),
-        1_700_000_000_000L);
+        1_700_000_000_000L,
+        null,
+        null);
   }
 }

@@ -1,0 +1,204 @@
+package dev.cardinal.trainer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.data.Offset.offset;
+
+import dev.cardinal.core.Topics;
+import dev.cardinal.core.config.KafkaSettings;
+import dev.cardinal.core.event.CheckpointManifest;
+import dev.cardinal.core.event.Json;
+import dev.cardinal.core.event.MetricEvent;
+import dev.cardinal.core.kafka.DeadLetters;
+import dev.cardinal.core.kafka.KafkaSender;
+import dev.cardinal.core.kafka.TopicAdmin;
+import dev.cardinal.core.s3.CheckpointStore;
+import dev.cardinal.core.testing.SyntheticImages;
+import dev.cardinal.core.testing.TestServices;
+import dev.cardinal.core.wire.ImageBatch;
+import dev.cardinal.core.wire.ScheduleStamp;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A run's optimizer follows its own progress, and its batches come in stamp order, on a stream of
+ * four partitions (the real broker, S3 server and DJL engine). Each test has a broker of its own:
+ * the image topics have fixed names.
+ */
+class TrainerProgressTest {
+  private static final int BATCH = 8;
+  private static final int BATCHES_PER_EPOCH = 16;
+  private static final long EPOCH_SIZE = (long) BATCH * BATCHES_PER_EPOCH;
+
+  private KafkaSettings kafka;
+  private CheckpointStore store;
+
+  @BeforeEach
+  void services() {
+    kafka = TestServices.freshKafka();
+    TopicAdmin.ensureTopics(kafka);
+    store = new CheckpointStore(TestServices.s3());
+  }
+
+  @AfterEach
+  void close() {
+    store.close();
+  }
+
+  /** One warm-up epoch, cosine to zero at epoch 2. */
+  private static TrainerConfig config(String run, int checkpointEvery, long maxSteps) {
+    return TrainerConfig.of(
+            run, "resnet20", Recipe.named("resnet-rs").withEpochs(2, 1), checkpointEvery)
+        .withMetricsEvery(1)
+        .withMaxSteps(maxSteps)
+        .withRetention(10, 0);
+  }
+
+  /**
+   * Batches {@code first..last-1} of the stream, each into partition {@code index % 4}, written
+   * partition by partition from the last: the layout in which a plain consumer meets late stamps
+   * first.
+   */
+  private void produce(int first, int last, Integer poisonAt) {
+    try (KafkaSender sender = new KafkaSender(kafka)) {
+      for (int p = TopicAdmin.IMAGE_PARTITIONS - 1; p >= 0; p--) {
+        for (int i = first; i < last; i++) {
+          if (i % TopicAdmin.IMAGE_PARTITIONS != p) {
+            continue;
+          }
+          ImageBatch batch = stamped(i);
+          if (poisonAt != null && i == poisonAt) {
+            batch = withClasses(batch, Integer.MAX_VALUE);
+          }
+          sender
+              .send(new ProducerRecord<>(Topics.IMAGES_AUGMENTED, p, null, batch.encode()))
+              .block();
+        }
+      }
+    }
+  }
+
+  private static ImageBatch stamped(int index) {
+    return SyntheticImages.restamped(
+        SyntheticImages.batch((long) index * BATCH, BATCH, 8, 10),
+        new ScheduleStamp(
+            index / BATCHES_PER_EPOCH, (long) index % BATCHES_PER_EPOCH * BATCH, EPOCH_SIZE));
+  }
+
+  private static ImageBatch withClasses(ImageBatch b, int classes) {
+    return new ImageBatch(
+        b.datasetId(),
+        b.height(),
+        b.width(),
+        b.channels(),
+        classes,
+        b.sampleIds(),
+        b.labels(),
+        null,
+        b.pixels(),
+        b.stamp());
+  }
+
+  private List<MetricEvent> metrics(String run) {
+    return TestServices.consumeAll(kafka, Topics.METRICS, Duration.ofSeconds(30)).stream()
+        .map(r -> Json.fromBytes(r.value(), MetricEvent.class))
+        .filter(e -> run.equals(e.runId()))
+        .sorted(Comparator.comparingLong(MetricEvent::step))
+        .toList();
+  }
+
+  private static List<Double> values(List<MetricEvent> metrics, String key) {
+    return metrics.stream().map(m -> m.values().get(key)).toList();
+  }
+
+  @Test
+  void learningRateWarmsUpThenDecaysAndStampsNeverGoBack() {
+    produce(0, 2 * BATCHES_PER_EPOCH, null);
+    String run = TestServices.unique("progress");
+    new TrainerStage(config(run, 100, 2L * BATCHES_PER_EPOCH), kafka, store).run();
+
+    List<MetricEvent> metrics = metrics(run);
+    assertThat(metrics).hasSize(2 * BATCHES_PER_EPOCH);
+    List<Double> rates = values(metrics, "learning_rate");
+    for (int i = 1; i < rates.size(); i++) {
+      if (i <= BATCHES_PER_EPOCH) {
+        assertThat(rates.get(i)).as("warm-up, step %d", i + 1).isGreaterThan(rates.get(i - 1));
+      } else {
+        assertThat(rates.get(i)).as("decay, step %d", i + 1).isLessThan(rates.get(i - 1));
+      }
+    }
+    // Ordered consumption: the stamps (written in the worst order) go up one batch at a time.
+    List<Double> stamps = values(metrics, "stamp_epoch");
+    for (int i = 0; i < stamps.size(); i++) {
+      assertThat(stamps.get(i)).isCloseTo((double) i / BATCHES_PER_EPOCH, offset(1e-9));
+    }
+  }
+
+  @Test
+  void aRunThatJoinsLateStillWarmsUpFromZero() {
+    // The stream is at epochs 2-3 already (what came before has gone), when this run starts.
+    produce(2 * BATCHES_PER_EPOCH, 4 * BATCHES_PER_EPOCH, null);
+    String run = TestServices.unique("late");
+    new TrainerStage(config(run, 100, 4), kafka, store).run();
+
+    List<Double> rates = values(metrics(run), "learning_rate");
+    float peak = Recipe.named("resnet-rs").withEpochs(2, 1).learningRate(1, BATCH);
+    assertThat(rates.get(0)).as("the first step is at progress 0").isZero();
+    assertThat(rates.get(3)).isCloseTo(peak * 3.0 / BATCHES_PER_EPOCH, offset(1e-6));
+    // The run's progress counts the batch just trained.
+    assertThat(values(metrics(run), "epoch").get(3))
+        .isCloseTo(4.0 / BATCHES_PER_EPOCH, offset(1e-9));
+  }
+
+  @Test
+  void resumeContinuesTheScheduleExactlyAndAStopSavesTheLastSteps() {
+    produce(0, 2 * BATCHES_PER_EPOCH, null);
+    String run = TestServices.unique("resume");
+    Recipe recipe = Recipe.named("resnet-rs").withEpochs(2, 1);
+    // Checkpoints every 5 steps; stopping at 7 saves a final checkpoint at 7.
+    new TrainerStage(config(run, 5, 7), kafka, store).run();
+    assertThat(store.completeCheckpoints(run)).containsExactly(5L, 7L);
+    CheckpointManifest stopped = store.getManifest(run, 7);
+    assertThat(stopped.samplesSeen()).isEqualTo(7L * BATCH);
+    assertThat(stopped.progressEpochs()).isCloseTo(7.0 * BATCH / EPOCH_SIZE, offset(1e-12));
+    assertThat(stopped.stamp()).isEqualTo(stamped(6).stamp());
+
+    new TrainerStage(config(run, 5, 12), kafka, store).run();
+    List<MetricEvent> metrics = metrics(run);
+    MetricEvent eighth = metrics.stream().filter(m -> m.step() == 8).findFirst().orElseThrow();
+    // Step 8 trains after 7 batches, exactly as it would have without the restart.
+    assertThat(eighth.values().get("learning_rate"))
+        .isCloseTo(recipe.learningRate(7.0 * BATCH / EPOCH_SIZE, BATCH), offset(1e-7));
+    assertThat(store.getManifest(run, 12).progressEpochs())
+        .isCloseTo(12.0 * BATCH / EPOCH_SIZE, offset(1e-12));
+  }
+
+  @Test
+  void aBatchThatDoesNotFitTheRunIsDeadLetteredAndTrainingGoesOn() {
+    // Batch 6 claims 2^31-1 classes: before, the loss allocated count x classes and the trainer
+    // thread died, on every restart.
+    produce(0, 13, 6);
+    String run = TestServices.unique("poison");
+    TrainerStage trainer = new TrainerStage(config(run, 100, 12), kafka, store);
+    trainer.run();
+    assertThat(trainer.step()).isEqualTo(12);
+
+    List<ConsumerRecord<byte[], byte[]>> dead =
+        TestServices.consumeAll(kafka, Topics.deadLetters("trainer"), Duration.ofSeconds(30));
+    List<String> reasons = new ArrayList<>();
+    for (ConsumerRecord<byte[], byte[]> r : dead) {
+      reasons.add(
+          new String(
+              r.headers().lastHeader(DeadLetters.REASON_HEADER).value(), StandardCharsets.UTF_8));
+    }
+    assertThat(reasons).hasSize(1);
+    assertThat(reasons.get(0)).contains("2147483647");
+  }
+}
