@@ -1,6 +1,7 @@
 package dev.cardinal.app;
 
 import dev.cardinal.core.CodeVersion;
+import dev.cardinal.trainer.EngineThreads;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -30,6 +31,8 @@ public final class Main implements Runnable {
 
   /** Runs a command line and returns the exit code (0 ok, 1 failure, 2 usage error). */
   public static int execute(String... args) {
+    // Before any stage starts the engine, which reads its thread counts once for the JVM.
+    EngineThreads.configureForThisMachine();
     CommandLine line = new CommandLine(new Main());
     line.setParameterExceptionHandler(
         (ex, argv) -> {

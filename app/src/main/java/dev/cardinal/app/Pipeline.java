@@ -9,6 +9,7 @@ import dev.cardinal.ingest.IngestStage;
 import dev.cardinal.registry.AdminToken;
 import dev.cardinal.registry.RegistryConfig;
 import dev.cardinal.registry.RegistryServer;
+import dev.cardinal.trainer.EngineThreads;
 import dev.cardinal.trainer.TrainerConfig;
 import dev.cardinal.trainer.TrainerStage;
 import java.nio.file.Path;
@@ -67,6 +68,8 @@ public final class Pipeline implements AutoCloseable {
                 + " have different schedules, but augment produces one stream for both");
       }
     }
+    // Before the trainer and evaluator start the engine, which reads its threads once per JVM.
+    EngineThreads.configureForThisMachine();
     Pipeline pipeline = new Pipeline(services);
     try {
       pipeline.startStages(source, ingestOptions, trainerConfigs, registryHost, port, dataDir);
@@ -114,7 +117,8 @@ public final class Pipeline implements AutoCloseable {
             AugmentStage.Options.defaults()
                 .withSeed(ingestOptions.seed())
                 .withMaxLagBatches(ingestOptions.maxLagBatches())
-                .withSchedule(trainerConfigs.get(0).schedule()));
+                .withSchedule(trainerConfigs.get(0).schedule())
+                .withWorkers(augmentWorkers()));
     augment.start();
     ingest = new IngestStage(services.kafka(), source, ingestOptions);
     ingestThread = daemon(ingest, "ingest");
@@ -123,6 +127,15 @@ public final class Pipeline implements AutoCloseable {
       trainers.add(trainer);
       trainerThreads.add(daemon(trainer, "trainer-" + config.runId()));
     }
+  }
+
+  /**
+   * Augment's share of the cores when it runs beside a trainer: half of them. The trainer's PyTorch
+   * threads take every core during a step (see EngineThreads), and augmenting small images needs
+   * far less than a core per trainer; the lag gate keeps augment from running ahead anyway.
+   */
+  static int augmentWorkers() {
+    return Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
   }
 
   public int port() {

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.cardinal.core.event.Json;
 import dev.cardinal.ingest.IngestOptions;
 import dev.cardinal.ingest.SyntheticSource;
+import dev.cardinal.trainer.EngineThreads;
 import dev.cardinal.trainer.Recipe;
 import dev.cardinal.trainer.TrainerConfig;
 import java.net.URI;
@@ -70,6 +71,10 @@ class EndToEndTest {
                 "127.0.0.1",
                 0,
                 dataDir)) {
+      // The stages share the cores through the engine's thread budget, read back from PyTorch.
+      EngineThreads.Budget threads = EngineThreads.inForce();
+      assertThat(threads.intraOp()).isEqualTo(Runtime.getRuntime().availableProcessors());
+      assertThat(threads.interOp()).isEqualTo(1);
       URI checkpoints =
           URI.create("http://127.0.0.1:" + pipeline.port() + "/api/checkpoints?run=e2e");
       long deadline = System.nanoTime() + Duration.ofMinutes(4).toNanos();

@@ -24,6 +24,7 @@ final class EvalImages {
   private final Map<String, Open> open = new LinkedHashMap<>();
   private long images;
   private int nativeResolution;
+  private int classes;
 
   EvalImages(int batchSize) {
     if (batchSize < 1) {
@@ -32,12 +33,27 @@ final class EvalImages {
     this.batchSize = batchSize;
   }
 
+  /**
+   * Adds a batch's images.
+   *
+   * @throws IllegalArgumentException when its class count differs from the batches before it (one
+   *     dataset has one label space)
+   */
   void add(ImageBatch batch) {
     if (batch.size() == 0) {
       return;
     }
     if (images == 0) {
       nativeResolution = Math.min(batch.height(), batch.width());
+      classes = batch.classes();
+    } else if (batch.classes() != classes) {
+      throw new IllegalArgumentException(
+          "eval batch of '"
+              + batch.datasetId()
+              + "' has "
+              + batch.classes()
+              + " classes, but its dataset's earlier eval images have "
+              + classes);
     }
     Open target =
         open.computeIfAbsent(
@@ -64,6 +80,11 @@ final class EvalImages {
       }
     }
     images += batch.size();
+  }
+
+  /** Classes of the dataset's label space (0 before the first image). */
+  int classes() {
+    return classes;
   }
 
   long images() {

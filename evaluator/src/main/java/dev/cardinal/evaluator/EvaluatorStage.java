@@ -16,6 +16,7 @@ import dev.cardinal.core.event.CheckpointEvent;
 import dev.cardinal.core.event.CheckpointManifest;
 import dev.cardinal.core.event.EvaluationEvent;
 import dev.cardinal.core.event.Json;
+import dev.cardinal.core.kafka.DeadLetters;
 import dev.cardinal.core.kafka.KafkaReceiver;
 import dev.cardinal.core.kafka.KafkaSender;
 import dev.cardinal.core.kafka.ReceivedRecord;
@@ -28,6 +29,7 @@ import dev.cardinal.core.schedule.ScheduleStage;
 import dev.cardinal.core.wire.ImageBatch;
 import dev.cardinal.core.wire.WireFormatException;
 import dev.cardinal.trainer.Devices;
+import dev.cardinal.trainer.EngineThreads;
 import dev.cardinal.trainer.model.ParameterIO;
 import dev.cardinal.trainer.model.ResNetBuilder;
 import dev.cardinal.trainer.model.ResNetSpec;
@@ -88,7 +90,14 @@ public final class EvaluatorStage implements AutoCloseable {
   private final KafkaSettings kafka;
   private final CheckpointStore store;
   private final Device device = Devices.pick();
-  private final EvalImages evalImages;
+  private final int batchSize;
+
+  /**
+   * The eval images of each dataset ever ingested: a checkpoint is scored on its own run's dataset
+   * only (another dataset's labels mean other things, or exceed the model's classes).
+   */
+  private final Map<String, EvalImages> evalImagesByDataset = new LinkedHashMap<>();
+
   private final Map<TopicPartition, Long> evalOffsets = new HashMap<>();
   private final Map<TopicPartition, Long> evaluationOffsets = new HashMap<>();
   private final RegularizationJudge judge = new RegularizationJudge();
@@ -107,7 +116,10 @@ public final class EvaluatorStage implements AutoCloseable {
   public EvaluatorStage(KafkaSettings kafka, CheckpointStore store, int batchSize) {
     this.kafka = kafka;
     this.store = store;
-    this.evalImages = new EvalImages(batchSize);
+    if (batchSize < 1) {
+      throw new IllegalArgumentException("batch size must be >= 1, got " + batchSize);
+    }
+    this.batchSize = batchSize;
   }
 
   public void start() {
@@ -196,7 +208,7 @@ public final class EvaluatorStage implements AutoCloseable {
    */
   private List<EvaluationEvent> evaluate(CheckpointEvent event, boolean skipIfScored) {
     String imagesProblem = refreshEvalImages();
-    int nativeResolution = evalImages.nativeResolution();
+    int nativeResolution = anyNativeResolution();
     CheckpointManifest manifest;
     try {
       manifest = store.getManifest(event.runId(), event.step());
@@ -218,13 +230,17 @@ public final class EvaluatorStage implements AutoCloseable {
     if (manifest.objects() != null && manifest.objects().contains(EMA_OBJECT)) {
       weightSets.add(EMA);
     }
-    if (evalImages.isEmpty()) {
+    EvalImages evalImages = imagesOf(manifest.datasetId());
+    if (evalImages == null || evalImages.isEmpty()) {
       String reason =
-          "no evaluation images on "
+          "no evaluation images of dataset '"
+              + manifest.datasetId()
+              + "' on "
               + Topics.IMAGES_EVAL
               + (imagesProblem == null ? "" : " (" + imagesProblem + ")");
       return failed(event, List.of(nativeResolution), weightSets, null, reason);
     }
+    nativeResolution = evalImages.nativeResolution();
     Plan plan;
     ResNetSpec spec;
     try {
@@ -260,6 +276,19 @@ public final class EvaluatorStage implements AutoCloseable {
           "the checkpoint's model spec is unreadable: " + e.getMessage());
     }
 
+    if (evalImages.classes() > spec.numClasses()) {
+      return failed(
+          event,
+          plan.resolutions(),
+          weightSets,
+          plan,
+          "the eval images of '"
+              + manifest.datasetId()
+              + "' have "
+              + evalImages.classes()
+              + " classes but the model has "
+              + spec.numClasses());
+    }
     Map<String, String> failures = new LinkedHashMap<>();
     Map<String, Map<Integer, Scores>> scores = new LinkedHashMap<>();
     long started = System.nanoTime();
@@ -276,7 +305,7 @@ public final class EvaluatorStage implements AutoCloseable {
         }
       }
       if (!blocks.isEmpty()) {
-        scores.putAll(score(manager, blocks, plan, spec.numClasses()));
+        scores.putAll(score(manager, evalImages, blocks, plan, spec.numClasses()));
       }
     } catch (IllegalArgumentException | IllegalStateException | EngineException e) {
       log.warn("Cannot score checkpoint {}: {}", event.checkpointId(), e.toString());
@@ -317,7 +346,7 @@ public final class EvaluatorStage implements AutoCloseable {
    * activations DJL would otherwise keep until the checkpoint is done.
    */
   private Map<String, Map<Integer, Scores>> score(
-      NDManager manager, Map<String, Block> blocks, Plan plan, int classes) {
+      NDManager manager, EvalImages evalImages, Map<String, Block> blocks, Plan plan, int classes) {
     Map<String, Map<Integer, Scores>> out = new LinkedHashMap<>();
     for (String weights : blocks.keySet()) {
       Map<Integer, Scores> byResolution = new LinkedHashMap<>();
@@ -338,14 +367,21 @@ public final class EvaluatorStage implements AutoCloseable {
             for (Map.Entry<String, Block> entry : blocks.entrySet()) {
               try (NDManager pass = viewManager.newSubManager()) {
                 input.tempAttach(pass);
-                NDArray logits =
-                    entry
-                        .getValue()
-                        .forward(parameters, new NDList(input), false)
-                        .singletonOrThrow();
-                out.get(entry.getKey())
-                    .get(resolution)
-                    .add(logits.toType(DataType.FLOAT32, false).toFloatArray(), batch.labels());
+                float[] logits;
+                // One pass at a time with a trainer in this JVM: see EngineThreads.
+                EngineThreads.TURNS.lock();
+                try {
+                  logits =
+                      entry
+                          .getValue()
+                          .forward(parameters, new NDList(input), false)
+                          .singletonOrThrow()
+                          .toType(DataType.FLOAT32, false)
+                          .toFloatArray();
+                } finally {
+                  EngineThreads.TURNS.unlock();
+                }
+                out.get(entry.getKey()).get(resolution).add(logits, batch.labels());
               }
             }
           }
@@ -473,13 +509,48 @@ public final class EvaluatorStage implements AutoCloseable {
     for (ConsumerRecord<byte[], byte[]> record : records) {
       evalOffsets.put(new TopicPartition(record.topic(), record.partition()), record.offset() + 1);
       try {
-        evalImages.add(ImageBatch.decode(record.value()));
-      } catch (WireFormatException e) {
-        log.warn(
-            "Skipping unreadable eval batch at offset {}: {}", record.offset(), e.getMessage());
+        ImageBatch batch = ImageBatch.decode(record.value());
+        EvalImages images =
+            evalImagesByDataset.computeIfAbsent(batch.datasetId(), d -> new EvalImages(batchSize));
+        images.add(batch);
+      } catch (WireFormatException | IllegalArgumentException e) {
+        deadLetterEvalImages(record, e.getMessage());
       }
     }
     return null;
+  }
+
+  /** An eval batch that cannot be scored with its dataset goes to the DLQ; the others stay. */
+  private void deadLetterEvalImages(ConsumerRecord<byte[], byte[]> record, String reason) {
+    log.warn("Skipping eval batch at {}@{}: {}", record.partition(), record.offset(), reason);
+    if (sender == null) {
+      return; // scoring without a started stage (tests, benches): the log line is all
+    }
+    new DeadLetters(sender, "evaluator")
+        .send(
+            record.topic() + "-" + record.partition() + "@" + record.offset(),
+            record.key(),
+            record.value(),
+            reason)
+        .block(Duration.ofSeconds(30));
+  }
+
+  /**
+   * The eval images of a checkpoint's dataset; for a manifest from before datasets were recorded,
+   * the only dataset there is.
+   */
+  private synchronized EvalImages imagesOf(String datasetId) {
+    if (datasetId == null && evalImagesByDataset.size() == 1) {
+      return evalImagesByDataset.values().iterator().next();
+    }
+    return datasetId == null ? null : evalImagesByDataset.get(datasetId);
+  }
+
+  /** A resolution to name in a failure that happened before the checkpoint's dataset was known. */
+  private synchronized int anyNativeResolution() {
+    return evalImagesByDataset.isEmpty()
+        ? 0
+        : evalImagesByDataset.values().iterator().next().nativeResolution();
   }
 
   /**

@@ -99,6 +99,22 @@ class EvaluatorStageTest {
         EVAL.add(batch);
         sender.send(Topics.IMAGES_EVAL, null, batch.encode()).block();
       }
+      // Another dataset's eval images share the topic (50 classes, labels past this model's 8):
+      // every test below scores only the checkpoint's own dataset, or its numbers would be off.
+      ImageBatch other = SyntheticImages.batch(9_000, 8, EVAL_SIZE, 50);
+      ImageBatch foreign =
+          new ImageBatch(
+              "another-dataset",
+              other.height(),
+              other.width(),
+              other.channels(),
+              50,
+              other.sampleIds(),
+              java.util.Arrays.stream(other.labels()).map(l -> 49 - l % 10).toArray(),
+              null,
+              other.pixels(),
+              other.stamp());
+      sender.send(Topics.IMAGES_EVAL, null, foreign.encode()).block();
     }
     manager = NDManager.newBaseManager();
     long started = System.nanoTime();
@@ -224,7 +240,9 @@ class EvaluatorStageTest {
             null,
             null,
             new ArrayList<>(objects.keySet()),
-            0));
+            0,
+            null,
+            null));
     return new CheckpointEvent(
         1,
         CheckpointEvent.CREATED,
