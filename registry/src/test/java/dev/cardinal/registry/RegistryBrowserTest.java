@@ -28,6 +28,7 @@ import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.OutputType;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
@@ -175,11 +176,16 @@ class RegistryBrowserTest {
     new Select(driver.findElement(By.id("sort-filter"))).selectByValue("top1");
     wait.until(d -> attribute("checkpoints", "data-query").contains("minTop1=0.7"));
     wait.until(d -> "3".equals(attribute("checkpoints", "data-rows")));
-    List<String> rows =
-        driver.findElements(By.cssSelector("#checkpoints tbody tr")).stream()
-            .map(r -> r.getDomAttribute("data-id"))
-            .toList();
-    assertThat(rows).containsExactly(run + "/500", run + "/400", run + "/300");
+    // The table re-renders on every refresh: read its rows again until they settle, since a row
+    // found before a refresh is stale after it.
+    List<String> expectedRows = List.of(run + "/500", run + "/400", run + "/300");
+    wait.ignoring(StaleElementReferenceException.class)
+        .until(
+            d ->
+                d.findElements(By.cssSelector("#checkpoints tbody tr")).stream()
+                    .map(r -> r.getDomAttribute("data-id"))
+                    .toList()
+                    .equals(expectedRows));
     assertThat(
             driver
                 .findElement(By.cssSelector("#checkpoints tbody tr[data-id='" + run + "/500']"))
