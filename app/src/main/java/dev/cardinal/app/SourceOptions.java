@@ -4,10 +4,14 @@ import dev.cardinal.ingest.DataSource;
 import dev.cardinal.ingest.IngestOptions;
 import dev.cardinal.ingest.SourceSettings;
 import dev.cardinal.ingest.Sources;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Option;
 
 /** What ingest streams and how. */
 public final class SourceOptions {
+  private static final Logger log = LoggerFactory.getLogger(SourceOptions.class);
+
   @Option(
       names = "--source",
       description =
@@ -60,7 +64,17 @@ public final class SourceOptions {
 
   /** The --source spec in force: the flag, else Fashion-MNIST when installed, else synthetic. */
   String spec() {
-    return source == null || source.isBlank() ? Sources.defaultSpec() : source.trim();
+    if (source != null && !source.isBlank()) {
+      return source.trim();
+    }
+    String fallback = Sources.defaultSpec();
+    if (fallback.startsWith("synthetic")) {
+      log.warn(
+          "Fashion-MNIST is not installed, so this run trains on synthetic images: their accuracy"
+              + " says nothing about a model. Install it (apt-get install dataset-fashion-mnist;"
+              + " ./cardinal does that itself where it may) or give --source.");
+    }
+    return fallback;
   }
 
   DataSource dataSource() {

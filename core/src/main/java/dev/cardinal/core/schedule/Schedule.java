@@ -52,7 +52,8 @@ import java.util.regex.Pattern;
  */
 public final class Schedule {
   private static final Pattern FIXED_PRESET = Pattern.compile("fixed-(\\d{1,5})");
-  private static final List<String> PRESETS = List.of("fixed", "progressive", "resnet-rs");
+  private static final List<String> PRESETS =
+      List.of("fixed", "progressive", "resnet-rs", "fashion-mnist");
 
   private final String name;
   private final int testResolution;

@@ -1,0 +1,355 @@
+package dev.cardinal.app.bench;
+
+import ai.djl.Device;
+import dev.cardinal.core.Topics;
+import dev.cardinal.core.config.KafkaSettings;
+import dev.cardinal.core.event.CheckpointEvent;
+import dev.cardinal.core.event.EvaluationEvent;
+import dev.cardinal.core.event.Json;
+import dev.cardinal.core.event.MetricEvent;
+import dev.cardinal.core.testing.TestServices;
+import dev.cardinal.core.wire.ImageBatch;
+import dev.cardinal.core.wire.ScheduleStamp;
+import dev.cardinal.trainer.EngineThreads;
+import dev.cardinal.trainer.Recipe;
+import dev.cardinal.trainer.TrainerConfig;
+import dev.cardinal.trainer.TrainingSession;
+import dev.cardinal.trainer.model.ModelPresets;
+import java.io.File;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+
+/**
+ * Learning on real data, end to end: {@code ./cardinal run} as a user starts it (Fashion-MNIST, the
+ * shipped recipe and schedule) for a fixed wall-clock budget, watched from outside through its
+ * Kafka topics; beside it, before and after, the bare trainer fed from memory with batches of the
+ * same shape, for the ratio of the trainer's speed inside the pipeline.
+ *
+ * <p>Usage: {@code LearningBench [minutes]} (default 30).
+ */
+public final class LearningBench {
+  private static final int BATCH = 128;
+  private static final int MEMORY_STEPS = 60;
+  private static final int MEMORY_WARMUP = 10;
+  private static final Duration WARMUP_IN_RUN = Duration.ofMinutes(2);
+
+  public static void main(String[] args) throws Exception {
+    double minutes = args.length > 0 ? Double.parseDouble(args[0]) : 30;
+    EngineThreads.configureForThisMachine();
+    Path dir = TestServices.tempDir("bench-learning");
+    double memoryBefore = memoryImagesPerSecond(dir);
+    System.out.printf("bare in-memory trainer (before): %.1f img/s%n", memoryBefore);
+
+    int port = freePort();
+    int kafkaPort = freePort();
+    int s3Port = freePort();
+    Path log = dir.resolve("cardinal-run.log");
+    List<String> command =
+        List.of(
+            "./cardinal",
+            "run",
+            "--data-dir",
+            dir.resolve("data").toString(),
+            "--port",
+            Integer.toString(port),
+            "--kafka-port",
+            Integer.toString(kafkaPort),
+            "--s3-port",
+            Integer.toString(s3Port),
+            "--recipe",
+            "fashion-mnist",
+            "--schedule",
+            "fashion-mnist",
+            "--batch-size",
+            Integer.toString(BATCH));
+    System.out.println("$ " + String.join(" ", command) + "   (log: " + log + ")");
+    Process run =
+        new ProcessBuilder(command)
+            .redirectErrorStream(true)
+            .redirectOutput(log.toFile())
+            .directory(new File("."))
+            .start();
+    Watch watch = new Watch(KafkaSettings.of("127.0.0.1:" + kafkaPort));
+    long startNanos = System.nanoTime();
+    long budgetNanos = (long) (minutes * 60e9);
+    System.out.printf(
+        "%-7s %-7s %-9s %-9s %-9s %-11s%n",
+        "minute", "step", "raw_top1", "ema_top1", "best", "train_img_s");
+    double nextReport = 1;
+    try {
+      while (System.nanoTime() - startNanos < budgetNanos && run.isAlive()) {
+        watch.poll(Duration.ofSeconds(1));
+        double elapsedMinutes = (System.nanoTime() - startNanos) / 60e9;
+        if (elapsedMinutes >= nextReport) {
+          watch.printRow(elapsedMinutes);
+          nextReport += minutes >= 10 ? 2 : 1;
+        }
+      }
+    } finally {
+      if (run.isAlive()) {
+        // Ctrl-C as a user would: the trainer saves a final checkpoint on the way out.
+        run.destroy();
+        run.waitFor(2, java.util.concurrent.TimeUnit.MINUTES);
+        run.destroyForcibly();
+      }
+    }
+    watch.poll(Duration.ofSeconds(2));
+    watch.close();
+    double elapsed = (System.nanoTime() - startNanos) / 60e9;
+    watch.printRow(elapsed);
+
+    double memoryAfter = memoryImagesPerSecond(dir);
+    System.out.printf("bare in-memory trainer (after): %.1f img/s%n", memoryAfter);
+    double memory = (memoryBefore + memoryAfter) / 2;
+    double inRun = watch.trainImagesPerSecond(WARMUP_IN_RUN);
+    System.out.printf(
+        "trainer inside the run: %.1f img/s (mean after the first %d min); bare: %.1f img/s"
+            + " (before %.1f, after %.1f; spread %.1f%%)%n",
+        inRun,
+        WARMUP_IN_RUN.toMinutes(),
+        memory,
+        memoryBefore,
+        memoryAfter,
+        100 * Math.abs(memoryBefore - memoryAfter) / memory);
+    System.out.printf(
+        "checkpoints: %d created, %d scored; most waiting or being scored at once: %d%n",
+        watch.checkpoints.size(), watch.scoredAt.size(), watch.evalLagMax());
+    System.out.printf(
+        "RESULT learning top1=%.4f minutes=%.0f pipeline_ratio=%.3f eval_lag_max=%d%n",
+        watch.bestTop1(), minutes, inRun / memory, watch.evalLagMax());
+  }
+
+  private static int freePort() throws java.io.IOException {
+    try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+      return socket.getLocalPort();
+    }
+  }
+
+  /** The training code of a run fed batches of Fashion-MNIST's shape from memory: images/s. */
+  private static double memoryImagesPerSecond(Path dir) throws Exception {
+    double[] result = new double[1];
+    Exception[] failure = new Exception[1];
+    // A fresh thread, as the trainer stage has: PyTorch sets up its thread team per thread.
+    Thread thread =
+        new Thread(
+            () -> {
+              try {
+                result[0] = memoryLeg();
+              } catch (Exception e) {
+                failure[0] = e;
+              }
+            });
+    thread.start();
+    thread.join();
+    if (failure[0] != null) {
+      throw failure[0];
+    }
+    return result[0];
+  }
+
+  private static double memoryLeg() {
+    Random random = new Random(5);
+    List<ImageBatch> batches = new ArrayList<>();
+    for (int b = 0; b < 8; b++) {
+      byte[] pixels = new byte[BATCH * 28 * 28];
+      random.nextBytes(pixels);
+      long[] ids = new long[BATCH];
+      int[] labels = new int[BATCH];
+      for (int i = 0; i < BATCH; i++) {
+        ids[i] = (long) b * BATCH + i;
+        labels[i] = random.nextInt(10);
+      }
+      batches.add(
+          new ImageBatch(
+              "bench",
+              28,
+              28,
+              1,
+              10,
+              ids,
+              labels,
+              null,
+              pixels,
+              new ScheduleStamp(0, (long) b * BATCH, 60_000)));
+    }
+    TrainerConfig config =
+        new TrainerConfig(
+            "memory",
+            "resnet20",
+            Recipe.named("fashion-mnist"),
+            1_000_000,
+            null,
+            10,
+            0,
+            3,
+            0,
+            42,
+            null);
+    try (TrainingSession session =
+        new TrainingSession(
+            config,
+            null,
+            Device.cpu(),
+            ModelPresets.get("resnet20").withClasses(10),
+            batches.get(0),
+            null)) {
+      long start = 0;
+      for (int step = 0; step < MEMORY_STEPS; step++) {
+        if (step == MEMORY_WARMUP) {
+          start = System.nanoTime();
+        }
+        session.trainStep(batches.get(step % batches.size()), step, false);
+      }
+      return (double) (MEMORY_STEPS - MEMORY_WARMUP) * BATCH / ((System.nanoTime() - start) / 1e9);
+    }
+  }
+
+  /** What the run publishes, read from its topics as any outside client could. */
+  private static final class Watch implements AutoCloseable {
+    private final KafkaConsumer<byte[], byte[]> consumer;
+    private final Map<Long, Long> checkpoints = new TreeMap<>();
+    private final Map<Long, Long> scoredAt = new HashMap<>();
+    private final Map<Long, Map<String, Double>> top1ByStep = new TreeMap<>();
+    private final List<double[]> trainSpeed = new ArrayList<>();
+    private Long firstMetricMs;
+    private long lastStep;
+    private boolean assigned;
+
+    Watch(KafkaSettings kafka) {
+      Map<String, Object> props = kafka.consumerProperties(null);
+      props.put("isolation.level", "read_uncommitted");
+      this.consumer = new KafkaConsumer<>(props);
+    }
+
+    void poll(Duration time) {
+      if (!assigned) {
+        assigned = tryAssign();
+        if (!assigned) {
+          sleep(time);
+          return;
+        }
+      }
+      for (ConsumerRecord<byte[], byte[]> r : consumer.poll(time)) {
+        try {
+          switch (r.topic()) {
+            case Topics.CHECKPOINTS -> {
+              CheckpointEvent e = Json.fromBytes(r.value(), CheckpointEvent.class);
+              checkpoints.put(e.step(), e.createdAtMs());
+            }
+            case Topics.EVALUATIONS -> {
+              EvaluationEvent e = Json.fromBytes(r.value(), EvaluationEvent.class);
+              if (e.error() == null) {
+                top1ByStep
+                    .computeIfAbsent(e.step(), s -> new TreeMap<>())
+                    .merge(e.weights(), e.top1(), Math::max);
+                scoredAt.merge(e.step(), e.evaluatedAtMs(), Math::max);
+              }
+            }
+            default -> {
+              MetricEvent m = Json.fromBytes(r.value(), MetricEvent.class);
+              if ("trainer".equals(m.stage()) && m.values().containsKey("images_per_s")) {
+                long at = r.timestamp();
+                firstMetricMs = firstMetricMs == null ? at : firstMetricMs;
+                trainSpeed.add(new double[] {at, m.values().get("images_per_s")});
+                lastStep = Math.max(lastStep, m.step());
+              }
+            }
+          }
+        } catch (RuntimeException e) {
+          // Not an event of this schema: not the bench's concern.
+        }
+      }
+    }
+
+    private boolean tryAssign() {
+      List<TopicPartition> partitions = new ArrayList<>();
+      try {
+        for (String topic : List.of(Topics.CHECKPOINTS, Topics.EVALUATIONS, Topics.METRICS)) {
+          List<PartitionInfo> infos = consumer.partitionsFor(topic, Duration.ofSeconds(2));
+          if (infos == null || infos.isEmpty()) {
+            return false;
+          }
+          infos.forEach(p -> partitions.add(new TopicPartition(p.topic(), p.partition())));
+        }
+      } catch (RuntimeException e) {
+        return false;
+      }
+      consumer.assign(partitions);
+      consumer.seekToBeginning(partitions);
+      return true;
+    }
+
+    void printRow(double minute) {
+      Map<String, Double> best = new HashMap<>();
+      top1ByStep.values().forEach(m -> m.forEach((w, v) -> best.merge(w, v, Math::max)));
+      double recent = trainSpeed.isEmpty() ? Double.NaN : trainSpeed.get(trainSpeed.size() - 1)[1];
+      System.out.printf(
+          "%-7.1f %-7d %-9.4f %-9.4f %-9.4f %-11.1f%n",
+          minute,
+          lastStep,
+          best.getOrDefault("raw", Double.NaN),
+          best.getOrDefault("ema", Double.NaN),
+          bestTop1(),
+          recent);
+    }
+
+    double bestTop1() {
+      return top1ByStep.values().stream()
+          .flatMap(m -> m.values().stream())
+          .mapToDouble(Double::doubleValue)
+          .max()
+          .orElse(Double.NaN);
+    }
+
+    /** Mean of the trainer's reported images/s after the first {@code warmup} of training. */
+    double trainImagesPerSecond(Duration warmup) {
+      if (firstMetricMs == null) {
+        return Double.NaN;
+      }
+      return trainSpeed.stream()
+          .filter(s -> s[0] >= firstMetricMs + warmup.toMillis())
+          .mapToDouble(s -> s[1])
+          .average()
+          .orElse(Double.NaN);
+    }
+
+    /** The most checkpoints that were created and not yet scored at any one time. */
+    int evalLagMax() {
+      int most = 0;
+      for (long created : checkpoints.values()) {
+        int pending = 0;
+        for (Map.Entry<Long, Long> c : checkpoints.entrySet()) {
+          Long scored = scoredAt.get(c.getKey());
+          if (c.getValue() <= created && (scored == null || scored > created)) {
+            pending++;
+          }
+        }
+        most = Math.max(most, pending);
+      }
+      return most;
+    }
+
+    private static void sleep(Duration time) {
+      try {
+        Thread.sleep(time.toMillis());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+
+    @Override
+    public void close() {
+      consumer.close();
+    }
+  }
+}
