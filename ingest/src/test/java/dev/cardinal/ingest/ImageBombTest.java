@@ -24,7 +24,7 @@ class ImageBombTest {
   private static final int BOMB_SIDE = 30_000;
 
   /** cat: an RGB PNG and the bomb; dog: an RGB JPEG and a PNG cut in half. */
-  private static Path folderWithABombAndACutImage() {
+  static Path folderWithABombAndACutImage() {
     Path dir = TestServices.tempDir("bomb-folder");
     TestFiles.save(
         TestFiles.image(12, 10, BufferedImage.TYPE_INT_RGB, 0x336699),
