@@ -239,7 +239,9 @@ public record ImageBatch(
           soft ? Math.multiplyExact(4L, Math.multiplyExact((long) count, classes)) : 0;
       expectedBody =
           Math.addExact(
-              Math.addExact(Math.addExact(datasetLength, 12L * count), softLabelBytes), pixelBytes);
+              Math.addExact(
+                  Math.addExact(datasetLength, Math.multiplyExact(12L, count)), softLabelBytes),
+              pixelBytes);
     } catch (ArithmeticException e) {
       // Unreachable with the limits above; kept so a raised limit cannot bring the overflow back.
       throw new WireFormatException("image batch header is corrupt: its sizes overflow", e);
