@@ -1,5 +1,6 @@
 package dev.cardinal.ingest;
 
+import dev.cardinal.core.wire.ImageBatch;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -52,11 +53,13 @@ final class BatchPlan {
     return batches;
   }
 
+  /** Images per batch: the requested size, within the record size and the wire format's count. */
   static int limit(ImageShape shape, int batchSize, long maxBatchBytes) {
+    int requested = Math.min(batchSize, ImageBatch.MAX_COUNT);
     if (shape == null) {
-      return batchSize;
+      return requested;
     }
-    return (int) Math.max(1, Math.min(batchSize, maxBatchBytes / shape.bytes()));
+    return (int) Math.max(1, Math.min(requested, maxBatchBytes / shape.bytes()));
   }
 
   private static long[] toArray(List<Long> values) {

@@ -23,7 +23,6 @@ final class BatchWriter {
   private static final VarHandle SHORT =
       MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.BIG_ENDIAN);
   private static final int FIXED_HEADER_BYTES = 4 + 2 + 2 + 5 * 4 + 4 + 8 + 8 + 2;
-  private static final int MAX_SIDE = 16_384;
 
   private final byte[] dataset;
   private final int classes;
@@ -42,11 +41,13 @@ final class BatchWriter {
 
   BatchWriter(String datasetId, int classes) {
     this.dataset = datasetId.getBytes(StandardCharsets.UTF_8);
-    if (dataset.length > Short.MAX_VALUE) {
-      throw new IllegalArgumentException("datasetId longer than " + Short.MAX_VALUE + " bytes");
+    if (dataset.length > ImageBatch.MAX_DATASET_ID_BYTES) {
+      throw new IllegalArgumentException(
+          "datasetId longer than " + ImageBatch.MAX_DATASET_ID_BYTES + " UTF-8 bytes");
     }
-    if (classes <= 0) {
-      throw new IllegalArgumentException("classes must be > 0, got " + classes);
+    if (classes <= 0 || classes > ImageBatch.MAX_CLASSES) {
+      throw new IllegalArgumentException(
+          "classes must be 1.." + ImageBatch.MAX_CLASSES + ", got " + classes);
     }
     this.classes = classes;
   }
@@ -56,9 +57,13 @@ final class BatchWriter {
     int height = shape.height();
     int width = shape.width();
     int channels = shape.channels();
-    if (height <= 0 || width <= 0 || height > MAX_SIDE || width > MAX_SIDE) {
+    if (count < 0 || count > ImageBatch.MAX_COUNT) {
       throw new IllegalArgumentException(
-          "image size must be 1.." + MAX_SIDE + ": " + height + "x" + width);
+          count + " images in one batch, limit " + ImageBatch.MAX_COUNT);
+    }
+    if (height <= 0 || width <= 0 || height > ImageBatch.MAX_SIDE || width > ImageBatch.MAX_SIDE) {
+      throw new IllegalArgumentException(
+          "image size must be 1.." + ImageBatch.MAX_SIDE + ": " + height + "x" + width);
     }
     if (channels != 1 && channels != 3) {
       throw new IllegalArgumentException("channels must be 1 (grey) or 3 (RGB), got " + channels);

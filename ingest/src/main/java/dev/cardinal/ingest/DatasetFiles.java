@@ -1,5 +1,6 @@
 package dev.cardinal.ingest;
 
+import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -46,29 +47,48 @@ final class DatasetFiles {
     return path.toAbsolutePath().normalize();
   }
 
-  /**
-   * Bytes of a file, gunzipped when its name ends in .gz; a cut-off gzip stream keeps its start.
-   */
-  static Contents read(Path file) throws IOException {
+  /** The bytes of a file as a stream, gunzipped when its name ends in .gz. */
+  static InputStream open(Path file) throws IOException {
+    InputStream raw = Files.newInputStream(file);
     if (!file.getFileName().toString().endsWith(".gz")) {
-      return new Contents(Files.readAllBytes(file), false);
+      return raw;
     }
-    try (InputStream in = new GZIPInputStream(Files.newInputStream(file), 1 << 16)) {
-      var out = new java.io.ByteArrayOutputStream(Math.max(1 << 16, (int) Files.size(file) * 4));
-      byte[] buffer = new byte[1 << 16];
-      try {
-        for (int n; (n = in.read(buffer)) >= 0; ) {
-          out.write(buffer, 0, n);
-        }
-      } catch (EOFException | ZipException e) {
-        // A partial download: what came before the cut is still good data.
-        return new Contents(out.toByteArray(), true);
-      }
-      return new Contents(out.toByteArray(), false);
+    try {
+      return new GZIPInputStream(raw, 1 << 16);
+    } catch (IOException | RuntimeException e) {
+      raw.close();
+      throw e;
     }
   }
 
-  record Contents(byte[] bytes, boolean cutOff) {}
+  /**
+   * Up to {@code limit} bytes of a stream, and whether more follow. Memory grows with the bytes
+   * actually read, never with the limit, so a header's promise allocates nothing by itself. A
+   * cut-off gzip stream keeps what came before the cut.
+   */
+  static Contents readUpTo(InputStream in, int limit) throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream(Math.min(limit, 1 << 16));
+    byte[] buffer = new byte[1 << 16];
+    try {
+      while (out.size() < limit) {
+        int n = in.read(buffer, 0, Math.min(buffer.length, limit - out.size()));
+        if (n < 0) {
+          return new Contents(out.toByteArray(), false, false);
+        }
+        out.write(buffer, 0, n);
+      }
+      return new Contents(out.toByteArray(), false, in.read() >= 0);
+    } catch (EOFException | ZipException e) {
+      // A partial download: what came before the cut is still good data.
+      return new Contents(out.toByteArray(), true, false);
+    }
+  }
+
+  /**
+   * @param cutOff the gzip stream ended mid-way
+   * @param more bytes follow the {@code limit} read
+   */
+  record Contents(byte[] bytes, boolean cutOff, boolean more) {}
 
   /** Eight hex digits naming a dataset instance (its path and shape) inside its dataset id. */
   static String shortHash(List<String> parts) {

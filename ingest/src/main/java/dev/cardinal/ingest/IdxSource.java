@@ -1,6 +1,7 @@
 package dev.cardinal.ingest;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -201,23 +202,31 @@ public final class IdxSource implements ImageSource, InMemoryImages {
     }
   }
 
+  /**
+   * Bytes of one IDX file held in memory, header included. A header is read before anything is
+   * allocated from it, and gzip can inflate a small file to any size, so what it promises is
+   * capped; Fashion-MNIST's train images are 47 MB.
+   */
+  static final int MAX_IDX_BYTES = 1 << 30;
+
   /** One parsed IDX file: its dimensions and how many whole items the bytes hold. */
   private record Idx(byte[] data, int offset, int[] dims, int complete) {
     static Idx read(Path file, List<BadInput> problems) {
-      DatasetFiles.Contents contents;
-      try {
-        contents = DatasetFiles.read(file);
+      try (InputStream in = DatasetFiles.open(file)) {
+        return read(file, in, problems);
       } catch (IOException e) {
         problems.add(new BadInput(file.toString(), "unreadable: " + e.getMessage()));
         return null;
       }
-      byte[] bytes = contents.bytes();
-      if (bytes.length < 4) {
+    }
+
+    private static Idx read(Path file, InputStream in, List<BadInput> problems) throws IOException {
+      byte[] magicBytes = in.readNBytes(4);
+      if (magicBytes.length < 4) {
         problems.add(new BadInput(file.toString(), "truncated: too short for an IDX header"));
         return null;
       }
-      ByteBuffer in = ByteBuffer.wrap(bytes);
-      int magic = in.getInt();
+      int magic = ByteBuffer.wrap(magicBytes).getInt();
       int ndims = magic & 0xff;
       if ((magic & 0xffffff00) != 0x00000800 || ndims < 1 || ndims > 4) {
         problems.add(
@@ -229,26 +238,66 @@ public final class IdxSource implements ImageSource, InMemoryImages {
                     magic)));
         return null;
       }
-      if (bytes.length < 4 + 4 * ndims) {
+      byte[] dimBytes = in.readNBytes(4 * ndims);
+      if (dimBytes.length < 4 * ndims) {
         problems.add(new BadInput(file.toString(), "truncated inside the IDX header"));
         return null;
       }
+      ByteBuffer header = ByteBuffer.wrap(dimBytes);
       int[] dims = new int[ndims];
       long itemBytes = 1;
       for (int i = 0; i < ndims; i++) {
-        dims[i] = in.getInt();
+        dims[i] = header.getInt();
         if (dims[i] < 0 || (i > 0 && (dims[i] == 0 || dims[i] > 16_384))) {
           problems.add(
               new BadInput(file.toString(), "IDX header is corrupt: dimension " + dims[i]));
           return null;
         }
         if (i > 0) {
-          itemBytes *= dims[i];
+          itemBytes = Math.multiplyExact(itemBytes, dims[i]);
         }
       }
-      int offset = 4 + 4 * ndims;
-      long held = (bytes.length - offset) / itemBytes;
-      int complete = (int) Math.min(dims[0], held);
+      int headerBytes = 4 + 4 * ndims;
+      // Up to 2^31 items of 16384^3 bytes overflow a long: such a header promises too much anyway.
+      long promised;
+      try {
+        promised = Math.addExact(headerBytes, Math.multiplyExact(itemBytes, dims[0]));
+      } catch (ArithmeticException e) {
+        promised = Long.MAX_VALUE;
+      }
+      if (promised > MAX_IDX_BYTES) {
+        problems.add(
+            new BadInput(
+                file.toString(),
+                "IDX header promises "
+                    + dims[0]
+                    + " items of "
+                    + itemBytes
+                    + " bytes ("
+                    + promised
+                    + " bytes), over the limit of "
+                    + MAX_IDX_BYTES
+                    + " bytes ingest holds in memory per file; use an image folder for a dataset"
+                    + " this large"));
+        return null;
+      }
+      DatasetFiles.Contents contents = DatasetFiles.readUpTo(in, (int) promised - headerBytes);
+      if (contents.more()) {
+        problems.add(
+            new BadInput(
+                file.toString(),
+                (file.getFileName().toString().endsWith(".gz") ? "gzip stream inflates" : "file")
+                    + " beyond the "
+                    + promised
+                    + " bytes its IDX header promises ("
+                    + dims[0]
+                    + " items of "
+                    + itemBytes
+                    + " bytes): corrupt or not the file it claims to be; skipped"));
+        return null;
+      }
+      byte[] bytes = contents.bytes();
+      int complete = (int) Math.min(dims[0], bytes.length / itemBytes);
       if (complete < dims[0] || contents.cutOff()) {
         problems.add(
             new BadInput(
@@ -260,7 +309,7 @@ public final class IdxSource implements ImageSource, InMemoryImages {
                     + (contents.cutOff() ? " (gzip stream cut off)" : "")
                     + "; using those"));
       }
-      return new Idx(bytes, offset, dims, complete);
+      return new Idx(bytes, 0, dims, complete);
     }
   }
 

@@ -22,6 +22,15 @@ import javax.imageio.stream.ImageInputStream;
  * HWC, grey or RGB (alpha composited over white), scaled down so its longer side fits a cap.
  */
 final class ImageFiles {
+  /**
+   * Pixels one image may have to be decoded: its header is checked before any pixel is read.
+   * Decoding holds the image and its converted copy at full size (up to ~4 bytes a pixel each)
+   * before the side cap shrinks it, and a PNG of 30000x30000 compresses to a few hundred KB; 50
+   * megapixels is above any camera photo a dataset holds, and bounds one decode to a few hundred
+   * MB.
+   */
+  static final long MAX_DECODED_PIXELS = 50_000_000;
+
   private ImageFiles() {}
 
   static {
@@ -62,9 +71,7 @@ final class ImageFiles {
         } catch (IOException | RuntimeException e) {
           // Some decoders cannot tell before decoding; colour is the safe guess.
         }
-        if (width <= 0 || height <= 0) {
-          throw new BadImageException(file.toString(), "image header says " + width + "x" + height);
-        }
+        requireDecodable(file, width, height);
         return new ImageShape(height, width, channels);
       } finally {
         reader.dispose();
@@ -90,15 +97,42 @@ final class ImageFiles {
   /**
    * Decodes to {@code channels} (1 or 3) and scales down to the cap.
    *
-   * @throws BadImageException for an unreadable, undecodable or truncated file
+   * @throws BadImageException for an unreadable, undecodable, truncated or too large file, and for
+   *     one whose decoding ran out of memory: one file never stops ingest
    */
   static Pixels decode(Path file, int channels, int maxSide) {
-    BufferedImage image;
+    try {
+      BufferedImage image = read(file);
+      int h = image.getHeight();
+      int w = image.getWidth();
+      byte[] pixels = channels == 1 ? grey(image) : rgb(image);
+      ImageShape target = capped(new ImageShape(h, w, channels), channels, maxSide);
+      if (target.height() != h || target.width() != w) {
+        pixels = shrink(pixels, h, w, channels, target.height(), target.width());
+      }
+      return new Pixels(target.height(), target.width(), channels, pixels);
+    } catch (OutOfMemoryError e) {
+      // Only this decode's arrays are lost; they are unreachable once it unwinds.
+      throw new BadImageException(
+          file.toString(),
+          "ran out of memory decoding it ("
+              + fileSize(file)
+              + "); scale it down, or give ingest more heap (-Xmx)",
+          e);
+    } catch (IOException | RuntimeException e) {
+      throw asBad(file, e);
+    }
+  }
+
+  /** The whole image, after its header showed a size within {@link #MAX_DECODED_PIXELS}. */
+  private static BufferedImage read(Path file) throws IOException {
     try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
       ImageReader reader = reader(file, in);
       List<String> warnings = new ArrayList<>();
       reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
+      BufferedImage image;
       try {
+        requireDecodable(file, reader.getWidth(0), reader.getHeight(0));
         image = reader.read(0);
       } finally {
         reader.dispose();
@@ -107,17 +141,40 @@ final class ImageFiles {
         // The JPEG decoder fills a cut-off file with grey and only warns.
         throw new BadImageException(file.toString(), "corrupt or truncated: " + warnings.get(0));
       }
-    } catch (IOException | RuntimeException e) {
-      throw asBad(file, e);
+      return image;
     }
-    int h = image.getHeight();
-    int w = image.getWidth();
-    byte[] pixels = channels == 1 ? grey(image) : rgb(image);
-    ImageShape target = capped(new ImageShape(h, w, channels), channels, maxSide);
-    if (target.height() != h || target.width() != w) {
-      pixels = shrink(pixels, h, w, channels, target.height(), target.width());
+  }
+
+  /** Refuses a header size that is empty or over the pixel budget, before pixels are read. */
+  private static void requireDecodable(Path file, int width, int height) {
+    if (width <= 0 || height <= 0) {
+      throw new BadImageException(file.toString(), "image header says " + width + "x" + height);
     }
-    return new Pixels(target.height(), target.width(), channels, pixels);
+    long pixels = (long) width * height;
+    if (pixels > MAX_DECODED_PIXELS) {
+      throw new BadImageException(
+          file.toString(),
+          "image is "
+              + width
+              + "x"
+              + height
+              + " ("
+              + pixels
+              + " pixels, "
+              + fileSize(file)
+              + "), over the limit of "
+              + MAX_DECODED_PIXELS
+              + " pixels ingest decodes per image; scale it down before adding it (--max-side"
+              + " applies after decoding)");
+    }
+  }
+
+  private static String fileSize(Path file) {
+    try {
+      return "file of " + Files.size(file) + " bytes";
+    } catch (IOException e) {
+      return "file size unknown";
+    }
   }
 
   record Pixels(int height, int width, int channels, byte[] bytes) {}

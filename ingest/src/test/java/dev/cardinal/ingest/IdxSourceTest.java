@@ -92,4 +92,61 @@ class IdxSourceTest {
         .hasMessageContaining("wrong IDX magic")
         .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
   }
+
+  @Test
+  void aGzipTestFileWhoseHeaderPromisesMoreThanTheCapIsSkippedAndTrainGoesOn() {
+    Path dir = TestServices.tempDir("idx-promise");
+    TestFiles.idx(dir, "train", 20, 4, 4, 10, true);
+    // 10^9 images of 28x28: 784 GB promised by a file of a few dozen bytes.
+    TestFiles.write(
+        dir.resolve("t10k-images-idx3-ubyte.gz"),
+        TestFiles.idxBytes(0x803, new int[] {1_000_000_000, 28, 28}, new byte[28 * 28]),
+        true);
+    TestFiles.write(
+        dir.resolve("t10k-labels-idx1-ubyte.gz"),
+        TestFiles.idxBytes(0x801, new int[] {1}, new byte[1]),
+        true);
+    IdxSource source = IdxSource.open(dir);
+    assertThat(source.trainSize()).isEqualTo(20);
+    assertThat(source.evalSize()).isZero();
+    assertThat(source.problems())
+        .singleElement()
+        .satisfies(
+            p -> {
+              assertThat(p.origin()).endsWith("t10k-images-idx3-ubyte.gz");
+              assertThat(p.reason())
+                  .isEqualTo(
+                      "IDX header promises 1000000000 items of 784 bytes (784000000016 bytes),"
+                          + " over the limit of 1073741824 bytes ingest holds in memory per file;"
+                          + " use an image folder for a dataset this large");
+            });
+  }
+
+  @Test
+  void aGzipStreamThatInflatesBeyondWhatItsHeaderPromisesIsRefused() {
+    Path dir = TestServices.tempDir("idx-inflate");
+    TestFiles.idx(dir, "train", 20, 4, 4, 10, true);
+    // The header says 2 images of 4x4 (32 bytes); the stream inflates to 8 MB of them.
+    TestFiles.write(
+        dir.resolve("t10k-images-idx3-ubyte.gz"),
+        TestFiles.idxBytes(0x803, new int[] {2, 4, 4}, new byte[8 << 20]),
+        true);
+    TestFiles.write(
+        dir.resolve("t10k-labels-idx1-ubyte.gz"),
+        TestFiles.idxBytes(0x801, new int[] {2}, new byte[2]),
+        true);
+    IdxSource source = IdxSource.open(dir);
+    assertThat(source.trainSize()).isEqualTo(20);
+    assertThat(source.evalSize()).isZero();
+    assertThat(source.problems())
+        .singleElement()
+        .satisfies(
+            p ->
+                assertThat(p.reason())
+                    .isEqualTo(
+                        "gzip stream inflates beyond the 48 bytes its IDX header promises (2 items"
+                            + " of 16 bytes): corrupt or not the file it claims to be; skipped"));
+    // The train images still read as written.
+    assertThat(source.train(13).pixels()[0]).isEqualTo((byte) 13);
+  }
 }

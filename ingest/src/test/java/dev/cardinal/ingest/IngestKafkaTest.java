@@ -99,6 +99,21 @@ class IngestKafkaTest {
     assertThat(metrics).anySatisfy(m -> assertThat(m.values().get("bad_inputs")).isEqualTo(3.0));
   }
 
+  @Test
+  void aPixelBombAndACutImageAreDeadLetteredAndTheOtherImagesIngest() {
+    Path dir = ImageBombTest.folderWithABombAndACutImage().toAbsolutePath().normalize();
+    FolderSource source = FolderSource.open(dir, new SourceSettings(1, 0, 64));
+    new IngestStage(kafka, source, new IngestOptions(8, 1, 5, 0)).run();
+
+    List<ImageBatch> train = batches(committed, Topics.IMAGES_TRAIN, source.datasetId());
+    assertThat(train.stream().mapToInt(ImageBatch::size).sum()).isEqualTo(2);
+    Map<String, String> dead = deadLetters();
+    assertThat(dead.get(dir.resolve("cat/bomb.png").toString()))
+        .contains("image is 30000x30000")
+        .contains("over the limit");
+    assertThat(dead.get(dir.resolve("dog/cut.png").toString())).contains("undecodable");
+  }
+
   private static String key(Map<String, String> dead, String suffix) {
     return dead.keySet().stream().filter(k -> k.endsWith(suffix)).findFirst().orElse(suffix);
   }

@@ -6,9 +6,14 @@ import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.zip.CRC32;
+import java.util.zip.Deflater;
+import java.util.zip.DeflaterOutputStream;
 import java.util.zip.GZIPOutputStream;
 import javax.imageio.ImageIO;
 
@@ -124,5 +129,50 @@ final class TestFiles {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /**
+   * A decompression bomb: a valid PNG of {@code width x height} black pixels at 1 bit per pixel,
+   * whose zlib stream of zero rows is ~1000x smaller than the 1-bit rows and ~8000x smaller than
+   * the bytes a decoder makes of it (30000x30000: ~110 KB on disk, 900 MB as grey bytes).
+   */
+  static byte[] pngBomb(int width, int height) {
+    ByteArrayOutputStream file = new ByteArrayOutputStream();
+    try {
+      file.write(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'});
+      // IHDR: size, bit depth 1, colour type 0 (grey), deflate, adaptive filtering, no interlace.
+      ByteBuffer header = ByteBuffer.allocate(13).putInt(width).putInt(height);
+      header.put((byte) 1).put((byte) 0).put((byte) 0).put((byte) 0).put((byte) 0);
+      pngChunk(file, "IHDR", header.array());
+      ByteArrayOutputStream idat = new ByteArrayOutputStream();
+      int rowBytes = 1 + (width + 7) / 8; // filter type 0, then the packed pixels
+      byte[] rows = new byte[rowBytes * 64];
+      Deflater deflater = new Deflater(Deflater.BEST_COMPRESSION);
+      try (DeflaterOutputStream z = new DeflaterOutputStream(idat, deflater, 1 << 16)) {
+        for (int y = 0; y < height; y += 64) {
+          z.write(rows, 0, rowBytes * Math.min(64, height - y));
+        }
+      } finally {
+        deflater.end();
+      }
+      pngChunk(file, "IDAT", idat.toByteArray());
+      pngChunk(file, "IEND", new byte[0]);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return file.toByteArray();
+  }
+
+  private static void pngChunk(ByteArrayOutputStream out, String type, byte[] data)
+      throws IOException {
+    DataOutputStream chunk = new DataOutputStream(out);
+    chunk.writeInt(data.length);
+    byte[] typeBytes = type.getBytes(StandardCharsets.US_ASCII);
+    chunk.write(typeBytes);
+    chunk.write(data);
+    CRC32 crc = new CRC32();
+    crc.update(typeBytes);
+    crc.update(data);
+    chunk.writeInt((int) crc.getValue());
   }
 }

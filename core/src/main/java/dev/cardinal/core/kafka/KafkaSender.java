@@ -4,6 +4,7 @@ import dev.cardinal.core.config.KafkaSettings;
 import java.time.Duration;
 import java.util.Map;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import reactor.core.publisher.Flux;
@@ -15,6 +16,7 @@ import reactor.core.publisher.Mono;
  */
 public final class KafkaSender implements AutoCloseable {
   private final KafkaProducer<byte[], byte[]> producer;
+  private final int maxRequestBytes;
 
   public KafkaSender(KafkaSettings settings) {
     this(settings, Map.of());
@@ -23,7 +25,20 @@ public final class KafkaSender implements AutoCloseable {
   public KafkaSender(KafkaSettings settings, Map<String, Object> overrides) {
     Map<String, Object> props = settings.producerProperties();
     props.putAll(overrides);
+    Object maxRequest = props.get(ProducerConfig.MAX_REQUEST_SIZE_CONFIG);
+    this.maxRequestBytes =
+        maxRequest instanceof Number n
+            ? n.intValue()
+            : Integer.parseInt(maxRequest.toString().trim());
     this.producer = new KafkaProducer<>(props);
+  }
+
+  /**
+   * The producer's {@code max.request.size}: a record whose key, value and headers add up to more
+   * is refused before it is sent.
+   */
+  public int maxRequestBytes() {
+    return maxRequestBytes;
   }
 
   /** Sends when subscribed; completes with the broker's acknowledgement. */

@@ -39,6 +39,13 @@ public final class TopicAdmin {
    */
   public static final long IMAGE_RETENTION_BYTES = 1L << 30;
 
+  /**
+   * {@code max.message.bytes} of the dead-letter topics. A dead letter carries a record of another
+   * topic plus headers, so it can be larger than the record was: {@link DeadLetters} cuts values to
+   * fit under this and the producer's limit.
+   */
+  public static final int DEAD_LETTER_MAX_MESSAGE_BYTES = KafkaSettings.MAX_RECORD_BYTES;
+
   private TopicAdmin() {}
 
   public static List<NewTopic> cardinalTopics() {
@@ -70,7 +77,12 @@ public final class TopicAdmin {
             .configs(
                 Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)));
     for (String stage : Topics.STAGES) {
-      topics.add(new NewTopic(Topics.deadLetters(stage), 1, (short) 1).configs(large));
+      topics.add(
+          new NewTopic(Topics.deadLetters(stage), 1, (short) 1)
+              .configs(
+                  Map.of(
+                      TopicConfig.MAX_MESSAGE_BYTES_CONFIG,
+                      String.valueOf(DEAD_LETTER_MAX_MESSAGE_BYTES))));
     }
     return topics;
   }

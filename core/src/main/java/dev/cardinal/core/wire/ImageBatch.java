@@ -40,7 +40,24 @@ public record ImageBatch(
   public static final short VERSION = 1;
   private static final short FLAG_SOFT_LABELS = 1;
   private static final int FIXED_HEADER_BYTES = 4 + 2 + 2 + 5 * 4 + 4 + 8 + 8 + 2;
-  private static final int MAX_SIDE = 16_384;
+
+  /*
+   * Limits of every header field. A record's header is read before anything is allocated from it,
+   * so these (with the record's own length) bound what one crafted record can make a stage
+   * allocate; each is far above what a real batch needs.
+   */
+
+  /** Longest image side in pixels. */
+  public static final int MAX_SIDE = 16_384;
+
+  /** Images in one batch (a 16 MiB record holds at most ~1.3M 1x1 grey images). */
+  public static final int MAX_COUNT = 65_536;
+
+  /** Classes of a dataset (ImageNet-21k has 21,841). */
+  public static final int MAX_CLASSES = 100_000;
+
+  /** UTF-8 bytes of a dataset id. */
+  public static final int MAX_DATASET_ID_BYTES = 1024;
 
   public ImageBatch {
     Objects.requireNonNull(datasetId, "datasetId");
@@ -49,6 +66,14 @@ public record ImageBatch(
     Objects.requireNonNull(pixels, "pixels");
     Objects.requireNonNull(stamp, "stamp");
     int count = sampleIds.length;
+    if (count > MAX_COUNT) {
+      throw new IllegalArgumentException(
+          count + " images in one batch, over the limit of " + MAX_COUNT);
+    }
+    if (datasetId.getBytes(StandardCharsets.UTF_8).length > MAX_DATASET_ID_BYTES) {
+      throw new IllegalArgumentException(
+          "datasetId longer than " + MAX_DATASET_ID_BYTES + " UTF-8 bytes");
+    }
     if (height <= 0 || width <= 0 || height > MAX_SIDE || width > MAX_SIDE) {
       throw new IllegalArgumentException(
           "image size must be 1.." + MAX_SIDE + ": " + height + "x" + width);
@@ -56,8 +81,8 @@ public record ImageBatch(
     if (channels != 1 && channels != 3) {
       throw new IllegalArgumentException("channels must be 1 (grey) or 3 (RGB), got " + channels);
     }
-    if (classes <= 0) {
-      throw new IllegalArgumentException("classes must be > 0, got " + classes);
+    if (classes <= 0 || classes > MAX_CLASSES) {
+      throw new IllegalArgumentException("classes must be 1.." + MAX_CLASSES + ", got " + classes);
     }
     if (labels.length != count) {
       throw new IllegalArgumentException(labels.length + " labels for " + count + " samples");
@@ -67,7 +92,7 @@ public record ImageBatch(
         throw new IllegalArgumentException("label " + label + " outside 0.." + (classes - 1));
       }
     }
-    if (softLabels != null && softLabels.length != count * classes) {
+    if (softLabels != null && softLabels.length != (long) count * classes) {
       throw new IllegalArgumentException(
           softLabels.length + " soft labels for " + count + " samples x " + classes + " classes");
     }
@@ -124,9 +149,6 @@ public record ImageBatch(
 
   public byte[] encode() {
     byte[] dataset = datasetId.getBytes(StandardCharsets.UTF_8);
-    if (dataset.length > Short.MAX_VALUE) {
-      throw new IllegalArgumentException("datasetId longer than " + Short.MAX_VALUE + " bytes");
-    }
     int count = size();
     long total =
         (long) FIXED_HEADER_BYTES
@@ -189,46 +211,64 @@ public record ImageBatch(
               + ")");
     }
     short flags = in.getShort();
-    int count = in.getInt();
-    int height = in.getInt();
-    int width = in.getInt();
-    int channels = in.getInt();
-    int classes = in.getInt();
-    if (count < 0 || height <= 0 || width <= 0 || height > MAX_SIDE || width > MAX_SIDE) {
+    if ((flags & ~FLAG_SOFT_LABELS) != 0) {
       throw new WireFormatException(
-          "image batch header is corrupt: count=" + count + " size=" + height + "x" + width);
+          String.format("image batch header is corrupt: unknown flags 0x%04X", flags));
     }
+    int count = headerField("count", in.getInt(), 0, MAX_COUNT);
+    int height = headerField("height", in.getInt(), 1, MAX_SIDE);
+    int width = headerField("width", in.getInt(), 1, MAX_SIDE);
+    int channels = in.getInt();
     if (channels != 1 && channels != 3) {
-      throw new WireFormatException("image batch header is corrupt: channels=" + channels);
+      throw new WireFormatException(
+          "image batch header is corrupt: channels=" + channels + " is not 1 (grey) or 3 (RGB)");
     }
-    if (classes <= 0) {
-      throw new WireFormatException("image batch header is corrupt: classes=" + classes);
-    }
+    int classes = headerField("classes", in.getInt(), 1, MAX_CLASSES);
+    int epoch = headerField("epoch", in.getInt(), 0, ScheduleStamp.MAX_EPOCH);
+    long sampleOffset =
+        headerField("sampleOffset", in.getLong(), 0, ScheduleStamp.MAX_SAMPLE_OFFSET);
+    long epochSize = headerField("epochSize", in.getLong(), 0, ScheduleStamp.MAX_EPOCH_SIZE);
+    int datasetLength = headerField("dataset id length", in.getShort(), 0, MAX_DATASET_ID_BYTES);
     boolean soft = (flags & FLAG_SOFT_LABELS) != 0;
-    long expectedBody =
-        8L * count
-            + 4L * count
-            + (soft ? 4L * count * classes : 0)
-            + (long) count * height * width * channels;
+    long expectedBody;
     try {
-      int epoch = in.getInt();
-      long sampleOffset = in.getLong();
-      long epochSize = in.getLong();
-      int datasetLength = in.getShort();
-      if (datasetLength < 0 || datasetLength > in.remaining()) {
-        throw new WireFormatException(
-            "image batch header is corrupt: dataset id length " + datasetLength);
-      }
+      long pixelBytes =
+          Math.multiplyExact(
+              Math.multiplyExact(Math.multiplyExact((long) count, height), width), channels);
+      long softLabelBytes =
+          soft ? Math.multiplyExact(4L, Math.multiplyExact((long) count, classes)) : 0;
+      expectedBody =
+          Math.addExact(
+              Math.addExact(
+                  Math.addExact(datasetLength, Math.multiplyExact(12L, count)), softLabelBytes),
+              pixelBytes);
+    } catch (ArithmeticException e) {
+      // Unreachable with the limits above; kept so a raised limit cannot bring the overflow back.
+      throw new WireFormatException("image batch header is corrupt: its sizes overflow", e);
+    }
+    // Before any array is allocated: the record itself must hold everything its header promises.
+    if (in.remaining() != expectedBody) {
+      throw new WireFormatException(
+          "image batch body has "
+              + in.remaining()
+              + " bytes, header promises "
+              + expectedBody
+              + " (count="
+              + count
+              + " size="
+              + height
+              + "x"
+              + width
+              + "x"
+              + channels
+              + " classes="
+              + classes
+              + (soft ? " with soft labels" : "")
+              + "; truncated or corrupt record)");
+    }
+    try {
       byte[] dataset = new byte[datasetLength];
       in.get(dataset);
-      if (in.remaining() != expectedBody) {
-        throw new WireFormatException(
-            "image batch body has "
-                + in.remaining()
-                + " bytes, header promises "
-                + expectedBody
-                + " (truncated or corrupt record)");
-      }
       long[] sampleIds = new long[count];
       in.asLongBuffer().get(sampleIds);
       in.position(in.position() + 8 * count);
@@ -237,11 +277,11 @@ public record ImageBatch(
       in.position(in.position() + 4 * count);
       float[] softLabels = null;
       if (soft) {
-        softLabels = new float[count * classes];
+        softLabels = new float[Math.multiplyExact(count, classes)];
         in.asFloatBuffer().get(softLabels);
         in.position(in.position() + 4 * softLabels.length);
       }
-      byte[] pixels = new byte[count * height * width * channels];
+      byte[] pixels = new byte[Math.toIntExact(in.remaining())];
       in.get(pixels);
       return new ImageBatch(
           new String(dataset, StandardCharsets.UTF_8),
@@ -259,6 +299,62 @@ public record ImageBatch(
     } catch (IllegalArgumentException e) {
       throw new WireFormatException("image batch is inconsistent: " + e.getMessage(), e);
     }
+  }
+
+  /** The header value when it lies in {@code min..max}; else names the field and its limits. */
+  private static int headerField(String field, int value, int min, int max) {
+    return (int) headerField(field, (long) value, min, max);
+  }
+
+  private static long headerField(String field, long value, long min, long max) {
+    if (value < min || value > max) {
+      throw new WireFormatException(
+          "image batch header is corrupt: "
+              + field
+              + "="
+              + value
+              + " is outside the limits "
+              + min
+              + ".."
+              + max);
+    }
+    return value;
+  }
+
+  /**
+   * Checks that this batch can be fed to a run's model: same class count and colour channels. A
+   * batch of another dataset on the same topic would otherwise fail deep inside the loss or the
+   * network; as a {@link WireFormatException} it goes to the stage's dead-letter topic instead.
+   *
+   * @param expectedClasses classes of the run's model
+   * @param expectedChannels channels the run was started with (1 grey, 3 RGB)
+   * @return this batch
+   * @throws WireFormatException naming the field that differs and what to do
+   */
+  public ImageBatch requireFits(int expectedClasses, int expectedChannels) {
+    if (classes != expectedClasses) {
+      throw new WireFormatException(
+          "image batch of dataset '"
+              + datasetId
+              + "' has "
+              + classes
+              + " classes but this run's model has "
+              + expectedClasses
+              + ": the batch belongs to another dataset; train a separate run on it");
+    }
+    if (channels != expectedChannels) {
+      throw new WireFormatException(
+          "image batch of dataset '"
+              + datasetId
+              + "' has "
+              + channels
+              + " channels but this run takes "
+              + expectedChannels
+              + " ("
+              + (expectedChannels == 1 ? "grey" : "RGB")
+              + "): the batch belongs to another dataset; train a separate run on it");
+    }
+    return this;
   }
 
   @Override

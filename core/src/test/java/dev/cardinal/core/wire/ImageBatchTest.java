@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 
 import java.nio.ByteBuffer;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -191,5 +192,198 @@ class ImageBatchTest {
                     new ScheduleStamp(0, 0, 0)))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("pixel bytes");
+  }
+
+  /**
+   * A record with a valid magic and version and the given header fields, followed by {@code body}
+   * bytes (the dataset id, which is "ds" when the length allows, then whatever the body holds).
+   */
+  private static byte[] crafted(
+      int count,
+      int height,
+      int width,
+      int channels,
+      int classes,
+      short flags,
+      int epoch,
+      long sampleOffset,
+      long epochSize,
+      short datasetLength,
+      int body) {
+    ByteBuffer out = ByteBuffer.allocate(4 + 2 + 2 + 5 * 4 + 4 + 8 + 8 + 2 + body);
+    out.putInt(ImageBatch.MAGIC).putShort(ImageBatch.VERSION).putShort(flags);
+    out.putInt(count).putInt(height).putInt(width).putInt(channels).putInt(classes);
+    out.putInt(epoch).putLong(sampleOffset).putLong(epochSize).putShort(datasetLength);
+    return out.array();
+  }
+
+  /** A hard-label header whose body holds exactly what it promises (ids, labels, pixels). */
+  private static byte[] consistent(int count, int side, int classes) {
+    int body = 2 + 12 * count + count * side * side;
+    return crafted(count, side, side, 1, classes, (short) 0, 0, 0, 0, (short) 2, body);
+  }
+
+  @Test
+  void classCountOfTwoToThe31MinusOneIsRefusedEvenWithAConsistentBody() {
+    // The record of the incident: valid magic, version, sizes and body, classes = 2^31 - 1.
+    byte[] bytes = consistent(4, 8, Integer.MAX_VALUE);
+    assertThatThrownBy(() -> ImageBatch.decode(bytes))
+        .isExactlyInstanceOf(WireFormatException.class)
+        .hasMessageContaining("classes=" + Integer.MAX_VALUE)
+        .hasMessageContaining("1.." + ImageBatch.MAX_CLASSES);
+    // The same record with a sane class count decodes: only the field was wrong.
+    assertThat(ImageBatch.decode(consistent(4, 8, 10)).size()).isEqualTo(4);
+  }
+
+  @Test
+  void everyHeaderFieldOutsideItsLimitIsRefusedNamingFieldAndLimit() {
+    record Case(String expected, byte[] bytes) {}
+    short none = 0;
+    short ds = 2;
+    List<Case> cases =
+        List.of(
+            new Case(
+                "count=-1 is outside the limits 0..65536",
+                crafted(-1, 8, 8, 1, 10, none, 0, 0, 0, ds, 64)),
+            new Case(
+                "count=" + Integer.MAX_VALUE + " is outside the limits 0..65536",
+                crafted(Integer.MAX_VALUE, 1, 1, 1, 10, none, 0, 0, 0, ds, 64)),
+            new Case(
+                "height=0 is outside the limits 1..16384",
+                crafted(1, 0, 8, 1, 10, none, 0, 0, 0, ds, 64)),
+            new Case(
+                "height=1000000 is outside the limits 1..16384",
+                crafted(1, 1_000_000, 8, 1, 10, none, 0, 0, 0, ds, 64)),
+            new Case(
+                "width=-5 is outside the limits 1..16384",
+                crafted(1, 8, -5, 1, 10, none, 0, 0, 0, ds, 64)),
+            new Case(
+                "width=" + Integer.MAX_VALUE + " is outside the limits 1..16384",
+                crafted(1, 8, Integer.MAX_VALUE, 1, 10, none, 0, 0, 0, ds, 64)),
+            new Case(
+                "channels=-3 is not 1 (grey) or 3 (RGB)",
+                crafted(1, 8, 8, -3, 10, none, 0, 0, 0, ds, 64)),
+            new Case(
+                "classes=0 is outside the limits 1..100000",
+                crafted(1, 8, 8, 1, 0, none, 0, 0, 0, ds, 64)),
+            new Case(
+                "classes=100001 is outside the limits 1..100000",
+                crafted(1, 8, 8, 1, 100_001, none, 0, 0, 0, ds, 64)),
+            new Case(
+                "epoch=-1 is outside the limits 0..1073741824",
+                crafted(1, 8, 8, 1, 10, none, -1, 0, 0, ds, 64)),
+            new Case(
+                "epoch=2147483647 is outside the limits 0..1073741824",
+                crafted(1, 8, 8, 1, 10, none, Integer.MAX_VALUE, 0, 0, ds, 64)),
+            new Case(
+                "sampleOffset=-1 is outside the limits 0..1099511627776",
+                crafted(1, 8, 8, 1, 10, none, 0, -1, 0, ds, 64)),
+            new Case(
+                "sampleOffset=" + Long.MAX_VALUE + " is outside the limits 0..1099511627776",
+                crafted(1, 8, 8, 1, 10, none, 0, Long.MAX_VALUE, 0, ds, 64)),
+            new Case(
+                "epochSize=" + Long.MIN_VALUE + " is outside the limits 0..4294967296",
+                crafted(1, 8, 8, 1, 10, none, 0, 0, Long.MIN_VALUE, ds, 64)),
+            new Case(
+                "epochSize=" + Long.MAX_VALUE + " is outside the limits 0..4294967296",
+                crafted(1, 8, 8, 1, 10, none, 0, 0, Long.MAX_VALUE, ds, 64)),
+            new Case(
+                "dataset id length=-1 is outside the limits 0..1024",
+                crafted(1, 8, 8, 1, 10, none, 0, 0, 0, (short) -1, 64)),
+            new Case(
+                "dataset id length=1025 is outside the limits 0..1024",
+                crafted(1, 8, 8, 1, 10, none, 0, 0, 0, (short) 1025, 2000)),
+            new Case("unknown flags 0x0002", crafted(1, 8, 8, 1, 10, (short) 2, 0, 0, 0, ds, 64)));
+    for (Case c : cases) {
+      assertThatThrownBy(() -> ImageBatch.decode(c.bytes()))
+          .as(c.expected())
+          .isExactlyInstanceOf(WireFormatException.class)
+          .hasMessageContaining("image batch header is corrupt")
+          .hasMessageContaining(c.expected());
+    }
+  }
+
+  @Test
+  void headersPromisingMoreThanTheRecordHoldsAreRefusedBeforeAllocating() {
+    // Each of these would allocate gigabytes if the arrays were sized from the header first; the
+    // records are a few bytes long, so the length check against the record must come first.
+    short soft = 1;
+    List<byte[]> liars =
+        List.of(
+            // Largest batch of largest images: 65536 x 16384 x 16384 x 3 bytes of pixels.
+            crafted(ImageBatch.MAX_COUNT, 16_384, 16_384, 3, 10, (short) 0, 0, 0, 0, (short) 2, 64),
+            // Soft labels: count x classes = 6.5e9 floats, beyond an int array's size.
+            crafted(
+                ImageBatch.MAX_COUNT,
+                1,
+                1,
+                1,
+                ImageBatch.MAX_CLASSES,
+                soft,
+                0,
+                0,
+                0,
+                (short) 2,
+                64),
+            // A body one byte short of a small batch: truncated.
+            Arrays.copyOf(consistent(4, 8, 10), consistent(4, 8, 10).length - 1));
+    for (byte[] bytes : liars) {
+      assertThatThrownBy(() -> ImageBatch.decode(bytes))
+          .isExactlyInstanceOf(WireFormatException.class)
+          .hasMessageContaining("header promises");
+    }
+    assertThat(catchThrowable(() -> ImageBatch.decode(liars.get(1))))
+        .hasMessageContaining(
+            "bytes, header promises " + (2 + 12L * 65_536 + 4L * 65_536 * 100_000 + 65_536));
+  }
+
+  @Test
+  void softLabelCountIsCheckedWithoutIntOverflow() {
+    // 65536 x 65536 is 2^32, which an int product wraps to 0: zero soft labels passed as "all".
+    int count = 65_536;
+    assertThatThrownBy(
+            () ->
+                new ImageBatch(
+                    "d",
+                    1,
+                    1,
+                    1,
+                    65_536,
+                    new long[count],
+                    new int[count],
+                    new float[0],
+                    new byte[count],
+                    new ScheduleStamp(0, 0, 0)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("0 soft labels for 65536 samples x 65536 classes");
+  }
+
+  @Test
+  void batchesOverTheLimitsCannotBeBuiltOrEncoded() {
+    assertThatThrownBy(() -> batch(new Random(9), "x".repeat(1025), 1, 2, 1))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("datasetId longer than 1024");
+    assertThatThrownBy(() -> batch(new Random(9), "d", ImageBatch.MAX_COUNT + 1, 1, 1))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("65537 images in one batch, over the limit of 65536");
+    assertThatThrownBy(() -> new ScheduleStamp(ScheduleStamp.MAX_EPOCH + 1, 0, 0))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("epoch 1073741825 is over the limit 1073741824");
+    // At the limits a batch still round-trips.
+    ImageBatch widest = batch(new Random(10), "x".repeat(1024), 2, 3, 3);
+    assertThat(ImageBatch.decode(widest.encode())).isEqualTo(widest);
+  }
+
+  @Test
+  void requireFitsNamesTheFieldThatDiffersFromTheRun() {
+    ImageBatch grey10 = batch(new Random(11), "fashion-mnist", 2, 4, 1);
+    assertThat(grey10.requireFits(10, 1)).isSameAs(grey10);
+    assertThatThrownBy(() -> grey10.requireFits(100, 1))
+        .isExactlyInstanceOf(WireFormatException.class)
+        .hasMessageContaining("dataset 'fashion-mnist' has 10 classes but this run's model has 100")
+        .hasMessageContaining("train a separate run");
+    assertThatThrownBy(() -> grey10.requireFits(10, 3))
+        .isExactlyInstanceOf(WireFormatException.class)
+        .hasMessageContaining("has 1 channels but this run takes 3 (RGB)");
   }
 }

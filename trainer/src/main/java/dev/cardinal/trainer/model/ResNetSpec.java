@@ -1,5 +1,6 @@
 package dev.cardinal.trainer.model;
 
+import dev.cardinal.core.wire.ImageBatch;
 import java.util.List;
 
 /**
@@ -93,32 +94,73 @@ public record ResNetSpec(
     AFTER
   }
 
+  /*
+   * Upper limits of the sizes. A spec also arrives from outside (checkpoint events, manifests read
+   * on resume), and the builder allocates whatever it names: these keep a forged spec from asking
+   * for an absurd network. Each is well above every preset (largest: resnetrs420 with 87 blocks in
+   * a stage and 139 in all, resnext101_32x8d with cardinality x width 256, radix 4).
+   */
+
+  /** Stages; the builder doubles the width at each, so a sixth stage would reach 16k planes. */
+  public static final int MAX_STAGES = 5;
+
+  /** Blocks in one stage (He et al.'s CIFAR ResNet-1202 has 200). */
+  public static final int MAX_BLOCKS_PER_STAGE = 200;
+
+  /** Blocks in all stages. */
+  public static final int MAX_TOTAL_BLOCKS = 600;
+
+  public static final int MAX_CARDINALITY = 64;
+
+  public static final int MAX_BASE_WIDTH = 256;
+
+  /** Cardinality x base width: the bottleneck width at 64 planes (ResNeXt-101 64x4d: 256). */
+  public static final int MAX_GROUP_WIDTH = 1024;
+
+  public static final int MAX_STEM_WIDTH = 256;
+
+  public static final int MAX_RADIX = 8;
+
+  /** The most classes a batch can carry on the wire. */
+  public static final int MAX_CLASSES = ImageBatch.MAX_CLASSES;
+
   /** Validates the spec and copies the depth list. */
   public ResNetSpec {
     if (depths == null || depths.isEmpty()) {
       throw new IllegalArgumentException("depths must name at least one stage");
     }
     depths = List.copyOf(depths);
+    requireAtMost("stages (depths list size)", depths.size(), MAX_STAGES);
     for (int d : depths) {
       if (d < 1) {
         throw new IllegalArgumentException("every stage needs at least one block: " + depths);
       }
+      requireAtMost("blocks in a stage", d, MAX_BLOCKS_PER_STAGE);
     }
+    requireAtMost(
+        "blocks in all stages",
+        depths.stream().mapToInt(Integer::intValue).sum(),
+        MAX_TOTAL_BLOCKS);
     if (block == null || stem == null || shortcut == null || attention == null || avd == null) {
       throw new IllegalArgumentException("block, stem, shortcut, attention and avd are required");
     }
     if (cardinality < 1 || baseWidth < 1) {
       throw new IllegalArgumentException("cardinality and baseWidth must be positive");
     }
+    requireAtMost("cardinality", cardinality, MAX_CARDINALITY);
+    requireAtMost("baseWidth", baseWidth, MAX_BASE_WIDTH);
+    requireAtMost("cardinality x baseWidth", (long) cardinality * baseWidth, MAX_GROUP_WIDTH);
     if (stem == Stem.DEEP && stemWidth < 1) {
       throw new IllegalArgumentException("a deep stem needs a positive stemWidth");
     }
+    requireAtMost("stemWidth", stemWidth, MAX_STEM_WIDTH);
     if (attention == Attention.SE && !(seRatio > 0 && seRatio <= 1)) {
       throw new IllegalArgumentException("seRatio must be in (0, 1]: " + seRatio);
     }
     if (attention == Attention.SPLIT_ATTENTION && radix < 1) {
       throw new IllegalArgumentException("split attention needs radix >= 1: " + radix);
     }
+    requireAtMost("radix", radix, MAX_RADIX);
     if (attention == Attention.SPLIT_ATTENTION && block != BlockKind.BOTTLENECK) {
       throw new IllegalArgumentException("split attention needs bottleneck blocks");
     }
@@ -137,6 +179,20 @@ public record ResNetSpec(
     }
     if (numClasses < 1) {
       throw new IllegalArgumentException("numClasses must be positive: " + numClasses);
+    }
+    requireAtMost("numClasses", numClasses, MAX_CLASSES);
+  }
+
+  private static void requireAtMost(String field, long value, long limit) {
+    if (value > limit) {
+      throw new IllegalArgumentException(
+          "ResNet spec "
+              + field
+              + " is "
+              + value
+              + ", over the limit of "
+              + limit
+              + "; use a preset (cardinal models lists them) or a spec within the limits");
     }
   }
 
