@@ -94,6 +94,10 @@ public record RegistryConfig(
         pointsPerSeries);
   }
 
+  public RegistryConfig withPort(int newPort) {
+    return withAddress(host, newPort);
+  }
+
   public RegistryConfig withCheckpointStore(CheckpointStore store) {
     return new RegistryConfig(
         host,

@@ -56,6 +56,7 @@ final class RegistryRoutes {
           "cursor");
   private static final Set<String> EVALUATION_PARAMS = Set.of("run", "limit");
   static final int MAX_EVALUATION_POINTS = 20_000;
+  static final int MAX_BODY_BYTES = 4 * 1024;
   private static final Set<String> BEST_PARAMS = Set.of("metric", "resolution", "weights");
 
   private final Vertx vertx;
@@ -86,7 +87,6 @@ final class RegistryRoutes {
 
   Router router() {
     Router router = Router.router(vertx);
-    router.route("/api/*").handler(BodyHandler.create().setBodyLimit(64 * 1024));
 
     router.get("/api/checkpoints").handler(ctx -> json(ctx, () -> listCheckpoints(ctx)));
     router.get("/api/checkpoints/:run/:step").handler(ctx -> json(ctx, () -> checkpoint(ctx)));
@@ -103,7 +103,10 @@ final class RegistryRoutes {
         .get("/api/runs/:run/aliases")
         .handler(ctx -> json(ctx, () -> noParams(ctx, () -> db.aliases(ctx.pathParam("run")))));
     router.get("/api/runs/:run/aliases/:alias").handler(ctx -> json(ctx, () -> byAlias(ctx)));
-    router.put("/api/runs/:run/aliases/:alias").handler(ctx -> json(ctx, () -> setAlias(ctx)));
+    router
+        .put("/api/runs/:run/aliases/:alias")
+        .handler(smallJsonBody())
+        .handler(ctx -> json(ctx, () -> setAlias(ctx)));
     router
         .delete("/api/runs/:run/aliases/:alias")
         .handler(ctx -> json(ctx, () -> removeAlias(ctx)));
@@ -127,6 +130,15 @@ final class RegistryRoutes {
   }
 
   // ---------------------------------------------------------------- handlers (worker threads)
+
+  /**
+   * Only setting an alias reads a body, so only that route buffers one: a request anywhere else is
+   * answered without its body being read or stored. File uploads are off because a multipart upload
+   * would be written to disk before routing and authorization run.
+   */
+  private static BodyHandler smallJsonBody() {
+    return BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES);
+  }
 
   private Object listCheckpoints(RoutingContext ctx) {
     Params p = Params.of(ctx, LIST_PARAMS, "GET /api/checkpoints");
@@ -418,7 +430,10 @@ final class RegistryRoutes {
           switch (status) {
             case 404 -> "not found: " + ctx.request().path();
             case 405 -> ctx.request().method() + " is not allowed on " + ctx.request().path();
-            case 413 -> "request body is too large";
+            case 413 ->
+                "request body is too large: the API takes JSON bodies of at most "
+                    + MAX_BODY_BYTES
+                    + " bytes and no file uploads";
             default -> "request failed with status " + status;
           };
       error(ctx, new ApiException(status, message));
