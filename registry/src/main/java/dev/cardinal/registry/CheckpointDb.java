@@ -62,7 +62,7 @@ public final class CheckpointDb implements AutoCloseable {
    */
   private static final Map<String, String> LATER_EVALUATION_COLUMNS = laterEvaluationColumns();
 
-  private static final Set<String> METRICS = Set.of("top1", "top5", "nll");
+  static final List<String> METRICS = List.of("top1", "top5", "nll");
   private static final TypeReference<Map<String, Double>> DOUBLE_MAP = new TypeReference<>() {};
   private static final TypeReference<List<Double>> DOUBLE_LIST = new TypeReference<>() {};
 
@@ -1276,11 +1276,11 @@ public final class CheckpointDb implements AutoCloseable {
     }
 
     long longValue() {
-      return Long.parseLong(value);
+      return RequestParams.parseLong("cursor", value, Long.MIN_VALUE, Long.MAX_VALUE);
     }
 
     double doubleValue() {
-      return Double.parseDouble(value);
+      return RequestParams.parseFiniteDouble("cursor", value);
     }
 
     static Cursor decode(String cursor) {
@@ -1292,8 +1292,8 @@ public final class CheckpointDb implements AutoCloseable {
                 parts[0],
                 parts[1].equals("d"),
                 parts[2],
-                Long.parseLong(parts[3]),
-                Long.parseLong(parts[4]),
+                RequestParams.parseLong("cursor", parts[3], Long.MIN_VALUE, Long.MAX_VALUE),
+                RequestParams.parseLong("cursor", parts[4], 0, Long.MAX_VALUE),
                 parts[5]);
         if (!CheckpointQuery.SORTS.contains(c.sort())) {
           throw new IllegalArgumentException("unknown sort");
@@ -1305,7 +1305,7 @@ public final class CheckpointDb implements AutoCloseable {
           c.doubleValue();
         }
         return c;
-      } catch (IllegalArgumentException | ArrayIndexOutOfBoundsException e) {
+      } catch (ApiException | IllegalArgumentException | ArrayIndexOutOfBoundsException e) {
         throw ApiException.badRequest(
             "cursor '" + cursor + "' is not one this server handed out: pass nextCursor as given");
       }
