@@ -217,6 +217,14 @@ final class StageCommands {
     int port;
 
     @Option(
+        names = "--host",
+        defaultValue = "${env:CARDINAL_HOST:-" + RegistryConfig.DEFAULT_HOST + "}",
+        description =
+            "Address the web server binds; 0.0.0.0 serves every interface (containers, other"
+                + " machines). Env CARDINAL_HOST. Default: ${DEFAULT-VALUE}")
+    String host;
+
+    @Option(
         names = "--database",
         defaultValue = "${env:CARDINAL_REGISTRY_DATABASE}",
         description =
@@ -267,7 +275,7 @@ final class StageCommands {
       RegistryServer server =
           new RegistryServer(
               new RegistryConfig(
-                  base.host(),
+                  host,
                   port,
                   base.kafka(),
                   base.database(),

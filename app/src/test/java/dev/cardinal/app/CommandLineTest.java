@@ -160,6 +160,15 @@ class CommandLineTest {
   }
 
   @Test
+  void theWebServerBindsLoopbackUnlessToldOtherwise() {
+    for (String command : new String[] {"run", "registry"}) {
+      assertThat(run(command, "--help").out())
+          .as(command)
+          .containsPattern("(?s)--host=<host>.*?Default: 127\\.0\\.0\\.1");
+    }
+  }
+
+  @Test
   void modelsTableIsComputed() {
     Result result = run("models", "--resolution", "64", "--classes", "10");
     assertThat(result.exitCode()).isZero();

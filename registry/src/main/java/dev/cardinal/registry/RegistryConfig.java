@@ -10,7 +10,8 @@ import java.util.Objects;
  * How a {@link RegistryServer} runs. Built once at start; the {@code with...} methods return
  * copies.
  *
- * @param host address to listen on ({@code 0.0.0.0} for every interface)
+ * @param host address to listen on: loopback by default, so a registry is reachable from other
+ *     machines only when the operator says so ({@code 0.0.0.0} for every interface)
  * @param port HTTP port; 0 picks a free one (see {@link RegistryServer#port()})
  * @param kafka the cluster the checkpoint, evaluation and metric topics live on
  * @param database a SQLite file path, or a full JDBC URL ({@code jdbc:...})
@@ -37,7 +38,7 @@ public record RegistryConfig(
     Duration metricHistory,
     int pointsPerSeries) {
 
-  public static final String DEFAULT_HOST = "0.0.0.0";
+  public static final String DEFAULT_HOST = "127.0.0.1";
   public static final int DEFAULT_PORT = 8080;
   public static final String DEFAULT_GROUP = "cardinal-registry";
   public static final Duration DEFAULT_METRIC_HISTORY = Duration.ofMinutes(30);

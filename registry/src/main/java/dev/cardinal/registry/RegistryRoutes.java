@@ -87,6 +87,7 @@ final class RegistryRoutes {
 
   Router router() {
     Router router = Router.router(vertx);
+    router.route().handler(SecurityHeaders::add);
 
     router.get("/api/checkpoints").handler(ctx -> json(ctx, () -> listCheckpoints(ctx)));
     router.get("/api/checkpoints/:run/:step").handler(ctx -> json(ctx, () -> checkpoint(ctx)));
