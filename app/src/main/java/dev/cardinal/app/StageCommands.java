@@ -256,13 +256,10 @@ final class StageCommands {
       AdminToken token;
       try {
         token = AdminToken.resolve(adminToken, dataDir);
-      } catch (IllegalStateException e) {
+      } catch (IllegalArgumentException | IllegalStateException e) {
         throw new UserError(e.getMessage(), e);
       }
-      if (token.generated()) {
-        System.out.println(
-            "Registry admin token (shown once; kept in " + token.file() + "): " + token.value());
-      }
+      token.printIfGenerated(System.err);
       Services services =
           connection.hasS3()
               ? Services.connect(connection, null, 0, 0, false)

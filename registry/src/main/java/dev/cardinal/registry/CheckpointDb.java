@@ -168,9 +168,9 @@ public final class CheckpointDb implements AutoCloseable {
     } catch (SQLException | IOException e) {
       throw new IllegalStateException(
           "cannot open the registry database "
-              + url
+              + Redact.credentials(url)
               + ": "
-              + e.getMessage()
+              + Redact.credentials(e.getMessage())
               + " (check --database: a writable SQLite file path or a reachable JDBC URL)",
           e);
     }
@@ -1215,6 +1215,16 @@ public final class CheckpointDb implements AutoCloseable {
     }
   }
 
+  /** A SQL failure for the log: which database (without its credentials) and what went wrong. */
+  private IllegalStateException failed(SQLException e) {
+    return new IllegalStateException(
+        "registry database "
+            + Redact.credentials(url)
+            + " failed: "
+            + Redact.credentials(e.getMessage()),
+        e);
+  }
+
   private interface SqlWork<T> {
     T run() throws SQLException;
   }
@@ -1223,7 +1233,7 @@ public final class CheckpointDb implements AutoCloseable {
     try {
       return work.run();
     } catch (SQLException e) {
-      throw new IllegalStateException("registry database " + url + " failed: " + e.getMessage(), e);
+      throw failed(e);
     }
   }
 
@@ -1241,7 +1251,7 @@ public final class CheckpointDb implements AutoCloseable {
         connection.setAutoCommit(true);
       }
     } catch (SQLException e) {
-      throw new IllegalStateException("registry database " + url + " failed: " + e.getMessage(), e);
+      throw failed(e);
     }
   }
 

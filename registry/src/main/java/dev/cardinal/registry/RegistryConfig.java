@@ -19,7 +19,8 @@ import java.util.Objects;
  * @param groupId consumer group of the checkpoint and evaluation consumers; instances sharing it
  *     share one store's worth of work, so give each store its own group
  * @param rebuild delete the database and replay both topics from the beginning
- * @param adminToken bearer token that authorizes alias and tag changes; null disables them
+ * @param adminToken bearer token that authorizes alias and tag changes, at least {@link
+ *     AdminToken#MIN_LENGTH} characters; null disables them
  * @param meters where the registry's meters go and what {@code GET /metrics} scrapes; null makes
  *     one. Pass the app's registry to expose every stage's meters on one endpoint.
  * @param metricHistory how far back a new server reads the metric topic to fill its buffers
@@ -56,7 +57,8 @@ public record RegistryConfig(
     }
     host = host == null || host.isBlank() ? DEFAULT_HOST : host;
     groupId = groupId == null || groupId.isBlank() ? DEFAULT_GROUP : groupId;
-    adminToken = adminToken == null || adminToken.isBlank() ? null : adminToken;
+    adminToken =
+        adminToken == null || adminToken.isBlank() ? null : AdminToken.requireStrong(adminToken);
     metricHistory =
         metricHistory == null || metricHistory.isNegative()
             ? DEFAULT_METRIC_HISTORY
@@ -199,7 +201,7 @@ public record RegistryConfig(
         + ", kafka="
         + kafka.bootstrapServers()
         + ", database="
-        + database
+        + Redact.credentials(database)
         + ", downloads="
         + (checkpointStore != null)
         + ", groupId="

@@ -21,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -433,9 +434,17 @@ final class RegistryRoutes {
       status = api.status();
       message = api.getMessage();
     } else {
+      // The cause (SQL text, driver and database details) is for the operator's log only; the
+      // caller gets an id to quote when reporting it.
       status = 500;
-      message = "internal error: " + failure.getMessage();
-      log.error("{} {} failed", ctx.request().method(), ctx.request().path(), failure);
+      String errorId = UUID.randomUUID().toString().substring(0, 8);
+      message = "internal error, see the server log (error id " + errorId + ")";
+      log.error(
+          "{} {} failed (error id {})",
+          ctx.request().method(),
+          ctx.request().path(),
+          errorId,
+          failure);
     }
     ctx.response()
         .setStatusCode(status)
