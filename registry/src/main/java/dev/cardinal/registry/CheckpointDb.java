@@ -7,7 +7,6 @@ import dev.cardinal.core.event.CheckpointEvent;
 import dev.cardinal.core.event.EvaluationEvent;
 import dev.cardinal.core.event.Json;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -19,7 +18,6 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.sql.Types;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashSet;
@@ -1261,64 +1259,6 @@ public final class CheckpointDb implements AutoCloseable {
       connection.close();
     } catch (SQLException e) {
       // Closing is best effort; every commit was already durable.
-    }
-  }
-
-  /**
-   * A position in a listing: the sort it belongs to and the last row of a page (its sort value and
-   * the tie-breakers created time, step and run).
-   */
-  record Cursor(
-      String sort, boolean descending, String value, long createdAtMs, long step, String run) {
-    String encode() {
-      String raw =
-          String.join(
-              "|",
-              sort,
-              descending ? "d" : "a",
-              value,
-              Long.toString(createdAtMs),
-              Long.toString(step),
-              run);
-      return Base64.getUrlEncoder()
-          .withoutPadding()
-          .encodeToString(raw.getBytes(StandardCharsets.UTF_8));
-    }
-
-    long longValue() {
-      return RequestParams.parseLong("cursor", value, Long.MIN_VALUE, Long.MAX_VALUE);
-    }
-
-    double doubleValue() {
-      return RequestParams.parseFiniteDouble("cursor", value);
-    }
-
-    static Cursor decode(String cursor) {
-      try {
-        String raw = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
-        String[] parts = raw.split("\\|", 6);
-        Cursor c =
-            new Cursor(
-                parts[0],
-                parts[1].equals("d"),
-                parts[2],
-                RequestParams.parseLong("cursor", parts[3], Long.MIN_VALUE, Long.MAX_VALUE),
-                RequestParams.parseLong("cursor", parts[4], 0, Long.MAX_VALUE),
-                parts[5]);
-        if (!CheckpointQuery.SORTS.contains(c.sort())) {
-          throw new IllegalArgumentException("unknown sort");
-        }
-        // Parse the value now so a forged cursor is a 400 here, not a failure in the query.
-        if (c.sort().equals("created") || c.sort().equals("step")) {
-          c.longValue();
-        } else {
-          c.doubleValue();
-        }
-        return c;
-      } catch (ApiException | IllegalArgumentException | ArrayIndexOutOfBoundsException e) {
-        throw ApiException.badRequest(
-            "cursor '" + cursor + "' is not one this server handed out: pass nextCursor as given");
-      }
     }
   }
 }
