@@ -711,6 +711,8 @@
   const filters = document.getElementById("filters");
   filters.addEventListener("change", filtersChanged);
   filters.addEventListener("input", filtersChanged);
+  // Filters apply as they change; Enter must not submit (the CSP forbids inline handlers).
+  filters.addEventListener("submit", (e) => e.preventDefault());
   document.getElementById("more").addEventListener("click", () => refreshCheckpoints(true));
   window.addEventListener("hashchange", route);
   connect();

@@ -90,12 +90,10 @@ public final class Pipeline implements AutoCloseable {
     AdminToken token;
     try {
       token = AdminToken.resolve(System.getenv("CARDINAL_REGISTRY_TOKEN"), dataDir);
-    } catch (IllegalStateException e) {
+    } catch (IllegalArgumentException | IllegalStateException e) {
       throw new UserError(e.getMessage(), e);
     }
-    if (token.generated()) {
-      log.info("Registry admin token (shown once; kept in {}): {}", token.file(), token.value());
-    }
+    token.printIfGenerated(System.err);
     registry =
         new RegistryServer(
             RegistryConfig.of(services.kafka(), dataDir.resolve("registry.db").toString())

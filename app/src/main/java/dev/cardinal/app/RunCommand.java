@@ -1,6 +1,7 @@
 package dev.cardinal.app;
 
 import dev.cardinal.ingest.DataSource;
+import dev.cardinal.registry.RegistryConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -40,8 +41,10 @@ public final class RunCommand implements Callable<Integer> {
 
   @Option(
       names = "--host",
-      defaultValue = "0.0.0.0",
-      description = "Address the web server binds. Default: ${DEFAULT-VALUE}")
+      defaultValue = "${env:CARDINAL_HOST:-" + RegistryConfig.DEFAULT_HOST + "}",
+      description =
+          "Address the web server binds; 0.0.0.0 serves every interface (other machines)."
+              + " Env CARDINAL_HOST. Default: ${DEFAULT-VALUE}")
   String host;
 
   @Option(

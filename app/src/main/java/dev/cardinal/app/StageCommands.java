@@ -217,6 +217,14 @@ final class StageCommands {
     int port;
 
     @Option(
+        names = "--host",
+        defaultValue = "${env:CARDINAL_HOST:-" + RegistryConfig.DEFAULT_HOST + "}",
+        description =
+            "Address the web server binds; 0.0.0.0 serves every interface (containers, other"
+                + " machines). Env CARDINAL_HOST. Default: ${DEFAULT-VALUE}")
+    String host;
+
+    @Option(
         names = "--database",
         defaultValue = "${env:CARDINAL_REGISTRY_DATABASE}",
         description =
@@ -248,13 +256,10 @@ final class StageCommands {
       AdminToken token;
       try {
         token = AdminToken.resolve(adminToken, dataDir);
-      } catch (IllegalStateException e) {
+      } catch (IllegalArgumentException | IllegalStateException e) {
         throw new UserError(e.getMessage(), e);
       }
-      if (token.generated()) {
-        System.out.println(
-            "Registry admin token (shown once; kept in " + token.file() + "): " + token.value());
-      }
+      token.printIfGenerated(System.err);
       Services services =
           connection.hasS3()
               ? Services.connect(connection, null, 0, 0, false)
@@ -267,7 +272,7 @@ final class StageCommands {
       RegistryServer server =
           new RegistryServer(
               new RegistryConfig(
-                  base.host(),
+                  host,
                   port,
                   base.kafka(),
                   base.database(),

@@ -23,7 +23,7 @@ import picocli.CommandLine;
 
 /** {@code cardinal checkpoints} against a real registry server on a free port. */
 class CheckpointsCommandTest {
-  private static final String TOKEN = "cli-test-token";
+  private static final String TOKEN = "cli-test-token-0123456789abcdef-xyz";
   private static RegistryServer server;
   private static String url;
   private static String run;

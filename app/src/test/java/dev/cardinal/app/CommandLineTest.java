@@ -160,6 +160,74 @@ class CommandLineTest {
   }
 
   @Test
+  void theWebServerBindsLoopbackUnlessToldOtherwise() {
+    for (String command : new String[] {"run", "registry"}) {
+      assertThat(run(command, "--help").out())
+          .as(command)
+          .containsPattern("(?s)--host=<host>.*?Default: 127\\.0\\.0\\.1");
+    }
+  }
+
+  @Test
+  void aShortAdminTokenIsRefusedSayingWhatToDo() throws Exception {
+    Result result =
+        run(
+            "registry",
+            "--kafka",
+            "127.0.0.1:1",
+            "--admin-token",
+            "letmein",
+            "--data-dir",
+            java.nio.file.Files.createTempDirectory("registry").toString());
+    assertThat(result.exitCode()).isEqualTo(1);
+    assertThat(result.err())
+        .contains("7 characters")
+        .contains("at least 32")
+        .contains("--admin-token")
+        .doesNotContain("letmein");
+  }
+
+  @Test
+  @org.junit.jupiter.api.Timeout(120)
+  void aGeneratedAdminTokenGoesToStderrOnceAndNeverToTheLog() throws Exception {
+    java.nio.file.Path dataDir = java.nio.file.Files.createTempDirectory("registry");
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logged =
+        new ch.qos.logback.core.read.ListAppender<>();
+    ch.qos.logback.classic.Logger root =
+        (ch.qos.logback.classic.Logger)
+            org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+    logged.start();
+    root.addAppender(logged);
+    Result first;
+    Result second;
+    // The port is taken so the command stops right after it has dealt with the token.
+    try (ServerSocket busy = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      String[] args = {
+        "registry",
+        "--kafka",
+        dev.cardinal.core.testing.TestServices.kafka().bootstrapServers(),
+        "--port",
+        String.valueOf(busy.getLocalPort()),
+        "--data-dir",
+        dataDir.toString()
+      };
+      first = run(args);
+      second = run(args);
+    } finally {
+      root.detachAppender(logged);
+    }
+    String token =
+        java.nio.file.Files.readString(dataDir.resolve(dev.cardinal.registry.AdminToken.FILE_NAME))
+            .strip();
+    assertThat(first.err()).contains(token);
+    assertThat(first.out()).doesNotContain(token);
+    assertThat(second.err() + second.out())
+        .as("shown on first creation only")
+        .doesNotContain(token);
+    assertThat(logged.list).noneMatch(e -> e.getFormattedMessage().contains(token));
+  }
+
+  @Test
   void modelsTableIsComputed() {
     Result result = run("models", "--resolution", "64", "--classes", "10");
     assertThat(result.exitCode()).isZero();

@@ -7,7 +7,6 @@ import dev.cardinal.core.event.CheckpointEvent;
 import dev.cardinal.core.event.EvaluationEvent;
 import dev.cardinal.core.event.Json;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -19,7 +18,6 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.sql.Types;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashSet;
@@ -62,7 +60,7 @@ public final class CheckpointDb implements AutoCloseable {
    */
   private static final Map<String, String> LATER_EVALUATION_COLUMNS = laterEvaluationColumns();
 
-  private static final Set<String> METRICS = Set.of("top1", "top5", "nll");
+  static final List<String> METRICS = List.of("top1", "top5", "nll");
   private static final TypeReference<Map<String, Double>> DOUBLE_MAP = new TypeReference<>() {};
   private static final TypeReference<List<Double>> DOUBLE_LIST = new TypeReference<>() {};
 
@@ -168,9 +166,9 @@ public final class CheckpointDb implements AutoCloseable {
     } catch (SQLException | IOException e) {
       throw new IllegalStateException(
           "cannot open the registry database "
-              + url
+              + Redact.credentials(url)
               + ": "
-              + e.getMessage()
+              + Redact.credentials(e.getMessage())
               + " (check --database: a writable SQLite file path or a reachable JDBC URL)",
           e);
     }
@@ -1215,6 +1213,16 @@ public final class CheckpointDb implements AutoCloseable {
     }
   }
 
+  /** A SQL failure for the log: which database (without its credentials) and what went wrong. */
+  private IllegalStateException failed(SQLException e) {
+    return new IllegalStateException(
+        "registry database "
+            + Redact.credentials(url)
+            + " failed: "
+            + Redact.credentials(e.getMessage()),
+        e);
+  }
+
   private interface SqlWork<T> {
     T run() throws SQLException;
   }
@@ -1223,7 +1231,7 @@ public final class CheckpointDb implements AutoCloseable {
     try {
       return work.run();
     } catch (SQLException e) {
-      throw new IllegalStateException("registry database " + url + " failed: " + e.getMessage(), e);
+      throw failed(e);
     }
   }
 
@@ -1241,7 +1249,7 @@ public final class CheckpointDb implements AutoCloseable {
         connection.setAutoCommit(true);
       }
     } catch (SQLException e) {
-      throw new IllegalStateException("registry database " + url + " failed: " + e.getMessage(), e);
+      throw failed(e);
     }
   }
 
@@ -1251,64 +1259,6 @@ public final class CheckpointDb implements AutoCloseable {
       connection.close();
     } catch (SQLException e) {
       // Closing is best effort; every commit was already durable.
-    }
-  }
-
-  /**
-   * A position in a listing: the sort it belongs to and the last row of a page (its sort value and
-   * the tie-breakers created time, step and run).
-   */
-  record Cursor(
-      String sort, boolean descending, String value, long createdAtMs, long step, String run) {
-    String encode() {
-      String raw =
-          String.join(
-              "|",
-              sort,
-              descending ? "d" : "a",
-              value,
-              Long.toString(createdAtMs),
-              Long.toString(step),
-              run);
-      return Base64.getUrlEncoder()
-          .withoutPadding()
-          .encodeToString(raw.getBytes(StandardCharsets.UTF_8));
-    }
-
-    long longValue() {
-      return Long.parseLong(value);
-    }
-
-    double doubleValue() {
-      return Double.parseDouble(value);
-    }
-
-    static Cursor decode(String cursor) {
-      try {
-        String raw = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
-        String[] parts = raw.split("\\|", 6);
-        Cursor c =
-            new Cursor(
-                parts[0],
-                parts[1].equals("d"),
-                parts[2],
-                Long.parseLong(parts[3]),
-                Long.parseLong(parts[4]),
-                parts[5]);
-        if (!CheckpointQuery.SORTS.contains(c.sort())) {
-          throw new IllegalArgumentException("unknown sort");
-        }
-        // Parse the value now so a forged cursor is a 400 here, not a failure in the query.
-        if (c.sort().equals("created") || c.sort().equals("step")) {
-          c.longValue();
-        } else {
-          c.doubleValue();
-        }
-        return c;
-      } catch (IllegalArgumentException | ArrayIndexOutOfBoundsException e) {
-        throw ApiException.badRequest(
-            "cursor '" + cursor + "' is not one this server handed out: pass nextCursor as given");
-      }
     }
   }
 }

@@ -3,6 +3,7 @@ package dev.cardinal.registry;
 import dev.cardinal.core.event.Json;
 import dev.cardinal.core.event.MetricEvent;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -138,25 +139,56 @@ public final class MetricHub {
     return listeners.size();
   }
 
-  private static final class Ring {
-    private final long[] steps;
-    private final double[] values;
-    private final long[] times;
+  /** Points allocated across every series' ring: what the buffers hold in memory, not the cap. */
+  synchronized long allocatedPoints() {
+    long total = 0;
+    for (Ring ring : series.values()) {
+      total += ring.allocated();
+    }
+    return total;
+  }
+
+  /**
+   * The newest {@code capacity} points of one series. Storage starts small and doubles as points
+   * arrive, so thousands of short series cost what they hold, not {@code capacity} each; only a
+   * full ring wraps and drops its oldest point.
+   */
+  static final class Ring {
+    static final int INITIAL_POINTS = 16;
+
+    private final int capacity;
+    private long[] steps;
+    private double[] values;
+    private long[] times;
     private int next;
     private int size;
 
     Ring(int capacity) {
-      steps = new long[capacity];
-      values = new double[capacity];
-      times = new long[capacity];
+      this.capacity = capacity;
+      int initial = Math.min(INITIAL_POINTS, capacity);
+      steps = new long[initial];
+      values = new double[initial];
+      times = new long[initial];
     }
 
     void add(long step, double value, long timeMs) {
+      if (size == steps.length && steps.length < capacity) {
+        // Not wrapped yet, so the points are in order from index 0: copying keeps that order.
+        int grown = (int) Math.min(capacity, 2L * steps.length);
+        steps = Arrays.copyOf(steps, grown);
+        values = Arrays.copyOf(values, grown);
+        times = Arrays.copyOf(times, grown);
+        next = size;
+      }
       steps[next] = step;
       values[next] = value;
       times[next] = timeMs;
       next = (next + 1) % steps.length;
       size = Math.min(size + 1, steps.length);
+    }
+
+    int allocated() {
+      return steps.length;
     }
 
     Series snapshot(String stage, String run, String metric) {

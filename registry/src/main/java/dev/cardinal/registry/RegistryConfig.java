@@ -10,7 +10,8 @@ import java.util.Objects;
  * How a {@link RegistryServer} runs. Built once at start; the {@code with...} methods return
  * copies.
  *
- * @param host address to listen on ({@code 0.0.0.0} for every interface)
+ * @param host address to listen on: loopback by default, so a registry is reachable from other
+ *     machines only when the operator says so ({@code 0.0.0.0} for every interface)
  * @param port HTTP port; 0 picks a free one (see {@link RegistryServer#port()})
  * @param kafka the cluster the checkpoint, evaluation and metric topics live on
  * @param database a SQLite file path, or a full JDBC URL ({@code jdbc:...})
@@ -18,7 +19,8 @@ import java.util.Objects;
  * @param groupId consumer group of the checkpoint and evaluation consumers; instances sharing it
  *     share one store's worth of work, so give each store its own group
  * @param rebuild delete the database and replay both topics from the beginning
- * @param adminToken bearer token that authorizes alias and tag changes; null disables them
+ * @param adminToken bearer token that authorizes alias and tag changes, at least {@link
+ *     AdminToken#MIN_LENGTH} characters; null disables them
  * @param meters where the registry's meters go and what {@code GET /metrics} scrapes; null makes
  *     one. Pass the app's registry to expose every stage's meters on one endpoint.
  * @param metricHistory how far back a new server reads the metric topic to fill its buffers
@@ -37,7 +39,7 @@ public record RegistryConfig(
     Duration metricHistory,
     int pointsPerSeries) {
 
-  public static final String DEFAULT_HOST = "0.0.0.0";
+  public static final String DEFAULT_HOST = "127.0.0.1";
   public static final int DEFAULT_PORT = 8080;
   public static final String DEFAULT_GROUP = "cardinal-registry";
   public static final Duration DEFAULT_METRIC_HISTORY = Duration.ofMinutes(30);
@@ -55,7 +57,8 @@ public record RegistryConfig(
     }
     host = host == null || host.isBlank() ? DEFAULT_HOST : host;
     groupId = groupId == null || groupId.isBlank() ? DEFAULT_GROUP : groupId;
-    adminToken = adminToken == null || adminToken.isBlank() ? null : adminToken;
+    adminToken =
+        adminToken == null || adminToken.isBlank() ? null : AdminToken.requireStrong(adminToken);
     metricHistory =
         metricHistory == null || metricHistory.isNegative()
             ? DEFAULT_METRIC_HISTORY
@@ -92,6 +95,10 @@ public record RegistryConfig(
         meters,
         metricHistory,
         pointsPerSeries);
+  }
+
+  public RegistryConfig withPort(int newPort) {
+    return withAddress(host, newPort);
   }
 
   public RegistryConfig withCheckpointStore(CheckpointStore store) {
@@ -194,7 +201,7 @@ public record RegistryConfig(
         + ", kafka="
         + kafka.bootstrapServers()
         + ", database="
-        + database
+        + Redact.credentials(database)
         + ", downloads="
         + (checkpointStore != null)
         + ", groupId="

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.cardinal.core.event.Json;
 import dev.cardinal.core.s3.CheckpointStore;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.Router;
@@ -22,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -56,7 +56,9 @@ final class RegistryRoutes {
           "cursor");
   private static final Set<String> EVALUATION_PARAMS = Set.of("run", "limit");
   static final int MAX_EVALUATION_POINTS = 20_000;
+  static final int MAX_BODY_BYTES = 4 * 1024;
   private static final Set<String> BEST_PARAMS = Set.of("metric", "resolution", "weights");
+  private static final List<String> WEIGHTS = List.of("raw", "ema");
 
   private final Vertx vertx;
   private final CheckpointDb db;
@@ -86,7 +88,7 @@ final class RegistryRoutes {
 
   Router router() {
     Router router = Router.router(vertx);
-    router.route("/api/*").handler(BodyHandler.create().setBodyLimit(64 * 1024));
+    router.route().handler(SecurityHeaders::add);
 
     router.get("/api/checkpoints").handler(ctx -> json(ctx, () -> listCheckpoints(ctx)));
     router.get("/api/checkpoints/:run/:step").handler(ctx -> json(ctx, () -> checkpoint(ctx)));
@@ -103,7 +105,10 @@ final class RegistryRoutes {
         .get("/api/runs/:run/aliases")
         .handler(ctx -> json(ctx, () -> noParams(ctx, () -> db.aliases(ctx.pathParam("run")))));
     router.get("/api/runs/:run/aliases/:alias").handler(ctx -> json(ctx, () -> byAlias(ctx)));
-    router.put("/api/runs/:run/aliases/:alias").handler(ctx -> json(ctx, () -> setAlias(ctx)));
+    router
+        .put("/api/runs/:run/aliases/:alias")
+        .handler(smallJsonBody())
+        .handler(ctx -> json(ctx, () -> setAlias(ctx)));
     router
         .delete("/api/runs/:run/aliases/:alias")
         .handler(ctx -> json(ctx, () -> removeAlias(ctx)));
@@ -126,33 +131,38 @@ final class RegistryRoutes {
     return router;
   }
 
+  /**
+   * Only setting an alias reads a body, so only that route buffers one: a request anywhere else is
+   * answered without its body being read or stored. File uploads are off because a multipart upload
+   * would be written to disk before routing and authorization run.
+   */
+  private static BodyHandler smallJsonBody() {
+    return BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES);
+  }
+
   // ---------------------------------------------------------------- handlers (worker threads)
 
   private Object listCheckpoints(RoutingContext ctx) {
-    Params p = Params.of(ctx, LIST_PARAMS, "GET /api/checkpoints");
-    String order = p.string("order");
-    if (order != null && !order.equals("asc") && !order.equals("desc")) {
-      throw ApiException.badRequest("order must be asc or desc, got '" + order + "'");
-    }
-    Long resolution = p.longValue("resolution");
+    RequestParams p = RequestParams.of(ctx, LIST_PARAMS, "GET /api/checkpoints");
+    String order = p.oneOf("order", List.of("asc", "desc"));
     CheckpointQuery query =
         new CheckpointQuery(
             p.string("run"),
             p.string("model"),
-            p.longValue("minStep"),
-            p.longValue("maxStep"),
-            p.longValue("since"),
-            p.longValue("until"),
+            p.longIn("minStep", 0, Long.MAX_VALUE),
+            p.longIn("maxStep", 0, Long.MAX_VALUE),
+            p.longIn("since", 0, Long.MAX_VALUE),
+            p.longIn("until", 0, Long.MAX_VALUE),
             p.string("tag"),
             p.bool("includeDeleted", false),
-            resolution == null ? null : p.intValue("resolution", 0),
-            p.string("weights"),
-            p.doubleValue("minTop1"),
-            p.doubleValue("minTop5"),
-            p.doubleValue("maxNll"),
-            p.string("sort"),
+            p.intIn("resolution", 1, Integer.MAX_VALUE),
+            p.oneOf("weights", WEIGHTS),
+            p.doubleIn("minTop1", 0, 1),
+            p.doubleIn("minTop5", 0, 1),
+            p.finiteDouble("maxNll"),
+            p.oneOf("sort", CheckpointQuery.SORTS),
             order == null ? null : order.equals("desc"),
-            p.intValue("limit", CheckpointQuery.DEFAULT_LIMIT),
+            p.intIn("limit", 1, CheckpointQuery.MAX_LIMIT, CheckpointQuery.DEFAULT_LIMIT),
             p.string("cursor"));
     Views.Page page = db.list(query);
     if (page.nextCursor() != null) {
@@ -179,17 +189,13 @@ final class RegistryRoutes {
   }
 
   private Object evaluations(RoutingContext ctx) {
-    Params p = Params.of(ctx, EVALUATION_PARAMS, "GET /api/evaluations");
-    int limit = p.intValue("limit", MAX_EVALUATION_POINTS);
-    if (limit < 1 || limit > MAX_EVALUATION_POINTS) {
-      throw ApiException.badRequest(
-          "limit must be between 1 and " + MAX_EVALUATION_POINTS + ", got " + limit);
-    }
+    RequestParams p = RequestParams.of(ctx, EVALUATION_PARAMS, "GET /api/evaluations");
+    int limit = p.intIn("limit", 1, MAX_EVALUATION_POINTS, MAX_EVALUATION_POINTS);
     return db.evaluationPoints(p.string("run"), limit);
   }
 
   private Object checkpoint(RoutingContext ctx) {
-    Params.of(ctx, Set.of(), "GET /api/checkpoints/{run}/{step}");
+    RequestParams.of(ctx, Set.of(), "GET /api/checkpoints/{run}/{step}");
     return requireCheckpoint(ctx.pathParam("run"), step(ctx));
   }
 
@@ -200,27 +206,22 @@ final class RegistryRoutes {
   }
 
   private Object download(RoutingContext ctx) {
-    Params p = Params.of(ctx, Set.of("object"), "GET /api/checkpoints/{run}/{step}/download");
+    RequestParams p =
+        RequestParams.of(ctx, Set.of("object"), "GET /api/checkpoints/{run}/{step}/download");
+    // Malformed parameters are a 400 whether or not downloads are on.
+    long step = step(ctx);
+    String object = p.oneOf("object", DOWNLOADABLE);
+    List<String> objects = object == null ? DOWNLOADABLE : List.of(object);
     if (checkpointStore == null) {
       throw new ApiException(
           503,
           "downloads are off: this registry was started without an S3 store"
               + " (give --s3-endpoint or CARDINAL_S3_ENDPOINT)");
     }
-    Views.Checkpoint c = requireCheckpoint(ctx.pathParam("run"), step(ctx));
+    Views.Checkpoint c = requireCheckpoint(ctx.pathParam("run"), step);
     if (c.deleted()) {
       throw new ApiException(
           410, "checkpoint " + c.id() + " was deleted from S3 by retention; pick another step");
-    }
-    String object = p.string("object");
-    List<String> objects;
-    if (object == null) {
-      objects = DOWNLOADABLE;
-    } else if (DOWNLOADABLE.contains(object)) {
-      objects = List.of(object);
-    } else {
-      throw ApiException.badRequest(
-          "unknown object '" + object + "': use one of " + String.join(", ", DOWNLOADABLE));
     }
     String prefix =
         c.prefix() != null ? c.prefix() : CheckpointStore.checkpointPrefix(c.run(), c.step());
@@ -250,25 +251,20 @@ final class RegistryRoutes {
   }
 
   private Object best(RoutingContext ctx) {
-    Params p = Params.of(ctx, BEST_PARAMS, "GET /api/runs/{run}/best");
+    RequestParams p = RequestParams.of(ctx, BEST_PARAMS, "GET /api/runs/{run}/best");
     String run = ctx.pathParam("run");
-    String metric = p.string("metric");
-    String weights = p.string("weights");
-    if (weights != null && !weights.equals("raw") && !weights.equals("ema")) {
-      throw ApiException.badRequest("weights must be raw or ema, got '" + weights + "'");
-    }
-    Long resolution = p.longValue("resolution");
+    String metric = p.oneOf("metric", CheckpointDb.METRICS);
     return db.best(
             run,
             metric == null ? "top1" : metric,
-            resolution == null ? null : Math.toIntExact(resolution),
-            weights)
+            p.intIn("resolution", 1, Integer.MAX_VALUE),
+            p.oneOf("weights", WEIGHTS))
         .orElseThrow(
             () -> ApiException.notFound("run " + run + " has no evaluated checkpoint to rank"));
   }
 
   private Object byAlias(RoutingContext ctx) {
-    Params.of(ctx, Set.of(), "GET /api/runs/{run}/aliases/{alias}");
+    RequestParams.of(ctx, Set.of(), "GET /api/runs/{run}/aliases/{alias}");
     String run = ctx.pathParam("run");
     String alias = ctx.pathParam("alias");
     long step =
@@ -308,10 +304,10 @@ final class RegistryRoutes {
       throw ApiException.badRequest("body is not JSON: " + e.getOriginalMessage());
     }
     JsonNode step = node == null ? null : node.get("step");
-    if (step == null || !step.canConvertToLong() || !step.isIntegralNumber()) {
+    if (step == null || !step.isIntegralNumber()) {
       throw ApiException.badRequest("body must be {\"step\": N} with a whole number N");
     }
-    return step.asLong();
+    return RequestParams.parseLong("step", step.asText(), 0, Long.MAX_VALUE);
   }
 
   private void authorize(RoutingContext ctx) {
@@ -334,7 +330,7 @@ final class RegistryRoutes {
   }
 
   private static long step(RoutingContext ctx) {
-    return Params.parseLong("step", ctx.pathParam("step"));
+    return RequestParams.pathLong(ctx, "step", 0, Long.MAX_VALUE);
   }
 
   private static String name(String value, String what) {
@@ -350,7 +346,7 @@ final class RegistryRoutes {
   }
 
   private static <T> T noParams(RoutingContext ctx, Callable<T> work) throws Exception {
-    Params.of(ctx, Set.of(), ctx.request().method() + " " + ctx.request().path());
+    RequestParams.of(ctx, Set.of(), ctx.request().method() + " " + ctx.request().path());
     return work.call();
   }
 
@@ -418,7 +414,10 @@ final class RegistryRoutes {
           switch (status) {
             case 404 -> "not found: " + ctx.request().path();
             case 405 -> ctx.request().method() + " is not allowed on " + ctx.request().path();
-            case 413 -> "request body is too large";
+            case 413 ->
+                "request body is too large: the API takes JSON bodies of at most "
+                    + MAX_BODY_BYTES
+                    + " bytes and no file uploads";
             default -> "request failed with status " + status;
           };
       error(ctx, new ApiException(status, message));
@@ -435,100 +434,21 @@ final class RegistryRoutes {
       status = api.status();
       message = api.getMessage();
     } else {
+      // The cause (SQL text, driver and database details) is for the operator's log only; the
+      // caller gets an id to quote when reporting it.
       status = 500;
-      message = "internal error: " + failure.getMessage();
-      log.error("{} {} failed", ctx.request().method(), ctx.request().path(), failure);
+      String errorId = UUID.randomUUID().toString().substring(0, 8);
+      message = "internal error, see the server log (error id " + errorId + ")";
+      log.error(
+          "{} {} failed (error id {})",
+          ctx.request().method(),
+          ctx.request().path(),
+          errorId,
+          failure);
     }
     ctx.response()
         .setStatusCode(status)
         .putHeader("Content-Type", "application/json; charset=utf-8")
         .end(Json.toString(Map.of("error", message == null ? failure.toString() : message)));
-  }
-
-  /** Query parameters checked against what an endpoint accepts. */
-  static final class Params {
-    private final MultiMap params;
-
-    private Params(MultiMap params) {
-      this.params = params;
-    }
-
-    static Params of(RoutingContext ctx, Set<String> allowed, String endpoint) {
-      MultiMap params = ctx.queryParams();
-      for (String name : params.names()) {
-        if (!allowed.contains(name)) {
-          throw ApiException.badRequest(
-              "unknown query parameter '"
-                  + name
-                  + "': "
-                  + endpoint
-                  + (allowed.isEmpty()
-                      ? " takes none"
-                      : " accepts " + String.join(", ", allowed.stream().sorted().toList())));
-        }
-        if (params.getAll(name).size() > 1) {
-          throw ApiException.badRequest("query parameter '" + name + "' is given more than once");
-        }
-      }
-      return new Params(params);
-    }
-
-    String string(String name) {
-      String value = params.get(name);
-      return value == null || value.isEmpty() ? null : value;
-    }
-
-    Long longValue(String name) {
-      String value = string(name);
-      return value == null ? null : parseLong(name, value);
-    }
-
-    int intValue(String name, int fallback) {
-      Long value = longValue(name);
-      if (value == null) {
-        return fallback;
-      }
-      if (value < Integer.MIN_VALUE || value > Integer.MAX_VALUE) {
-        throw ApiException.badRequest(name + " " + value + " is out of range");
-      }
-      return value.intValue();
-    }
-
-    Double doubleValue(String name) {
-      String value = string(name);
-      if (value == null) {
-        return null;
-      }
-      try {
-        double d = Double.parseDouble(value);
-        if (!Double.isFinite(d)) {
-          throw new NumberFormatException();
-        }
-        return d;
-      } catch (NumberFormatException e) {
-        throw ApiException.badRequest(name + " must be a number such as 0.9, got '" + value + "'");
-      }
-    }
-
-    boolean bool(String name, boolean fallback) {
-      String value = string(name);
-      if (value == null) {
-        return fallback;
-      }
-      return switch (value) {
-        case "true" -> true;
-        case "false" -> false;
-        default ->
-            throw ApiException.badRequest(name + " must be true or false, got '" + value + "'");
-      };
-    }
-
-    static long parseLong(String name, String value) {
-      try {
-        return Long.parseLong(value);
-      } catch (NumberFormatException e) {
-        throw ApiException.badRequest(name + " must be a whole number, got '" + value + "'");
-      }
-    }
   }
 }

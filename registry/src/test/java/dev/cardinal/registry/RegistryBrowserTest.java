@@ -35,6 +35,8 @@ import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.logging.LogEntry;
+import org.openqa.selenium.logging.LogType;
 import org.openqa.selenium.support.ui.Select;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
@@ -83,6 +85,8 @@ class RegistryBrowserTest {
         "--disable-sync",
         "--window-size=1400,1000",
         "--user-data-dir=" + TestServices.tempDir("registry-ui-chromium"));
+    // Console messages, where Chromium reports anything the Content-Security-Policy blocked.
+    options.setCapability("goog:loggingPrefs", Map.of("browser", "ALL"));
     ChromeDriverService service =
         new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile()).build();
     driver = new ChromeDriver(service, options);
@@ -285,6 +289,11 @@ class RegistryBrowserTest {
         .contains("71.00%");
     ((JavascriptExecutor) driver).executeScript("window.scrollTo(0, 0)");
     screenshot("registry-ui-checkpoint.png");
+
+    // Everything above ran under the registry's CSP; nothing the UI needs may have been blocked.
+    assertThat(driver.manage().logs().get(LogType.BROWSER).getAll())
+        .extracting(LogEntry::getMessage)
+        .noneMatch(message -> message.contains("Content Security Policy"));
   }
 
   /** The text of the run's leaderboard row, empty while it has none. */

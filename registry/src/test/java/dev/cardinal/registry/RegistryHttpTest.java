@@ -43,7 +43,7 @@ class RegistryHttpTest {
           "verdictEvidence",
           "error");
 
-  private static final String TOKEN = "test-admin-token";
+  private static final String TOKEN = "test-admin-token-0123456789abcdef";
   private static RegistryServer server;
   private static int port;
   private static String runA;
