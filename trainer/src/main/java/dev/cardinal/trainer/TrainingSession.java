@@ -68,6 +68,7 @@ public final class TrainingSession implements AutoCloseable {
   private final Map<TopicPartition, Long> offsets = new HashMap<>();
   private final String parent;
   private final String datasetId;
+  private final int channels;
   private ImageBatch lastBatch;
   private long samplesSeen;
 
@@ -114,6 +115,7 @@ public final class TrainingSession implements AutoCloseable {
     Shape inputShape = new Shape(1, 3, first.height(), first.width());
     this.optimizer =
         new MomentumSgd((float) recipe.momentum(), recipe.nesterov(), (float) recipe.weightDecay());
+    this.channels = first.channels();
     this.datasetId =
         resumeFrom != null && resumeFrom.datasetId() != null
             ? resumeFrom.datasetId()
@@ -168,22 +170,13 @@ public final class TrainingSession implements AutoCloseable {
   }
 
   /**
-   * Refuses a batch this run cannot train on: another dataset (its labels mean other things) or
-   * another class count (the loss would index past the classifier).
+   * Refuses a batch this run cannot train on: another class count (the loss would index past the
+   * classifier), another channel count, or another dataset (its labels mean other things).
    *
    * @throws WireFormatException naming what differs, for the dead-letter topic
    */
   public void requireFits(ImageBatch batch) {
-    if (batch.classes() != spec.numClasses()) {
-      throw new WireFormatException(
-          "batch has "
-              + batch.classes()
-              + " classes but run "
-              + config.runId()
-              + " trains a "
-              + spec.numClasses()
-              + "-class model; send it to a run of its own dataset");
-    }
+    batch.requireFits(spec.numClasses(), channels);
     if (!batch.datasetId().equals(datasetId)) {
       throw new WireFormatException(
           "batch is from dataset '"

@@ -16,6 +16,7 @@ import dev.cardinal.core.testing.SyntheticImages;
 import dev.cardinal.core.testing.TestServices;
 import dev.cardinal.core.wire.ImageBatch;
 import dev.cardinal.core.wire.ScheduleStamp;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -36,6 +37,9 @@ class TrainerProgressTest {
   private static final int BATCH = 8;
   private static final int BATCHES_PER_EPOCH = 16;
   private static final long EPOCH_SIZE = (long) BATCH * BATCHES_PER_EPOCH;
+
+  /** Byte offset of the class count in an encoded batch's header. */
+  private static final int CLASSES_FIELD = 24;
 
   private KafkaSettings kafka;
   private CheckpointStore store;
@@ -66,20 +70,26 @@ class TrainerProgressTest {
    * partition by partition from the last: the layout in which a plain consumer meets late stamps
    * first.
    */
-  private void produce(int first, int last, Integer poisonAt) {
+  private void produce(int first, int last) {
+    produce(first, last, -1, -1);
+  }
+
+  /**
+   * @param otherClassesAt index of a batch of 20 classes (a valid batch of another label space)
+   * @param craftedAt index of a batch whose header claims 2^31-1 classes over a consistent body
+   */
+  private void produce(int first, int last, int otherClassesAt, int craftedAt) {
     try (KafkaSender sender = new KafkaSender(kafka)) {
       for (int p = TopicAdmin.IMAGE_PARTITIONS - 1; p >= 0; p--) {
         for (int i = first; i < last; i++) {
           if (i % TopicAdmin.IMAGE_PARTITIONS != p) {
             continue;
           }
-          ImageBatch batch = stamped(i);
-          if (poisonAt != null && i == poisonAt) {
-            batch = withClasses(batch, Integer.MAX_VALUE);
+          byte[] value = (i == otherClassesAt ? withClasses(stamped(i), 20) : stamped(i)).encode();
+          if (i == craftedAt) {
+            ByteBuffer.wrap(value).putInt(CLASSES_FIELD, Integer.MAX_VALUE);
           }
-          sender
-              .send(new ProducerRecord<>(Topics.IMAGES_AUGMENTED, p, null, batch.encode()))
-              .block();
+          sender.send(new ProducerRecord<>(Topics.IMAGES_AUGMENTED, p, null, value)).block();
         }
       }
     }
@@ -120,7 +130,7 @@ class TrainerProgressTest {
 
   @Test
   void learningRateWarmsUpThenDecaysAndStampsNeverGoBack() {
-    produce(0, 2 * BATCHES_PER_EPOCH, null);
+    produce(0, 2 * BATCHES_PER_EPOCH);
     String run = TestServices.unique("progress");
     new TrainerStage(config(run, 100, 2L * BATCHES_PER_EPOCH), kafka, store).run();
 
@@ -144,7 +154,7 @@ class TrainerProgressTest {
   @Test
   void aRunThatJoinsLateStillWarmsUpFromZero() {
     // The stream is at epochs 2-3 already (what came before has gone), when this run starts.
-    produce(2 * BATCHES_PER_EPOCH, 4 * BATCHES_PER_EPOCH, null);
+    produce(2 * BATCHES_PER_EPOCH, 4 * BATCHES_PER_EPOCH);
     String run = TestServices.unique("late");
     new TrainerStage(config(run, 100, 4), kafka, store).run();
 
@@ -159,7 +169,7 @@ class TrainerProgressTest {
 
   @Test
   void resumeContinuesTheScheduleExactlyAndAStopSavesTheLastSteps() {
-    produce(0, 2 * BATCHES_PER_EPOCH, null);
+    produce(0, 2 * BATCHES_PER_EPOCH);
     String run = TestServices.unique("resume");
     Recipe recipe = Recipe.named("resnet-rs").withEpochs(2, 1);
     // Checkpoints every 5 steps; stopping at 7 saves a final checkpoint at 7.
@@ -181,14 +191,14 @@ class TrainerProgressTest {
   }
 
   @Test
-  void aBatchThatDoesNotFitTheRunIsDeadLetteredAndTrainingGoesOn() {
-    // Batch 6 claims 2^31-1 classes: before, the loss allocated count x classes and the trainer
-    // thread died, on every restart.
-    produce(0, 13, 6);
+  void batchesThatDoNotFitTheRunAreDeadLetteredAndTrainingGoesOn() {
+    // Batch 4 has another label space; batch 8 claims 2^31-1 classes. Before, the loss allocated
+    // count x classes for either and the trainer thread died, on every restart.
+    produce(0, 15, 4, 8);
     String run = TestServices.unique("poison");
-    TrainerStage trainer = new TrainerStage(config(run, 100, 12), kafka, store);
+    TrainerStage trainer = new TrainerStage(config(run, 100, 13), kafka, store);
     trainer.run();
-    assertThat(trainer.step()).isEqualTo(12);
+    assertThat(trainer.step()).isEqualTo(13);
 
     List<ConsumerRecord<byte[], byte[]>> dead =
         TestServices.consumeAll(kafka, Topics.deadLetters("trainer"), Duration.ofSeconds(30));
@@ -198,7 +208,8 @@ class TrainerProgressTest {
           new String(
               r.headers().lastHeader(DeadLetters.REASON_HEADER).value(), StandardCharsets.UTF_8));
     }
-    assertThat(reasons).hasSize(1);
-    assertThat(reasons.get(0)).contains("2147483647");
+    assertThat(reasons).hasSize(2);
+    assertThat(reasons).anySatisfy(r -> assertThat(r).contains("20 classes").contains("10"));
+    assertThat(reasons).anySatisfy(r -> assertThat(r).contains("classes=2147483647"));
   }
 }
