@@ -12,6 +12,7 @@ import dev.cardinal.core.kafka.DeadLetters;
 import dev.cardinal.core.kafka.KafkaSender;
 import dev.cardinal.core.kafka.TopicAdmin;
 import dev.cardinal.core.s3.CheckpointStore;
+import dev.cardinal.core.testing.Await;
 import dev.cardinal.core.testing.SyntheticImages;
 import dev.cardinal.core.testing.TestServices;
 import dev.cardinal.core.wire.ImageBatch;
@@ -188,6 +189,26 @@ class TrainerProgressTest {
         .isCloseTo(recipe.learningRate(7.0 * BATCH / EPOCH_SIZE, BATCH), offset(1e-7));
     assertThat(store.getManifest(run, 12).progressEpochs())
         .isCloseTo(12.0 * BATCH / EPOCH_SIZE, offset(1e-12));
+  }
+
+  @Test
+  void whenTheDataEndsTheLastStepsAreCheckpointed() throws Exception {
+    // A finite dataset: 7 batches, checkpoints every 5 steps. Steps 6 and 7 used to wait for data
+    // that never came, unsaved and unscored.
+    produce(0, 7);
+    String run = TestServices.unique("ended");
+    TrainerStage trainer = new TrainerStage(config(run, 5, 0), kafka, store);
+    Thread training = new Thread(trainer, "trainer-" + run);
+    training.start();
+    try {
+      Await.until(
+          Duration.ofMinutes(2),
+          "a checkpoint at step 7 once the stream went quiet",
+          () -> store.completeCheckpoints(run).contains(7L));
+    } finally {
+      trainer.stop();
+    }
+    assertThat(store.completeCheckpoints(run)).containsExactly(5L, 7L);
   }
 
   @Test

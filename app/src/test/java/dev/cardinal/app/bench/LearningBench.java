@@ -39,8 +39,8 @@ import org.apache.kafka.common.TopicPartition;
  */
 public final class LearningBench {
   private static final int BATCH = 128;
-  private static final int MEMORY_STEPS = 60;
-  private static final int MEMORY_WARMUP = 10;
+  private static final int MEMORY_STEPS = 120;
+  private static final int MEMORY_WARMUP = 20;
   private static final Duration WARMUP_IN_RUN = Duration.ofMinutes(2);
 
   public static void main(String[] args) throws Exception {
@@ -260,7 +260,7 @@ public final class LearningBench {
               if ("trainer".equals(m.stage()) && m.values().containsKey("images_per_s")) {
                 long at = r.timestamp();
                 firstMetricMs = firstMetricMs == null ? at : firstMetricMs;
-                trainSpeed.add(new double[] {at, m.values().get("images_per_s")});
+                trainSpeed.add(new double[] {at, m.values().get("images_per_s"), m.step()});
                 lastStep = Math.max(lastStep, m.step());
               }
             }
@@ -311,16 +311,23 @@ public final class LearningBench {
           .orElse(Double.NaN);
     }
 
-    /** Mean of the trainer's reported images/s after the first {@code warmup} of training. */
+    /**
+     * The trainer's images/s after the first {@code warmup} of training: steps trained between its
+     * first and last metric report in that span, over the time between them (a mean of the
+     * per-window rates would weigh the fast windows too much).
+     */
     double trainImagesPerSecond(Duration warmup) {
       if (firstMetricMs == null) {
         return Double.NaN;
       }
-      return trainSpeed.stream()
-          .filter(s -> s[0] >= firstMetricMs + warmup.toMillis())
-          .mapToDouble(s -> s[1])
-          .average()
-          .orElse(Double.NaN);
+      List<double[]> after =
+          trainSpeed.stream().filter(s -> s[0] >= firstMetricMs + warmup.toMillis()).toList();
+      if (after.size() < 2) {
+        return Double.NaN;
+      }
+      double[] first = after.get(0);
+      double[] last = after.get(after.size() - 1);
+      return (last[2] - first[2]) * BATCH / ((last[0] - first[0]) / 1000.0);
     }
 
     /** The most checkpoints that were created and not yet scored at any one time. */

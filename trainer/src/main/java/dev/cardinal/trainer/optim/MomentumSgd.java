@@ -3,8 +3,11 @@ package dev.cardinal.trainer.optim;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.util.Pair;
 import java.io.DataInputStream;
@@ -110,19 +113,32 @@ public final class MomentumSgd extends Optimizer {
 
   /**
    * g' = grad + decay * w; buf = m * buf + g'; w -= lr * (g' + m * buf). The weight is changed
-   * through a detached alias of its storage, which autograd allows; temporaries are closed at once
-   * because they live on the parameter's long-lived manager.
+   * through a detached alias of its storage, which autograd allows. Every temporary, the scalars
+   * included, lives in a sub-manager closed after the update; the scalars are engine arrays ({@code
+   * full}), not {@code Number} operands, whose Java-side buffers are freed while the engine may
+   * still read them (FACTS.md).
    */
   private void nesterovUpdate(NDArray weight, NDArray grad, NDArray state, float decay) {
-    try (NDArray w = weight.stopGradient();
-        NDArray decayed = w.mul(decay);
-        NDArray g = grad.add(decayed)) {
-      state.muli(momentum).addi(g);
-      try (NDArray ahead = state.mul(momentum);
-          NDArray direction = ahead.addi(g);
-          NDArray step = direction.mul(learningRate)) {
-        w.subi(step);
-      }
+    try (NDManager temp = weight.getManager().newSubManager()) {
+      NDArray m = temp.full(new Shape(), momentum);
+      NDArray lr = temp.full(new Shape(), learningRate);
+      NDArray w = weight.stopGradient();
+      w.attach(temp);
+      NDArray g = grad.add(w.mul(temp.full(new Shape(), decay)));
+      g.attach(temp);
+      state.muli(m).addi(g);
+      NDArray direction = state.mul(m);
+      direction.attach(temp);
+      direction.addi(g).muli(lr);
+      w.subi(direction);
+    }
+    // PyTorch accumulates gradients, and DJL's fused update (the path above) zeroes them after it
+    // applies them; an update of our own must too, or each step adds every earlier gradient
+    // again (Nesterov runs diverged within a hundred steps that way).
+    if (weight instanceof PtNDArray engineArray) {
+      JniUtils.zeroGrad(engineArray);
+    } else {
+      grad.subi(grad);
     }
   }
 

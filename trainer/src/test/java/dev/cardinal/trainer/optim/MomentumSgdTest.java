@@ -160,6 +160,27 @@ class MomentumSgdTest {
     }
   }
 
+  /**
+   * PyTorch accumulates gradients and DJL's fused update zeroes them; the Nesterov update is our
+   * own and must too. It did not, so every Nesterov step re-applied all earlier gradients and runs
+   * diverged; the one-step check above could not see it.
+   */
+  @Test
+  void bothUpdatesLeaveTheGradientsAtZeroForTheNextStep() {
+    for (boolean nesterov : new boolean[] {false, true}) {
+      try (Run run = start(new MomentumSgd(0.9f, nesterov, 0.01f))) {
+        step(run, 0.1f);
+        for (var p : run.model().getBlock().getParameters()) {
+          if (p.getValue().requiresGradient()) {
+            assertThat(p.getValue().getArray().getGradient().toFloatArray())
+                .as("nesterov=%s %s", nesterov, p.getKey())
+                .containsOnly(0f);
+          }
+        }
+      }
+    }
+  }
+
   @Test
   void loadedParametersEqualSavedOnes() throws Exception {
     ByteArrayOutputStream params = new ByteArrayOutputStream();
