@@ -12,6 +12,12 @@ public final class Topics {
   public static final String METRICS = "cardinal.metrics";
 
   /**
+   * Aliases, tags and retention's deletion intents, on one partition: its order decides every race
+   * between a user keeping a checkpoint and retention deleting it (see {@code AnnotationFold}).
+   */
+  public static final String ANNOTATIONS = "cardinal.annotations";
+
+  /**
    * Compacted: per dataset, how far ingest has produced, so a restarted ingest neither repeats nor
    * skips.
    */

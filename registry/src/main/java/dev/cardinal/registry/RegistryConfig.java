@@ -18,7 +18,8 @@ import java.util.Objects;
  * @param checkpointStore S3 store used to presign download URLs; null disables downloads
  * @param groupId consumer group of the checkpoint and evaluation consumers; instances sharing it
  *     share one store's worth of work, so give each store its own group
- * @param rebuild delete the database and replay both topics from the beginning
+ * @param rebuild delete the database and replay the checkpoint, evaluation and annotation topics
+ *     from the beginning (aliases and tags come back from the annotations)
  * @param adminToken bearer token that authorizes alias and tag changes, at least {@link
  *     AdminToken#MIN_LENGTH} characters; null disables them
  * @param meters where the registry's meters go and what {@code GET /metrics} scrapes; null makes

@@ -2,6 +2,8 @@ package dev.cardinal.registry;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.cardinal.core.Topics;
+import dev.cardinal.core.event.AnnotationEvent;
 import dev.cardinal.core.event.Json;
 import dev.cardinal.core.s3.CheckpointStore;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -66,6 +68,7 @@ final class RegistryRoutes {
   private final PipelineHealth health;
   private final PrometheusMeterRegistry meters;
   private final CheckpointStore checkpointStore;
+  private final AnnotationSync annotations;
   private final byte[] adminToken;
   private final byte[] openApi = resource("openapi.yaml");
 
@@ -76,6 +79,7 @@ final class RegistryRoutes {
       PipelineHealth health,
       PrometheusMeterRegistry meters,
       CheckpointStore checkpointStore,
+      AnnotationSync annotations,
       String adminToken) {
     this.vertx = vertx;
     this.db = db;
@@ -83,6 +87,7 @@ final class RegistryRoutes {
     this.health = health;
     this.meters = meters;
     this.checkpointStore = checkpointStore;
+    this.annotations = annotations;
     this.adminToken = adminToken == null ? null : adminToken.getBytes(StandardCharsets.UTF_8);
   }
 
@@ -236,18 +241,68 @@ final class RegistryRoutes {
   private Object tag(RoutingContext ctx) {
     authorize(ctx);
     String tag = name(ctx.pathParam("tag"), "tag");
-    db.addTag(ctx.pathParam("run"), step(ctx), tag);
-    return requireCheckpoint(ctx.pathParam("run"), step(ctx));
+    String run = ctx.pathParam("run");
+    long step = step(ctx);
+    requireLive(requireCheckpoint(run, step));
+    annotate(AnnotationEvent.tag(run, step, tag, AnnotationEvent.Action.SET));
+    return requireCheckpoint(run, step);
   }
 
   private Object untag(RoutingContext ctx) {
     authorize(ctx);
     String tag = name(ctx.pathParam("tag"), "tag");
-    if (!db.removeTag(ctx.pathParam("run"), step(ctx), tag)) {
-      throw ApiException.notFound(
-          "checkpoint " + ctx.pathParam("run") + "/" + step(ctx) + " has no tag " + tag);
+    String run = ctx.pathParam("run");
+    long step = step(ctx);
+    if (!db.find(run, step).map(c -> c.tags().contains(tag)).orElse(false)) {
+      throw ApiException.notFound("checkpoint " + run + "/" + step + " has no tag " + tag);
     }
-    return requireCheckpoint(ctx.pathParam("run"), step(ctx));
+    annotate(AnnotationEvent.tag(run, step, tag, AnnotationEvent.Action.REMOVE));
+    return requireCheckpoint(run, step);
+  }
+
+  /** Aliasing or tagging a deleted checkpoint would promise bytes that are gone. */
+  private static void requireLive(Views.Checkpoint c) {
+    if (c.deleted()) {
+      throw new ApiException(
+          409,
+          "checkpoint "
+              + c.step()
+              + " of run "
+              + c.run()
+              + " was deleted by retention; aliases and tags can only name a live checkpoint");
+    }
+  }
+
+  /**
+   * Writes an alias or tag change to the annotations log, through which it reaches retention (and a
+   * rebuilt store), then applies it to the store. A SET that lands after retention's intent to
+   * delete the checkpoint is refused by every reader of the log; the REMOVE written then records
+   * that for anyone reading the log without folding it, and the caller gets a 409 instead of a
+   * promise that will not hold.
+   */
+  private void annotate(AnnotationEvent change) {
+    if (append(change) || change.action() == AnnotationEvent.Action.REMOVE) {
+      annotations.applyNow(change);
+      return;
+    }
+    append(
+        new AnnotationEvent(
+            AnnotationEvent.SCHEMA_VERSION,
+            change.runId(),
+            change.step(),
+            change.kind(),
+            change.name(),
+            AnnotationEvent.Action.REMOVE,
+            System.currentTimeMillis()));
+    throw new ApiException(
+        409,
+        "checkpoint "
+            + change.step()
+            + " of run "
+            + change.runId()
+            + " is being deleted by retention; "
+            + (change.kind() == AnnotationEvent.Kind.ALIAS ? "alias" : "tag")
+            + " another checkpoint");
   }
 
   private Object best(RoutingContext ctx) {
@@ -278,7 +333,8 @@ final class RegistryRoutes {
     String run = ctx.pathParam("run");
     String alias = name(ctx.pathParam("alias"), "alias");
     long step = stepFromBody(ctx);
-    db.setAlias(run, alias, step);
+    requireLive(requireCheckpoint(run, step));
+    annotate(AnnotationEvent.alias(run, step, alias, AnnotationEvent.Action.SET));
     return requireCheckpoint(run, step);
   }
 
@@ -286,9 +342,10 @@ final class RegistryRoutes {
     authorize(ctx);
     String run = ctx.pathParam("run");
     String alias = ctx.pathParam("alias");
-    if (!db.removeAlias(run, alias)) {
-      throw ApiException.notFound("run " + run + " has no alias " + alias);
-    }
+    long step =
+        db.alias(run, alias)
+            .orElseThrow(() -> ApiException.notFound("run " + run + " has no alias " + alias));
+    annotate(AnnotationEvent.alias(run, step, alias, AnnotationEvent.Action.REMOVE));
     return Map.of("run", run, "alias", alias, "removed", true);
   }
 
@@ -348,6 +405,21 @@ final class RegistryRoutes {
   private static <T> T noParams(RoutingContext ctx, Callable<T> work) throws Exception {
     RequestParams.of(ctx, Set.of(), ctx.request().method() + " " + ctx.request().path());
     return work.call();
+  }
+
+  private boolean append(AnnotationEvent change) {
+    try {
+      return annotations.annotations().append(change);
+    } catch (ApiException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      log.warn("Could not write {} to {}: {}", change, Topics.ANNOTATIONS, e.toString());
+      throw new ApiException(
+          503,
+          "Kafka did not take the change to "
+              + Topics.ANNOTATIONS
+              + " in time, so it may not be recorded: check the checkpoint and try again");
+    }
   }
 
   // ---------------------------------------------------------------- plumbing

@@ -31,9 +31,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The registry stage: materializes the checkpoint and evaluation topics into a SQL store, keeps
- * recent metrics in memory, and serves the REST API, the live metric stream, Prometheus meters and
- * the web UI over HTTP.
+ * The registry stage: materializes the checkpoint, evaluation and annotation topics into a SQL
+ * store, keeps recent metrics in memory, and serves the REST API, the live metric stream,
+ * Prometheus meters and the web UI over HTTP.
  *
  * <pre>{@code
  * try (RegistryServer server = new RegistryServer(RegistryConfig.of(kafka, "registry.db"))) {
@@ -85,6 +85,8 @@ public final class RegistryServer implements AutoCloseable {
       PipelineHealth health =
           new PipelineHealth(config.kafka(), config.groupId(), hub, meterRegistry);
       resources.add(health);
+      AnnotationSync annotations = new AnnotationSync(config.kafka(), db);
+      resources.add(annotations);
       RegistryRoutes routes =
           new RegistryRoutes(
               vertx,
@@ -93,6 +95,7 @@ public final class RegistryServer implements AutoCloseable {
               health,
               meterRegistry,
               config.checkpointStore(),
+              annotations,
               config.adminToken());
       http =
           vertx.createHttpServer(
@@ -108,6 +111,7 @@ public final class RegistryServer implements AutoCloseable {
           new StoreIngest(kafka, storeOptions(), db, new DeadLetters(sender, "registry"), meters);
       resources.add(store);
       store.start();
+      annotations.start(sender);
       MetricIngest metrics = new MetricIngest(kafka, metricOptions(), hub, meters);
       resources.add(metrics);
       metrics.start();

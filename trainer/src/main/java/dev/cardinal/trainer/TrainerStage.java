@@ -262,7 +262,12 @@ public final class TrainerStage implements Runnable {
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
         } finally {
-          uploader.close(FINAL_UPLOAD_WAIT);
+          try {
+            uploader.close(FINAL_UPLOAD_WAIT);
+          } finally {
+            // After the uploader: its last upload still applies retention.
+            retention.close();
+          }
           if (session != null) {
             session.close();
           }

@@ -71,6 +71,8 @@ public final class TopicAdmin {
         new NewTopic(Topics.IMAGES_AUGMENTED, IMAGE_PARTITIONS, (short) 1).configs(streamed));
     topics.add(new NewTopic(Topics.CHECKPOINTS, 4, (short) 1).configs(keptForever));
     topics.add(new NewTopic(Topics.EVALUATIONS, 1, (short) 1).configs(keptForever));
+    // One partition: its order is the arbiter between an alias and retention's deletion intent.
+    topics.add(new NewTopic(Topics.ANNOTATIONS, 1, (short) 1).configs(keptForever));
     topics.add(new NewTopic(Topics.METRICS, 1, (short) 1));
     topics.add(
         new NewTopic(Topics.INGEST_PROGRESS, 1, (short) 1)

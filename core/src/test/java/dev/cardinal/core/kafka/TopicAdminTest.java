@@ -35,6 +35,7 @@ class TopicAdminTest {
               Topics.IMAGES_EVAL,
               Topics.CHECKPOINTS,
               Topics.EVALUATIONS,
+              Topics.ANNOTATIONS,
               Topics.INGEST_PROGRESS);
       Map<String, Config> configs =
           admin
@@ -54,12 +55,22 @@ class TopicAdminTest {
         assertThat(value(configs, streamed, TopicConfig.MAX_MESSAGE_BYTES_CONFIG))
             .isEqualTo(String.valueOf(KafkaSettings.MAX_RECORD_BYTES));
       }
-      for (String kept : List.of(Topics.IMAGES_EVAL, Topics.CHECKPOINTS, Topics.EVALUATIONS)) {
+      for (String kept :
+          List.of(Topics.IMAGES_EVAL, Topics.CHECKPOINTS, Topics.EVALUATIONS, Topics.ANNOTATIONS)) {
         assertThat(value(configs, kept, TopicConfig.RETENTION_MS_CONFIG)).as(kept).isEqualTo("-1");
         assertThat(value(configs, kept, TopicConfig.RETENTION_BYTES_CONFIG))
             .as(kept)
             .isEqualTo("-1");
       }
+      // The order of one partition decides races between aliases and retention.
+      assertThat(
+              admin
+                  .describeTopics(List.of(Topics.ANNOTATIONS))
+                  .allTopicNames()
+                  .get(15, TimeUnit.SECONDS)
+                  .get(Topics.ANNOTATIONS)
+                  .partitions())
+          .hasSize(1);
       assertThat(value(configs, Topics.INGEST_PROGRESS, TopicConfig.CLEANUP_POLICY_CONFIG))
           .isEqualTo(TopicConfig.CLEANUP_POLICY_COMPACT);
     }
