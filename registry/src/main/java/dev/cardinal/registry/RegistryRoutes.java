@@ -505,6 +505,12 @@ final class RegistryRoutes {
     if (failure instanceof ApiException api) {
       status = api.status();
       message = api.getMessage();
+    } else if (failure instanceof StoreException store && store.unavailable()) {
+      // Down or restarting: the same request works once the database is back.
+      status = 503;
+      message = "the registry database is unavailable; try again shortly";
+      log.warn(
+          "{} {} failed: {}", ctx.request().method(), ctx.request().path(), store.getMessage());
     } else {
       // The cause (SQL text, driver and database details) is for the operator's log only; the
       // caller gets an id to quote when reporting it.

@@ -25,12 +25,27 @@ import reactor.util.retry.Retry;
 /**
  * Materializes the checkpoint and evaluation topics into the store. Records are written in batches,
  * one transaction each, and acknowledged only after the commit; a record that is not a valid event
- * goes to the registry's dead-letter topic and the stream goes on. If the database fails, the
- * consumer restarts from the last committed offsets (upserts make that harmless).
+ * goes to the registry's dead-letter topic and the stream goes on.
+ *
+ * <p>Two kinds of database failure are told apart. While the database is unavailable (down,
+ * restarting) every event fails alike, so ingest waits for it and gives nothing up. An event the
+ * database refuses fails again for itself: when a batch is refused, its events are written one at a
+ * time, and one refused {@value #MAX_TRIES} times, with growing pauses, goes to the dead-letter
+ * topic with the reason while ingest goes on with the next. It is still on its own topic, so a
+ * rebuild ({@code --rebuild}) replays it once the cause is fixed.
  */
 final class StoreIngest implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(StoreIngest.class);
   private static final int BATCH = 256;
+
+  /** Tries of one event the database refuses before it is dead-lettered. */
+  static final int MAX_TRIES = 5;
+
+  /** Pause after the first refusal, doubled after each further one (0.2+0.4+0.8+1.6 s). */
+  private static final Duration FIRST_PAUSE = Duration.ofMillis(200);
+
+  /** Longest pause between tries while the database is unavailable. */
+  private static final Duration MAX_UNAVAILABLE_PAUSE = Duration.ofSeconds(30);
 
   private final KafkaReceiver receiver;
   private final CheckpointDb db;
@@ -47,6 +62,7 @@ final class StoreIngest implements AutoCloseable {
                 return t;
               }));
   private Disposable subscription;
+  private volatile boolean closed;
 
   StoreIngest(
       KafkaSettings kafka,
@@ -85,15 +101,116 @@ final class StoreIngest implements AutoCloseable {
         events.add(parse(record));
         good.add(record);
       } catch (WireFormatException e) {
-        deadLetters.send(record, e.getMessage()).block(Duration.ofSeconds(30));
-        meters.consumed(record.topic(), "dead_letter");
-        record.acknowledge();
+        deadLetter(record, e.getMessage());
       }
     }
-    db.applyAll(events);
+    try {
+      applyWhenAvailable(events);
+    } catch (Closing e) {
+      throw e;
+    } catch (RuntimeException refused) {
+      log.warn(
+          "The registry database refused a batch of {} events, writing them one at a time: {}",
+          events.size(),
+          refused.toString());
+      for (int i = 0; i < good.size(); i++) {
+        storeOne(good.get(i), events.get(i));
+      }
+      return;
+    }
     for (ReceivedRecord record : good) {
       meters.consumed(record.topic(), "stored");
       record.acknowledge();
+    }
+  }
+
+  /** Writes one event, trying it up to {@link #MAX_TRIES} times before dead-lettering it. */
+  private void storeOne(ReceivedRecord record, Object event) {
+    Duration pause = FIRST_PAUSE;
+    for (int tries = 1; ; tries++) {
+      try {
+        applyWhenAvailable(List.of(event));
+        meters.consumed(record.topic(), "stored");
+        record.acknowledge();
+        return;
+      } catch (Closing e) {
+        throw e;
+      } catch (RuntimeException refused) {
+        if (tries >= MAX_TRIES) {
+          deadLetter(
+              record,
+              "the registry database refused this event "
+                  + tries
+                  + " times: "
+                  + refused.getMessage());
+          return;
+        }
+        log.warn(
+            "The registry database refused {} (try {} of {}), trying again in {} ms: {}",
+            record,
+            tries,
+            MAX_TRIES,
+            pause.toMillis(),
+            refused.toString());
+        pause(pause);
+        pause = pause.multipliedBy(2);
+      }
+    }
+  }
+
+  /**
+   * Applies events, waiting for the database while it is unavailable: every event would fail the
+   * same way then, so none may be given up for it.
+   *
+   * @throws RuntimeException when the database refuses the events
+   */
+  private void applyWhenAvailable(List<Object> events) {
+    Duration pause = FIRST_PAUSE;
+    while (true) {
+      try {
+        db.applyAll(events);
+        return;
+      } catch (StoreException e) {
+        if (!e.unavailable()) {
+          throw e;
+        }
+        log.warn(
+            "The registry database is unavailable, trying again in {} ms: {}",
+            pause.toMillis(),
+            e.getMessage());
+        pause(pause);
+        pause = pause.multipliedBy(2);
+        if (pause.compareTo(MAX_UNAVAILABLE_PAUSE) > 0) {
+          pause = MAX_UNAVAILABLE_PAUSE;
+        }
+      }
+    }
+  }
+
+  private void deadLetter(ReceivedRecord record, String reason) {
+    deadLetters.send(record, reason).block(Duration.ofSeconds(30));
+    meters.consumed(record.topic(), "dead_letter");
+    record.acknowledge();
+  }
+
+  private void pause(Duration pause) {
+    if (closed) {
+      throw new Closing(null);
+    }
+    try {
+      Thread.sleep(pause.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new Closing(e);
+    }
+  }
+
+  /** Ends a wait when ingest closes; never counts as a refusal of the event that was waiting. */
+  private static final class Closing extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    Closing(Throwable cause) {
+      super("registry ingest is closing", cause);
     }
   }
 
@@ -124,6 +241,7 @@ final class StoreIngest implements AutoCloseable {
 
   @Override
   public void close() {
+    closed = true;
     if (subscription != null) {
       subscription.dispose();
     }

@@ -278,6 +278,42 @@ class CheckpointDbTest {
         .isEqualTo(0.01 + 224 / 10_000.0);
   }
 
+  @Test
+  void migrationsAreRecordedAndAnOlderDatabaseIsBaselinedAtTheFirstSchema() throws Exception {
+    assertThat(migrations(dir.resolve("registry.db")))
+        .containsExactly("1 SQL", "2 JDBC", "3 SQL", "4 SQL");
+    db.close();
+
+    Path file = dir.resolve("previous.db");
+    Fixtures.createPreviousSchema("jdbc:sqlite:" + file, "old");
+    db = CheckpointDb.open(file.toString(), false);
+    db.close();
+    // Its tables are the first schema: kept as they are, and only the later steps run.
+    assertThat(migrations(file)).containsExactly("1 BASELINE", "2 JDBC", "3 SQL", "4 SQL");
+    db = CheckpointDb.open(file.toString(), false);
+    assertThat(migrations(file)).hasSize(4);
+    assertThat(db.find("old", 10)).isPresent();
+  }
+
+  /** Version and kind of each successful migration in the history table, in the order applied. */
+  private static List<String> migrations(Path file) throws Exception {
+    List<String> out = new ArrayList<>();
+    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file);
+        Statement s = c.createStatement();
+        ResultSet rs =
+            s.executeQuery(
+                "SELECT version, type, success FROM "
+                    + StoreSchema.HISTORY_TABLE
+                    + " ORDER BY installed_rank")) {
+      while (rs.next()) {
+        if (rs.getBoolean(3)) {
+          out.add(rs.getString(1) + " " + rs.getString(2));
+        }
+      }
+    }
+    return out;
+  }
+
   private static Set<String> evaluationColumns(Path file) throws Exception {
     Set<String> names = new HashSet<>();
     try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file);

@@ -16,29 +16,32 @@ import org.junit.jupiter.api.Assumptions;
  * A throwaway PostgreSQL server for tests: {@code CARDINAL_TEST_POSTGRES_URL} when set, else a
  * cluster started from Debian's {@code postgresql} package in a temp folder (as the {@code
  * postgres} user when the tests run as root, since PostgreSQL refuses to run as root). Tests are
- * skipped, saying what is missing, when neither is possible.
+ * skipped, saying what is missing, when neither is possible. Public for the registry benchmark,
+ * which runs its query mix on PostgreSQL too when one can be started.
  */
-final class TestPostgres implements AutoCloseable {
+public final class TestPostgres implements AutoCloseable {
   private final String url;
   private final Path dir;
   private final List<String> asUser;
   private final Path bin;
+  private final int port;
 
-  private TestPostgres(String url, Path dir, List<String> asUser, Path bin) {
+  private TestPostgres(String url, Path dir, List<String> asUser, Path bin, int port) {
     this.url = url;
     this.dir = dir;
     this.asUser = asUser;
     this.bin = bin;
+    this.port = port;
   }
 
-  String url() {
+  public String url() {
     return url;
   }
 
-  static TestPostgres startOrSkip() throws Exception {
+  public static TestPostgres startOrSkip() throws Exception {
     String given = System.getenv("CARDINAL_TEST_POSTGRES_URL");
     if (given != null && !given.isBlank()) {
-      return new TestPostgres(given, null, List.of(), null);
+      return new TestPostgres(given, null, List.of(), null, -1);
     }
     Path bin = serverBin();
     Assumptions.assumeTrue(
@@ -66,7 +69,11 @@ final class TestPostgres implements AutoCloseable {
     }
     TestPostgres pg =
         new TestPostgres(
-            "jdbc:postgresql://127.0.0.1:" + port + "/postgres?user=cardinal", dir, asUser, bin);
+            "jdbc:postgresql://127.0.0.1:" + port + "/postgres?user=cardinal",
+            dir,
+            asUser,
+            bin,
+            port);
     try {
       pg.run(
           bin.resolve("initdb").toString(),
@@ -79,21 +86,55 @@ final class TestPostgres implements AutoCloseable {
           "--no-sync",
           "-E",
           "UTF8");
-      pg.run(
-          bin.resolve("pg_ctl").toString(),
-          "-D",
-          dir.resolve("data").toString(),
-          "-o",
-          "-p " + port + " -k " + dir + " -h 127.0.0.1 -F",
-          "-l",
-          dir.resolve("log").toString(),
-          "-w",
-          "start");
+      pg.start();
     } catch (IOException | IllegalStateException e) {
       pg.close();
       Assumptions.abort("PostgreSQL test skipped: could not start a server: " + e.getMessage());
     }
     return pg;
+  }
+
+  /**
+   * Stops the server as an operator's restart does (fast: open connections are cut). Only for a
+   * server this class started.
+   */
+  public void stop() throws IOException, InterruptedException {
+    requireOwnServer();
+    run(
+        bin.resolve("pg_ctl").toString(),
+        "-D",
+        dir.resolve("data").toString(),
+        "-m",
+        "fast",
+        "-w",
+        "stop");
+  }
+
+  /** Starts the server on the same port and data, returning once it accepts connections. */
+  public void start() throws IOException, InterruptedException {
+    requireOwnServer();
+    run(
+        bin.resolve("pg_ctl").toString(),
+        "-D",
+        dir.resolve("data").toString(),
+        "-o",
+        "-p " + port + " -k " + dir + " -h 127.0.0.1 -F",
+        "-l",
+        dir.resolve("log").toString(),
+        "-w",
+        "start");
+  }
+
+  /** True when this class started the server, so a test may stop and start it. */
+  public boolean restartable() {
+    return dir != null;
+  }
+
+  private void requireOwnServer() {
+    if (dir == null) {
+      throw new IllegalStateException(
+          "the server at CARDINAL_TEST_POSTGRES_URL is not this test's to stop or start");
+    }
   }
 
   private static Path serverBin() throws IOException {

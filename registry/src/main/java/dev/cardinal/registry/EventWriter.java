@@ -1,0 +1,210 @@
+package dev.cardinal.registry;
+
+import dev.cardinal.core.event.CheckpointEvent;
+import dev.cardinal.core.event.EvaluationEvent;
+import dev.cardinal.core.event.Json;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Writes checkpoint and evaluation events as rows. Every write is an idempotent upsert keyed by the
+ * event's id, so replaying a topic never duplicates a row. All SQL uses bound parameters.
+ */
+final class EventWriter {
+  private static final String INSERT_CHECKPOINT =
+      "INSERT INTO checkpoints (checkpoint_id, run_id, step, epoch, samples_seen, model,"
+          + " bucket, prefix, spec, schedule, train_metrics, created_at_ms, deleted,"
+          + " deleted_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
+  /** A creation (also a redelivered one) rewrites the row and clears the deletion mark. */
+  private static final String UPSERT_CREATED =
+      INSERT_CHECKPOINT
+          + " ON CONFLICT (checkpoint_id) DO UPDATE SET run_id = excluded.run_id,"
+          + " step = excluded.step, epoch = excluded.epoch,"
+          + " samples_seen = excluded.samples_seen, model = excluded.model,"
+          + " bucket = excluded.bucket, prefix = excluded.prefix, spec = excluded.spec,"
+          + " schedule = excluded.schedule, train_metrics = excluded.train_metrics,"
+          + " created_at_ms = excluded.created_at_ms, deleted = 0, deleted_at_ms = NULL";
+
+  /** A deletion keeps what was recorded at creation and only marks the row. */
+  private static final String UPSERT_DELETED =
+      INSERT_CHECKPOINT
+          + " ON CONFLICT (checkpoint_id) DO UPDATE SET deleted = 1,"
+          + " deleted_at_ms = excluded.deleted_at_ms";
+
+  /**
+   * The evaluation columns in the order {@link #upsert(Connection, EvaluationEvent)} binds them.
+   */
+  private static final List<String> EVALUATION_COLUMNS =
+      List.of(
+          "evaluation_id",
+          "checkpoint_id",
+          "run_id",
+          "step",
+          "resolution",
+          "weights",
+          "images",
+          "top1",
+          "top5",
+          "nll",
+          "error",
+          "evaluated_at_ms",
+          "ece",
+          "per_class_accuracy",
+          "train_resolution",
+          "crop_fraction",
+          "train_top1",
+          "train_eval_gap",
+          "best_resolution",
+          "verdict",
+          "verdict_reason",
+          "verdict_evidence");
+
+  /**
+   * Inserts an evaluation or, for an id already stored, rewrites every column, the optional ones
+   * too: the latest delivery of an id wins, as a rebuild from the topic would have it.
+   */
+  private static final String UPSERT_EVALUATION = upsertEvaluationSql();
+
+  private EventWriter() {}
+
+  private static String upsertEvaluationSql() {
+    List<String> updates = new ArrayList<>();
+    for (String column : EVALUATION_COLUMNS.subList(1, EVALUATION_COLUMNS.size())) {
+      updates.add(column + " = excluded." + column);
+    }
+    return "INSERT INTO evaluations ("
+        + String.join(", ", EVALUATION_COLUMNS)
+        + ") VALUES ("
+        + String.join(", ", Collections.nCopies(EVALUATION_COLUMNS.size(), "?"))
+        + ") ON CONFLICT (evaluation_id) DO UPDATE SET "
+        + String.join(", ", updates);
+  }
+
+  /**
+   * Applies events in order on the connection (the caller owns the transaction).
+   *
+   * @throws IllegalArgumentException for an element that is neither event type
+   */
+  static void apply(Connection connection, List<?> events) throws SQLException {
+    for (Object event : events) {
+      if (event instanceof CheckpointEvent c) {
+        upsert(connection, c);
+      } else if (event instanceof EvaluationEvent e) {
+        upsert(connection, e);
+      } else {
+        throw new IllegalArgumentException("not a registry event: " + event);
+      }
+    }
+  }
+
+  private static void upsert(Connection connection, CheckpointEvent e) throws SQLException {
+    boolean deleted = CheckpointEvent.DELETED.equals(e.kind());
+    try (PreparedStatement ps =
+        connection.prepareStatement(deleted ? UPSERT_DELETED : UPSERT_CREATED)) {
+      ps.setString(1, e.checkpointId());
+      ps.setString(2, e.runId());
+      ps.setLong(3, e.step());
+      ps.setInt(4, e.epoch());
+      ps.setLong(5, e.samplesSeen());
+      ps.setString(6, e.model());
+      ps.setString(7, e.bucket());
+      ps.setString(8, e.prefix());
+      ps.setString(9, e.spec() == null ? null : Json.toString(e.spec()));
+      ps.setString(10, e.schedule() == null ? null : Json.toString(e.schedule()));
+      ps.setString(11, e.trainMetrics() == null ? null : Json.toString(e.trainMetrics()));
+      ps.setLong(12, e.createdAtMs());
+      ps.setInt(13, deleted ? 1 : 0);
+      if (deleted) {
+        // The event of a deletion is stamped when retention deleted the objects.
+        ps.setLong(14, e.createdAtMs());
+      } else {
+        ps.setNull(14, Types.BIGINT);
+      }
+      ps.executeUpdate();
+    }
+  }
+
+  private static void upsert(Connection connection, EvaluationEvent e) throws SQLException {
+    try (PreparedStatement ps = connection.prepareStatement(UPSERT_EVALUATION)) {
+      ps.setString(1, e.evaluationId());
+      ps.setString(2, e.checkpointId());
+      ps.setString(3, e.runId());
+      ps.setLong(4, e.step());
+      ps.setInt(5, e.resolution());
+      ps.setString(6, e.weights());
+      ps.setLong(7, e.images());
+      setDouble(ps, 8, e.top1());
+      setDouble(ps, 9, e.top5());
+      setDouble(ps, 10, e.nll());
+      ps.setString(11, e.error());
+      ps.setLong(12, e.evaluatedAtMs());
+      setDouble(ps, 13, e.ece());
+      ps.setString(14, perClassJson(e.perClassAccuracy()));
+      setInteger(ps, 15, e.trainResolution());
+      setDouble(ps, 16, e.cropFraction());
+      setDouble(ps, 17, e.trainTop1());
+      setDouble(ps, 18, e.trainEvalGap());
+      setInteger(ps, 19, e.bestResolution());
+      ps.setString(20, e.verdict());
+      ps.setString(21, e.verdictReason());
+      ps.setString(22, evidenceJson(e.verdictEvidence()));
+      ps.executeUpdate();
+    }
+  }
+
+  /**
+   * Per-class accuracy as a JSON array, a class without images (or a non-finite value) as null:
+   * JSON has no NaN, and the mapper would write it as the string "NaN".
+   */
+  private static String perClassJson(List<Double> values) {
+    if (values == null) {
+      return null;
+    }
+    List<Double> finite = new ArrayList<>(values.size());
+    for (Double v : values) {
+      finite.add(v == null || !Double.isFinite(v) ? null : v);
+    }
+    return Json.toString(finite);
+  }
+
+  /** The verdict's evidence as a JSON object, without non-finite numbers (no evidence at all). */
+  private static String evidenceJson(Map<String, Double> evidence) {
+    if (evidence == null) {
+      return null;
+    }
+    Map<String, Double> finite = new LinkedHashMap<>();
+    evidence.forEach(
+        (k, v) -> {
+          if (k != null && v != null && Double.isFinite(v)) {
+            finite.put(k, v);
+          }
+        });
+    return Json.toString(finite);
+  }
+
+  /** A metric, or SQL NULL when it is unknown or not finite (a NaN of a failed evaluation). */
+  private static void setDouble(PreparedStatement ps, int index, Double value) throws SQLException {
+    if (value == null || !Double.isFinite(value)) {
+      ps.setNull(index, Types.DOUBLE);
+    } else {
+      ps.setDouble(index, value);
+    }
+  }
+
+  private static void setInteger(PreparedStatement ps, int index, Integer value)
+      throws SQLException {
+    if (value == null) {
+      ps.setNull(index, Types.INTEGER);
+    } else {
+      ps.setInt(index, value);
+    }
+  }
+}
