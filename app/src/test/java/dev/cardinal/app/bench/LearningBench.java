@@ -200,7 +200,7 @@ public final class LearningBench {
             config,
             null,
             Device.cpu(),
-            ModelPresets.get("resnet20").withClasses(10),
+            ModelPresets.get("resnet20").withNumClasses(10),
             batches.get(0),
             null)) {
       long start = 0;

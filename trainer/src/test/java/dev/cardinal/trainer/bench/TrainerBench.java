@@ -139,7 +139,7 @@ public final class TrainerBench {
             config("memory", recipe, 0),
             store,
             Device.cpu(),
-            ModelPresets.get("resnet20").withClasses(10),
+            ModelPresets.get("resnet20").withNumClasses(10),
             first,
             null)) {
       long start = 0;
@@ -183,7 +183,7 @@ public final class TrainerBench {
             config("checkpoint", recipe, 0),
             store,
             Device.cpu(),
-            ModelPresets.get("resnet20").withClasses(10),
+            ModelPresets.get("resnet20").withNumClasses(10),
             first,
             null)) {
       session.trainStep(first, 0, false);
