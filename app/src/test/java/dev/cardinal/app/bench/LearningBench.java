@@ -183,18 +183,8 @@ public final class LearningBench {
               new ScheduleStamp(0, (long) b * BATCH, 60_000)));
     }
     TrainerConfig config =
-        new TrainerConfig(
-            "memory",
-            "resnet20",
-            Recipe.named("fashion-mnist"),
-            1_000_000,
-            null,
-            10,
-            0,
-            3,
-            0,
-            42,
-            null);
+        TrainerConfig.of("memory", "resnet20", Recipe.named("fashion-mnist"), 1_000_000)
+            .withKeepBest(0);
     try (TrainingSession session =
         new TrainingSession(
             config,

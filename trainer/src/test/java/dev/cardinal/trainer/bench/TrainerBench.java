@@ -103,7 +103,10 @@ public final class TrainerBench {
   }
 
   private static TrainerConfig config(String run, Recipe recipe, long maxSteps) {
-    return new TrainerConfig(run, "resnet20", recipe, 1_000_000, null, 5, maxSteps, 3, 0, 42, null);
+    return TrainerConfig.of(run, "resnet20", recipe, 1_000_000)
+        .withMetricsEverySteps(5)
+        .withMaxSteps(maxSteps)
+        .withKeepBest(0);
   }
 
   /**
