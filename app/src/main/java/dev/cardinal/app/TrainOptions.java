@@ -2,10 +2,13 @@ package dev.cardinal.app;
 
 import dev.cardinal.core.schedule.Schedule;
 import dev.cardinal.trainer.Recipe;
+import dev.cardinal.trainer.RecipeBuilder;
 import dev.cardinal.trainer.TrainerConfig;
+import dev.cardinal.trainer.TrainerConfigBuilder;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 import picocli.CommandLine.Option;
 
 /**
@@ -166,37 +169,48 @@ public final class TrainOptions {
 
   private TrainerConfig trainerConfig(String run, String model) {
     try {
-      Recipe r = Recipe.named(recipe);
-      r =
-          r.withEpochs(
-              epochs != null ? epochs : r.epochs(),
-              warmupEpochs != null ? warmupEpochs : r.warmupEpochs());
-      r =
-          r.withOptimizer(
-              learningRate != null ? learningRate : r.baseLearningRate(),
-              momentum != null ? momentum : r.momentum(),
-              nesterov != null ? nesterov : r.nesterov(),
-              weightDecay != null ? weightDecay : r.weightDecay());
-      r =
-          r.withRegularization(
-              labelSmoothing != null ? labelSmoothing : r.labelSmoothing(),
-              emaDecay != null ? emaDecay : r.emaDecay());
-      Duration byTime =
-          checkpointMinutes == null ? null : Duration.ofMillis((long) (checkpointMinutes * 60_000));
-      return new TrainerConfig(
-          run,
-          model,
-          r,
-          checkpointEvery,
-          byTime,
-          metricsEvery,
-          maxSteps,
-          keepLast,
-          keepBest,
-          seed,
-          schedule());
+      return TrainerConfigBuilder.builder()
+          .runId(run)
+          .model(model)
+          .recipe(recipeWithOverrides())
+          .checkpointEverySteps(checkpointEvery)
+          .checkpointEvery(
+              checkpointMinutes == null
+                  ? null
+                  : Duration.ofMillis((long) (checkpointMinutes * 60_000)))
+          .metricsEverySteps(metricsEvery)
+          .maxSteps(maxSteps)
+          .keepLast(keepLast)
+          .keepBest(keepBest)
+          .seed(seed)
+          .schedule(schedule())
+          .build();
     } catch (IllegalArgumentException e) {
       throw new UserError(e.getMessage());
+    }
+  }
+
+  /**
+   * The named recipe with the flags that were given; the others keep the recipe's values. The
+   * recipe is validated once, with all overrides in place.
+   */
+  private Recipe recipeWithOverrides() {
+    RecipeBuilder overridden = Recipe.named(recipe).with();
+    ifGiven(epochs, overridden::epochs);
+    ifGiven(warmupEpochs, overridden::warmupEpochs);
+    ifGiven(learningRate, overridden::baseLearningRate);
+    ifGiven(momentum, overridden::momentum);
+    ifGiven(nesterov, overridden::nesterov);
+    ifGiven(weightDecay, overridden::weightDecay);
+    ifGiven(labelSmoothing, overridden::labelSmoothing);
+    ifGiven(emaDecay, overridden::emaDecay);
+    return overridden.build();
+  }
+
+  /** Passes a flag's value on when the flag was given (picocli leaves an unset one null). */
+  private static <T> void ifGiven(T flag, Consumer<T> override) {
+    if (flag != null) {
+      override.accept(flag);
     }
   }
 }

@@ -220,18 +220,12 @@ class CheckpointsCommandTest {
 
   private static EvaluationEvent evaluation(
       String run, long step, int resolution, String weights, double top1) {
-    return new EvaluationEvent(
-        EvaluationEvent.SCHEMA_VERSION,
-        EvaluationEvent.evaluationId(run, step, resolution, weights),
-        run,
-        step,
-        resolution,
-        weights,
-        1000,
-        top1,
-        Math.min(1, top1 + 0.1),
-        1.5 - top1,
-        null,
-        1_000 + step);
+    return EvaluationEvent.builder(run, step, resolution, weights)
+        .images(1000)
+        .top1(top1)
+        .top5(Math.min(1, top1 + 0.1))
+        .nll(1.5 - top1)
+        .evaluatedAtMs(1_000 + step)
+        .build();
   }
 }

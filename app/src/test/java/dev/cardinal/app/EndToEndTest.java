@@ -56,18 +56,9 @@ class EndToEndTest {
                 new SyntheticSource(7, 4_000, 256, 32, 10),
                 new IngestOptions(32, 0, 7, 100),
                 List.of(
-                    new TrainerConfig(
-                        "e2e",
-                        "resnet20",
-                        Recipe.named("baseline").withEpochs(30, 0.5),
-                        10,
-                        null,
-                        5,
-                        0,
-                        3,
-                        2,
-                        42,
-                        null)),
+                    TrainerConfig.of(
+                            "e2e", "resnet20", Recipe.named("baseline").withEpochs(30, 0.5), 10)
+                        .withMetricsEverySteps(5)),
                 "127.0.0.1",
                 0,
                 dataDir)) {

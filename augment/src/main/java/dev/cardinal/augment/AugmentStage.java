@@ -14,6 +14,7 @@ import dev.cardinal.core.schedule.Schedule;
 import dev.cardinal.core.schedule.ScheduleStage;
 import dev.cardinal.core.wire.ImageBatch;
 import dev.cardinal.core.wire.WireFormatException;
+import io.soabase.recordbuilder.core.RecordBuilder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -45,6 +46,9 @@ public final class AugmentStage implements AutoCloseable {
   private static final int UNACKNOWLEDGED_SENDS = 32;
 
   /**
+   * How the stage augments. Copies with other values come from the generated {@link
+   * AugmentStageOptionsBuilder.With} withers.
+   *
    * @param seed augmentation seed: same seed, epoch and sample id give the same pixels
    * @param maxLagBatches pause while the fastest trainer is this many augmented batches behind (0:
    *     never pause)
@@ -53,40 +57,26 @@ public final class AugmentStage implements AutoCloseable {
    * @param workers threads augmenting in parallel (0: one per core)
    * @param metricsInterval how often to report on {@code cardinal.metrics}
    */
+  @RecordBuilder
   public record Options(
       long seed,
       long maxLagBatches,
       Schedule schedule,
       boolean rgb,
       int workers,
-      Duration metricsInterval) {
+      Duration metricsInterval)
+      implements AugmentStageOptionsBuilder.With {
 
+    /** Seed 42, never paused, native size, channels as they come, one worker per core. */
     public static Options defaults() {
-      return new Options(42, 0, null, false, 0, Duration.ofSeconds(10));
-    }
-
-    public Options withSeed(long s) {
-      return new Options(s, maxLagBatches, schedule, rgb, workers, metricsInterval);
-    }
-
-    public Options withMaxLagBatches(long m) {
-      return new Options(seed, m, schedule, rgb, workers, metricsInterval);
-    }
-
-    public Options withSchedule(Schedule s) {
-      return new Options(seed, maxLagBatches, s, rgb, workers, metricsInterval);
-    }
-
-    public Options withRgb(boolean r) {
-      return new Options(seed, maxLagBatches, schedule, r, workers, metricsInterval);
-    }
-
-    public Options withWorkers(int w) {
-      return new Options(seed, maxLagBatches, schedule, rgb, w, metricsInterval);
-    }
-
-    public Options withMetricsInterval(Duration d) {
-      return new Options(seed, maxLagBatches, schedule, rgb, workers, d);
+      return AugmentStageOptionsBuilder.builder()
+          .seed(42)
+          .maxLagBatches(0)
+          .schedule(null)
+          .rgb(false)
+          .workers(0)
+          .metricsInterval(Duration.ofSeconds(10))
+          .build();
     }
   }
 

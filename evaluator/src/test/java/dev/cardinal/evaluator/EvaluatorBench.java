@@ -150,7 +150,7 @@ public final class EvaluatorBench {
   private static List<double[]> run(int images, int rounds, int batchSize) throws Exception {
     // Deleted at exit: a run leaves its broker's log and S3 objects behind otherwise.
     Path dir = TestServices.tempDir("bench-evaluator");
-    ResNetSpec spec = ModelPresets.get("resnet20").withClasses(CLASSES);
+    ResNetSpec spec = ModelPresets.get("resnet20").withNumClasses(CLASSES);
     List<Integer> resolutions = SCHEDULE.evaluationResolutions();
     try (EmbeddedKafka broker = EmbeddedKafka.start(dir.resolve("kafka"), 0);
         EmbeddedS3 s3 = EmbeddedS3.start(dir.resolve("s3"), 0, "bench-key", "bench-secret-key");

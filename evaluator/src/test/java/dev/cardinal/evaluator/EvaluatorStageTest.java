@@ -66,7 +66,7 @@ class EvaluatorStageTest {
   private static final int TRAIN_SIZE = 16;
   private static final int EVAL_SIZE = 24;
   private static final int EVAL_IMAGES = 32;
-  private static final ResNetSpec SPEC = ModelPresets.get("resnet20").withClasses(CLASSES);
+  private static final ResNetSpec SPEC = ModelPresets.get("resnet20").withNumClasses(CLASSES);
 
   /** Trains at 16 px, tests at 24; 20 in between from epoch 1: evaluated at 16, 20 and 24 px. */
   private static final Schedule SCHEDULE =

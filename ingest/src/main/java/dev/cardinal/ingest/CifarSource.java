@@ -9,7 +9,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.Stream;
 
 /**
  * CIFAR-10 ({@code data_batch_1..5.bin}, {@code test_batch.bin}; records of 1 label byte + 3072
@@ -62,34 +61,29 @@ public final class CifarSource implements ImageSource {
     List<Path> evalFiles;
     int classes;
     int labelBytes;
-    try (Stream<Path> entries = Files.list(folder)) {
-      List<Path> all = entries.sorted().toList();
-      List<Path> cifar10 =
-          all.stream()
-              .filter(p -> p.getFileName().toString().matches("data_batch_\\d+\\.bin"))
-              .toList();
-      if (!cifar10.isEmpty()) {
-        classes = 10;
-        labelBytes = 1;
-        trainFiles = cifar10;
-        evalFiles =
-            all.stream().filter(p -> p.getFileName().toString().equals("test_batch.bin")).toList();
-      } else if (all.stream().anyMatch(p -> p.getFileName().toString().equals("train.bin"))) {
-        classes = 100;
-        labelBytes = 2;
-        trainFiles =
-            all.stream().filter(p -> p.getFileName().toString().equals("train.bin")).toList();
-        evalFiles =
-            all.stream().filter(p -> p.getFileName().toString().equals("test.bin")).toList();
-      } else {
-        throw new IllegalArgumentException(
-            "cifar:"
-                + path
-                + ": no CIFAR binary files (data_batch_N.bin for CIFAR-10, train.bin for"
-                + " CIFAR-100)");
-      }
-    } catch (IOException e) {
-      throw new IllegalArgumentException("cifar:" + path + ": cannot list folder: " + e);
+    List<Path> all = DatasetFiles.sortedEntries("cifar", path, folder);
+    List<Path> cifar10 =
+        all.stream()
+            .filter(p -> p.getFileName().toString().matches("data_batch_\\d+\\.bin"))
+            .toList();
+    if (!cifar10.isEmpty()) {
+      classes = 10;
+      labelBytes = 1;
+      trainFiles = cifar10;
+      evalFiles =
+          all.stream().filter(p -> p.getFileName().toString().equals("test_batch.bin")).toList();
+    } else if (all.stream().anyMatch(p -> p.getFileName().toString().equals("train.bin"))) {
+      classes = 100;
+      labelBytes = 2;
+      trainFiles =
+          all.stream().filter(p -> p.getFileName().toString().equals("train.bin")).toList();
+      evalFiles = all.stream().filter(p -> p.getFileName().toString().equals("test.bin")).toList();
+    } else {
+      throw new IllegalArgumentException(
+          "cifar:"
+              + path
+              + ": no CIFAR binary files (data_batch_N.bin for CIFAR-10, train.bin for"
+              + " CIFAR-100)");
     }
     List<BadInput> problems = new ArrayList<>();
     Split train = Split.open(trainFiles, labelBytes, 0, problems);
@@ -103,13 +97,10 @@ public final class CifarSource implements ImageSource {
     }
     Split eval = Split.open(evalFiles, labelBytes, DatasetFiles.EVAL_ID_BASE, problems);
     String id =
-        "cifar"
-            + classes
-            + "-"
-            + DatasetFiles.safeName(folder)
-            + "-"
-            + DatasetFiles.shortHash(
-                List.of(folder.toString(), Long.toString(train.count), Long.toString(eval.count)));
+        DatasetFiles.datasetId(
+            "cifar" + classes,
+            folder,
+            List.of(folder.toString(), Long.toString(train.count), Long.toString(eval.count)));
     return new CifarSource(id, folder, classes, labelBytes, train, eval, problems);
   }
 

@@ -11,6 +11,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.stream.Stream;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.ZipException;
 
@@ -45,6 +46,18 @@ final class DatasetFiles {
       throw new IllegalArgumentException(scheme + ":" + path + ": cannot list folder: " + e);
     }
     return path.toAbsolutePath().normalize();
+  }
+
+  /**
+   * The entries of a dataset folder in name order (so that a dataset reads the same on every
+   * machine), or a one-line {@link IllegalArgumentException} naming the path the user gave.
+   */
+  static List<Path> sortedEntries(String scheme, Path path, Path folder) {
+    try (Stream<Path> entries = Files.list(folder)) {
+      return entries.sorted().toList();
+    } catch (IOException e) {
+      throw new IllegalArgumentException(scheme + ":" + path + ": cannot list folder: " + e);
+    }
   }
 
   /** The bytes of a file as a stream, gunzipped when its name ends in .gz. */
@@ -90,8 +103,15 @@ final class DatasetFiles {
    */
   record Contents(byte[] bytes, boolean cutOff, boolean more) {}
 
-  /** Eight hex digits naming a dataset instance (its path and shape) inside its dataset id. */
-  static String shortHash(List<String> parts) {
+  /**
+   * A dataset id: the kind, the folder's name and eight hex digits of what identifies this instance
+   * of the dataset (its path and shape), so that another copy or a changed one gets another id.
+   */
+  static String datasetId(String kind, Path folder, List<String> identity) {
+    return kind + "-" + safeName(folder) + "-" + shortHash(identity);
+  }
+
+  private static String shortHash(List<String> parts) {
     try {
       MessageDigest digest = MessageDigest.getInstance("SHA-256");
       for (String part : parts) {
@@ -126,7 +146,7 @@ final class DatasetFiles {
     return unit < fraction;
   }
 
-  static String safeName(Path folder) {
+  private static String safeName(Path folder) {
     Path name = folder.getFileName();
     return name == null ? "root" : name.toString().replaceAll("[^A-Za-z0-9._-]", "_");
   }

@@ -125,7 +125,7 @@ public final class FolderSource implements ImageSource {
     listing.add(Integer.toString(settings.maxSide()));
     Stream.concat(trainFiles.stream(), evalFiles.stream())
         .forEach(f -> listing.add(f.relative + ":" + f.label + ":" + f.bytes));
-    String id = "folder-" + DatasetFiles.safeName(root) + "-" + DatasetFiles.shortHash(listing);
+    String id = DatasetFiles.datasetId("folder", root, listing);
     return new FolderSource(
         id,
         root,

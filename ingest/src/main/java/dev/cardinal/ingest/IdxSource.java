@@ -3,7 +3,6 @@ package dev.cardinal.ingest;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -11,7 +10,6 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 
 /**
  * MNIST-style IDX files (gzipped or raw) in one folder: {@code train-images-idx3-ubyte[.gz]},
@@ -51,16 +49,12 @@ public final class IdxSource implements ImageSource, InMemoryImages {
   public static IdxSource open(Path path) {
     Path folder = DatasetFiles.existingFolder("idx", path);
     Map<String, Path> files = new TreeMap<>();
-    try (Stream<Path> entries = Files.list(folder)) {
-      for (Path p : entries.sorted().toList()) {
-        Matcher m = NAME.matcher(p.getFileName().toString());
-        if (m.matches()) {
-          String split = m.group(1).equals("train") ? "train" : "test";
-          files.putIfAbsent(split + "-" + m.group(2), p);
-        }
+    for (Path p : DatasetFiles.sortedEntries("idx", path, folder)) {
+      Matcher m = NAME.matcher(p.getFileName().toString());
+      if (m.matches()) {
+        String split = m.group(1).equals("train") ? "train" : "test";
+        files.putIfAbsent(split + "-" + m.group(2), p);
       }
-    } catch (IOException e) {
-      throw new IllegalArgumentException("idx:" + path + ": cannot list folder: " + e);
     }
     if (!files.containsKey("train-images") || !files.containsKey("train-labels")) {
       throw new IllegalArgumentException(
@@ -114,14 +108,13 @@ public final class IdxSource implements ImageSource, InMemoryImages {
       }
     }
     String id =
-        "idx-"
-            + DatasetFiles.safeName(folder)
-            + "-"
-            + DatasetFiles.shortHash(
-                List.of(
-                    folder.toString(),
-                    Long.toString(train.count),
-                    Long.toString(eval == null ? 0 : eval.count)));
+        DatasetFiles.datasetId(
+            "idx",
+            folder,
+            List.of(
+                folder.toString(),
+                Long.toString(train.count),
+                Long.toString(eval == null ? 0 : eval.count)));
     return new IdxSource(id, folder, train, eval, Math.max(2, maxLabel + 1), problems);
   }
 

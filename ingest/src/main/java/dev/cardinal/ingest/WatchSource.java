@@ -88,10 +88,7 @@ public final class WatchSource implements ImageStream {
       }
     }
     String id =
-        "watch-"
-            + DatasetFiles.safeName(root)
-            + "-"
-            + DatasetFiles.shortHash(List.of(root.toString(), String.join("/", names)));
+        DatasetFiles.datasetId("watch", root, List.of(root.toString(), String.join("/", names)));
     return new WatchSource(id, root, names, anyImage && allGrey ? 1 : 3, settings, problems);
   }
 

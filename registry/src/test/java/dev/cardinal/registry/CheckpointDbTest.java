@@ -80,19 +80,13 @@ class CheckpointDbTest {
   void failedEvaluationHasNoMetricsButItsError() {
     db.upsertCheckpoint(checkpoint("r", 1, 1));
     db.upsertEvaluation(
-        new EvaluationEvent(
-            1,
-            "r/1/224/ema",
-            "r",
-            1,
-            224,
-            "ema",
-            0,
-            Double.NaN,
-            Double.NaN,
-            Double.NaN,
-            "params missing",
-            5));
+        EvaluationEvent.builder("r", 1, 224, "ema")
+            .top1(Double.NaN)
+            .top5(Double.NaN)
+            .nll(Double.NaN)
+            .error("params missing")
+            .evaluatedAtMs(5)
+            .build());
     Views.Evaluation e = db.find("r", 1).orElseThrow().evaluations().get(0);
     assertThat(e.top1()).isNull();
     assertThat(e.nll()).isNull();

@@ -45,19 +45,13 @@ final class Fixtures {
 
   static EvaluationEvent evaluation(
       String run, long step, int resolution, String weights, double top1) {
-    return new EvaluationEvent(
-        EvaluationEvent.SCHEMA_VERSION,
-        EvaluationEvent.evaluationId(run, step, resolution, weights),
-        run,
-        step,
-        resolution,
-        weights,
-        10_000,
-        top1,
-        Math.min(1.0, top1 + 0.2),
-        2.0 - top1,
-        null,
-        1_000_000 + step);
+    return EvaluationEvent.builder(run, step, resolution, weights)
+        .images(10_000)
+        .top1(top1)
+        .top5(Math.min(1.0, top1 + 0.2))
+        .nll(2.0 - top1)
+        .evaluatedAtMs(1_000_000 + step)
+        .build();
   }
 
   /** The verdict every {@link #detailedEvaluation} carries, as the evaluator words one. */

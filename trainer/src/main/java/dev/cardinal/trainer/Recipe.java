@@ -1,11 +1,14 @@
 package dev.cardinal.trainer;
 
+import io.soabase.recordbuilder.core.RecordBuilder;
 import java.util.List;
 import java.util.Locale;
 
 /**
  * How a network is trained: optimizer, learning-rate schedule and the regularization that is not in
  * the data schedule. Named recipes follow the papers; every field can be overridden by a flag.
+ * Copies with other values come from the generated {@link RecipeBuilder.With} withers; each goes
+ * through the validating constructor.
  *
  * @param baseLearningRate learning rate for a batch of 256, scaled linearly by batch / 256
  * @param warmupEpochs linear warm-up from 0
@@ -14,6 +17,7 @@ import java.util.Locale;
  * @param labelSmoothing mass spread uniformly over all classes (0 = one-hot targets)
  * @param emaDecay decay of the exponential moving average of the weights (0 = no EMA)
  */
+@RecordBuilder
 public record Recipe(
     String name,
     Decay decay,
@@ -24,7 +28,8 @@ public record Recipe(
     boolean nesterov,
     double weightDecay,
     double labelSmoothing,
-    double emaDecay) {
+    double emaDecay)
+    implements RecipeBuilder.With {
 
   /** Learning-rate decay after warm-up. */
   public enum Decay {
@@ -87,46 +92,12 @@ public record Recipe(
     };
   }
 
-  public Recipe withEpochs(double newEpochs, double newWarmup) {
-    return new Recipe(
-        name,
-        decay,
-        baseLearningRate,
-        newWarmup,
-        newEpochs,
-        momentum,
-        nesterov,
-        weightDecay,
-        labelSmoothing,
-        emaDecay);
-  }
-
-  public Recipe withOptimizer(double lr, double newMomentum, boolean newNesterov, double wd) {
-    return new Recipe(
-        name,
-        decay,
-        lr,
-        warmupEpochs,
-        epochs,
-        newMomentum,
-        newNesterov,
-        wd,
-        labelSmoothing,
-        emaDecay);
-  }
-
-  public Recipe withRegularization(double smoothing, double ema) {
-    return new Recipe(
-        name,
-        decay,
-        baseLearningRate,
-        warmupEpochs,
-        epochs,
-        momentum,
-        nesterov,
-        weightDecay,
-        smoothing,
-        ema);
+  /**
+   * A copy with another run length and warm-up. The two change together because the warm-up must
+   * stay shorter than the run: setting them one after the other could fail in between.
+   */
+  public Recipe withEpochs(double epochs, double warmupEpochs) {
+    return with(recipe -> recipe.epochs(epochs).warmupEpochs(warmupEpochs));
   }
 
   /** Learning rate at a point of training, for a batch of {@code batchSize}. */

@@ -2,10 +2,12 @@ package dev.cardinal.trainer;
 
 import dev.cardinal.core.schedule.Schedule;
 import dev.cardinal.trainer.model.ModelPresets;
+import io.soabase.recordbuilder.core.RecordBuilder;
 import java.time.Duration;
 
 /**
- * One training run.
+ * One training run. Copies with other values come from the generated {@link
+ * TrainerConfigBuilder.With} withers; each goes through the validating constructor.
  *
  * @param runId names the run; a restart with the same id resumes it
  * @param model preset name from {@link ModelPresets}
@@ -21,6 +23,7 @@ import java.time.Duration;
  * @param schedule resolution and regularization over training progress; null: none (dropout and
  *     drop-path off, the recipe's label smoothing)
  */
+@RecordBuilder
 public record TrainerConfig(
     String runId,
     String model,
@@ -32,7 +35,8 @@ public record TrainerConfig(
     int keepLast,
     int keepBest,
     long seed,
-    Schedule schedule) {
+    Schedule schedule)
+    implements TrainerConfigBuilder.With {
 
   public TrainerConfig {
     if (runId == null || !runId.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,63}")) {
@@ -60,67 +64,16 @@ public record TrainerConfig(
 
   /** A run with the given recipe, checkpointing every N steps, keeping 3 last and 2 best. */
   public static TrainerConfig of(String runId, String model, Recipe recipe, int checkpointEvery) {
-    return new TrainerConfig(runId, model, recipe, checkpointEvery, null, 10, 0, 3, 2, 42, null);
-  }
-
-  public TrainerConfig withMaxSteps(long steps) {
-    return new TrainerConfig(
-        runId,
-        model,
-        recipe,
-        checkpointEverySteps,
-        checkpointEvery,
-        metricsEverySteps,
-        steps,
-        keepLast,
-        keepBest,
-        seed,
-        schedule);
-  }
-
-  public TrainerConfig withMetricsEvery(int steps) {
-    return new TrainerConfig(
-        runId,
-        model,
-        recipe,
-        checkpointEverySteps,
-        checkpointEvery,
-        steps,
-        maxSteps,
-        keepLast,
-        keepBest,
-        seed,
-        schedule);
-  }
-
-  public TrainerConfig withRetention(int last, int best) {
-    return new TrainerConfig(
-        runId,
-        model,
-        recipe,
-        checkpointEverySteps,
-        checkpointEvery,
-        metricsEverySteps,
-        maxSteps,
-        last,
-        best,
-        seed,
-        schedule);
-  }
-
-  public TrainerConfig withSchedule(Schedule newSchedule) {
-    return new TrainerConfig(
-        runId,
-        model,
-        recipe,
-        checkpointEverySteps,
-        checkpointEvery,
-        metricsEverySteps,
-        maxSteps,
-        keepLast,
-        keepBest,
-        seed,
-        newSchedule);
+    return TrainerConfigBuilder.builder()
+        .runId(runId)
+        .model(model)
+        .recipe(recipe)
+        .checkpointEverySteps(checkpointEvery)
+        .metricsEverySteps(10)
+        .keepLast(3)
+        .keepBest(2)
+        .seed(42)
+        .build();
   }
 
   public String consumerGroup() {

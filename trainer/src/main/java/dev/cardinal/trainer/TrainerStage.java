@@ -286,7 +286,7 @@ public final class TrainerStage implements Runnable {
    * drop-path rates (the blocks must exist before a schedule can raise them).
    */
   private ResNetSpec specFor(ImageBatch batch) {
-    ResNetSpec spec = ModelPresets.get(config.model()).withClasses(batch.classes());
+    ResNetSpec spec = ModelPresets.get(config.model()).withNumClasses(batch.classes());
     Schedule schedule = config.schedule();
     if (schedule != null) {
       spec =

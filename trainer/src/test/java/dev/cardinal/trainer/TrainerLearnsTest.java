@@ -49,8 +49,7 @@ class TrainerLearnsTest {
     }
     String run = TestServices.unique("learns");
     // baseline with a higher rate (0.4 per 256 images: 0.05 at batch 32) so that 60 steps suffice.
-    Recipe recipe =
-        Recipe.named("baseline").withEpochs(100, 0).withOptimizer(0.4, 0.9, false, 1e-4);
+    Recipe recipe = Recipe.named("baseline").withEpochs(100, 0).withBaseLearningRate(0.4);
     try (CheckpointStore store = new CheckpointStore(TestServices.s3())) {
       TrainerStage stage =
           new TrainerStage(

@@ -61,9 +61,10 @@ class TrainerProgressTest {
   private static TrainerConfig config(String run, int checkpointEvery, long maxSteps) {
     return TrainerConfig.of(
             run, "resnet20", Recipe.named("resnet-rs").withEpochs(2, 1), checkpointEvery)
-        .withMetricsEvery(1)
+        .withMetricsEverySteps(1)
         .withMaxSteps(maxSteps)
-        .withRetention(10, 0);
+        .withKeepLast(10)
+        .withKeepBest(0);
   }
 
   /**

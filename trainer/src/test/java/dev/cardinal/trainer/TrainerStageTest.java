@@ -84,9 +84,10 @@ class TrainerStageTest {
 
   private static TrainerConfig config(String run, long maxSteps) {
     return TrainerConfig.of(run, "resnet20", Recipe.named("resnet-rs").withEpochs(10, 1), 5)
-        .withMetricsEvery(5)
+        .withMetricsEverySteps(5)
         .withMaxSteps(maxSteps)
-        .withRetention(10, 0);
+        .withKeepLast(10)
+        .withKeepBest(0);
   }
 
   @Test
@@ -151,7 +152,8 @@ class TrainerStageTest {
         new TrainerStage(
             TrainerConfig.of(resnet32, "resnet32", Recipe.named("baseline").withEpochs(10, 0), 5)
                 .withMaxSteps(10)
-                .withRetention(10, 0),
+                .withKeepLast(10)
+                .withKeepBest(0),
             kafka,
             store);
     Thread a = new Thread(first, "trainer-" + resnet20);
@@ -295,8 +297,7 @@ class TrainerStageTest {
     Recipe baseline = Recipe.named("baseline");
     assertThatThrownBy(() -> TrainerConfig.of("x", "resnet9000", baseline, 5))
         .hasMessageContaining("unknown model 'resnet9000'");
-    assertThatThrownBy(() -> baseline.withOptimizer(-1, 0.9, false, 0))
-        .hasMessageContaining("--lr");
+    assertThatThrownBy(() -> baseline.withBaseLearningRate(-1)).hasMessageContaining("--lr");
     assertThatThrownBy(() -> TrainerConfig.of("bad run!", "resnet20", baseline, 5))
         .hasMessageContaining("--run");
     assertThatThrownBy(() -> Recipe.named("sgdr")).hasMessageContaining("baseline, resnet-rs");

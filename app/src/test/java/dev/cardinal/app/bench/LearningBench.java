@@ -183,24 +183,14 @@ public final class LearningBench {
               new ScheduleStamp(0, (long) b * BATCH, 60_000)));
     }
     TrainerConfig config =
-        new TrainerConfig(
-            "memory",
-            "resnet20",
-            Recipe.named("fashion-mnist"),
-            1_000_000,
-            null,
-            10,
-            0,
-            3,
-            0,
-            42,
-            null);
+        TrainerConfig.of("memory", "resnet20", Recipe.named("fashion-mnist"), 1_000_000)
+            .withKeepBest(0);
     try (TrainingSession session =
         new TrainingSession(
             config,
             null,
             Device.cpu(),
-            ModelPresets.get("resnet20").withClasses(10),
+            ModelPresets.get("resnet20").withNumClasses(10),
             batches.get(0),
             null)) {
       long start = 0;

@@ -1,5 +1,6 @@
 package dev.cardinal.core.event;
 
+import io.soabase.recordbuilder.core.RecordBuilder;
 import java.util.List;
 import java.util.Map;
 
@@ -8,7 +9,8 @@ import java.util.Map;
  * ({@code run/step/resolution/weights}) so redelivery never makes a duplicate.
  *
  * <p>The components after {@code evaluatedAtMs} were added later and are optional: null when the
- * writer did not know them (older evaluators, error events), so older events still read.
+ * writer did not know them (older evaluators, error events), so older events still read. Build one
+ * with {@link #builder(String, long, int, String)}: components left unset stay null (or 0).
  *
  * @param weights {@code raw} or {@code ema}
  * @param error non-null when the checkpoint could not be scored; the metrics are then NaN
@@ -24,6 +26,7 @@ import java.util.Map;
  * @param verdictReason the verdict in words, with its numbers and the advice that follows
  * @param verdictEvidence the numbers the verdict was computed from (gap, previous gaps, thresholds)
  */
+@RecordBuilder
 public record EvaluationEvent(
     int schemaVersion,
     String evaluationId,
@@ -50,43 +53,19 @@ public record EvaluationEvent(
 
   public static final int SCHEMA_VERSION = 1;
 
-  /** The original twelve components; the later ones are left null (unknown). */
-  public EvaluationEvent(
-      int schemaVersion,
-      String evaluationId,
-      String runId,
-      long step,
-      int resolution,
-      String weights,
-      long images,
-      double top1,
-      double top5,
-      double nll,
-      String error,
-      long evaluatedAtMs) {
-    this(
-        schemaVersion,
-        evaluationId,
-        runId,
-        step,
-        resolution,
-        weights,
-        images,
-        top1,
-        top5,
-        nll,
-        error,
-        evaluatedAtMs,
-        null,
-        null,
-        null,
-        null,
-        null,
-        null,
-        null,
-        null,
-        null,
-        null);
+  /**
+   * A builder for the score of one checkpoint at one resolution with one weight set: the schema
+   * version, the deterministic id and the checkpoint's coordinates are filled in.
+   */
+  public static EvaluationEventBuilder builder(
+      String runId, long step, int resolution, String weights) {
+    return EvaluationEventBuilder.builder()
+        .schemaVersion(SCHEMA_VERSION)
+        .evaluationId(evaluationId(runId, step, resolution, weights))
+        .runId(runId)
+        .step(step)
+        .resolution(resolution)
+        .weights(weights);
   }
 
   public static String evaluationId(String runId, long step, int resolution, String weights) {

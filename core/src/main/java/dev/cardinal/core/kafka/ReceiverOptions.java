@@ -1,5 +1,6 @@
 package dev.cardinal.core.kafka;
 
+import io.soabase.recordbuilder.core.RecordBuilder;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -7,7 +8,8 @@ import java.util.Objects;
 import org.apache.kafka.common.TopicPartition;
 
 /**
- * How a {@link KafkaReceiver} reads.
+ * How a {@link KafkaReceiver} reads. Copies with other values come from the generated {@link
+ * ReceiverOptionsBuilder.With} withers; null or 0 takes the constructor's default.
  *
  * @param groupId consumer group; instances with the same group split the partitions
  * @param topics topics to subscribe to
@@ -18,6 +20,7 @@ import org.apache.kafka.common.TopicPartition;
  * @param maxPollRecords most records one poll returns; bounds what is buffered beyond demand
  * @param order merge the partitions back into stream order; null emits records as they arrive
  */
+@RecordBuilder
 public record ReceiverOptions(
     String groupId,
     List<String> topics,
@@ -25,7 +28,8 @@ public record ReceiverOptions(
     int commitBatchSize,
     Map<TopicPartition, Long> startOffsets,
     int maxPollRecords,
-    StreamOrder order) {
+    StreamOrder order)
+    implements ReceiverOptionsBuilder.With {
 
   public ReceiverOptions {
     Objects.requireNonNull(groupId, "groupId");
@@ -40,32 +44,6 @@ public record ReceiverOptions(
   }
 
   public static ReceiverOptions of(String groupId, String... topics) {
-    return new ReceiverOptions(groupId, List.of(topics), null, 0, null, 0, null);
-  }
-
-  public ReceiverOptions withStartOffsets(Map<TopicPartition, Long> offsets) {
-    return new ReceiverOptions(
-        groupId, topics, commitInterval, commitBatchSize, offsets, maxPollRecords, order);
-  }
-
-  public ReceiverOptions withMaxPollRecords(int records) {
-    return new ReceiverOptions(
-        groupId, topics, commitInterval, commitBatchSize, startOffsets, records, order);
-  }
-
-  public ReceiverOptions withCommitInterval(Duration interval, int batchSize) {
-    return new ReceiverOptions(
-        groupId, topics, interval, batchSize, startOffsets, maxPollRecords, order);
-  }
-
-  public ReceiverOptions withOrder(StreamOrder streamOrder) {
-    return new ReceiverOptions(
-        groupId,
-        topics,
-        commitInterval,
-        commitBatchSize,
-        startOffsets,
-        maxPollRecords,
-        streamOrder);
+    return ReceiverOptionsBuilder.builder().groupId(groupId).topics(List.of(topics)).build();
   }
 }

@@ -1,5 +1,6 @@
 package dev.cardinal.core.wire;
 
+import io.soabase.recordbuilder.core.RecordBuilder;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -23,7 +24,11 @@ import java.util.Objects;
  * float[count*classes] softLabels (if flagged)
  * byte[count*height*width*channels] pixels
  * </pre>
+ *
+ * <p>Copies with other values come from the generated {@link ImageBatchBuilder.With} withers; each
+ * goes through the validating constructor.
  */
+@RecordBuilder
 public record ImageBatch(
     String datasetId,
     int height,
@@ -34,7 +39,8 @@ public record ImageBatch(
     int[] labels,
     float[] softLabels,
     byte[] pixels,
-    ScheduleStamp stamp) {
+    ScheduleStamp stamp)
+    implements ImageBatchBuilder.With {
 
   public static final int MAGIC = 0x43494D47; // "CIMG"
   public static final short VERSION = 1;
@@ -118,33 +124,13 @@ public record ImageBatch(
     return height * width * channels;
   }
 
-  /** A copy with other pixels (same count), e.g. after augmentation changed the size. */
+  /**
+   * A copy with other pixels (same count), e.g. after augmentation changed the size. The size and
+   * the pixels change together because the constructor checks that they agree.
+   */
   public ImageBatch withPixels(int newHeight, int newWidth, int newChannels, byte[] newPixels) {
-    return new ImageBatch(
-        datasetId,
-        newHeight,
-        newWidth,
-        newChannels,
-        classes,
-        sampleIds,
-        labels,
-        softLabels,
-        newPixels,
-        stamp);
-  }
-
-  public ImageBatch withSoftLabels(float[] newSoftLabels) {
-    return new ImageBatch(
-        datasetId,
-        height,
-        width,
-        channels,
-        classes,
-        sampleIds,
-        labels,
-        newSoftLabels,
-        pixels,
-        stamp);
+    return with(
+        batch -> batch.height(newHeight).width(newWidth).channels(newChannels).pixels(newPixels));
   }
 
   public byte[] encode() {

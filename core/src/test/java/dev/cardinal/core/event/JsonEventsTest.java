@@ -45,36 +45,24 @@ class JsonEventsTest {
   @Test
   void evaluationEventRoundTripsIncludingNaNForAFailedScore() {
     EvaluationEvent ok =
-        new EvaluationEvent(
-            EvaluationEvent.SCHEMA_VERSION,
-            EvaluationEvent.evaluationId("run-1", 1200, 224, "ema"),
-            "run-1",
-            1200,
-            224,
-            "ema",
-            10_000,
-            0.91,
-            0.995,
-            0.31,
-            null,
-            1_700_000_000_000L);
+        EvaluationEvent.builder("run-1", 1200, 224, "ema")
+            .images(10_000)
+            .top1(0.91)
+            .top5(0.995)
+            .nll(0.31)
+            .evaluatedAtMs(1_700_000_000_000L)
+            .build();
     assertThat(Json.fromBytes(Json.toBytes(ok), EvaluationEvent.class)).isEqualTo(ok);
     assertThat(Json.toString(ok)).doesNotContain("\"error\"");
 
     EvaluationEvent failed =
-        new EvaluationEvent(
-            EvaluationEvent.SCHEMA_VERSION,
-            EvaluationEvent.evaluationId("run-1", 1300, 224, "raw"),
-            "run-1",
-            1300,
-            224,
-            "raw",
-            0,
-            Double.NaN,
-            Double.NaN,
-            Double.NaN,
-            "params object missing",
-            1_700_000_000_000L);
+        EvaluationEvent.builder("run-1", 1300, 224, "raw")
+            .top1(Double.NaN)
+            .top5(Double.NaN)
+            .nll(Double.NaN)
+            .error("params object missing")
+            .evaluatedAtMs(1_700_000_000_000L)
+            .build();
     EvaluationEvent back = Json.fromBytes(Json.toBytes(failed), EvaluationEvent.class);
     assertThat(back.top1()).isNaN();
     assertThat(back.error()).isEqualTo("params object missing");

@@ -49,7 +49,8 @@ class KafkaBridgeTest {
     ReceiverOptions options =
         ReceiverOptions.of(group, topic)
             .withMaxPollRecords(maxPoll)
-            .withCommitInterval(Duration.ofMillis(200), 1000);
+            .withCommitInterval(Duration.ofMillis(200))
+            .withCommitBatchSize(1000);
     AtomicIntegerArray seen = new AtomicIntegerArray(records);
     Scheduler slowStage = Schedulers.newSingle("slow-stage");
     try {
@@ -98,7 +99,9 @@ class KafkaBridgeTest {
     produce(topic, 1, 0, 20);
     TopicPartition tp = new TopicPartition(topic, 0);
     ReceiverOptions options =
-        ReceiverOptions.of(group, topic).withCommitInterval(Duration.ofMillis(20), 1);
+        ReceiverOptions.of(group, topic)
+            .withCommitInterval(Duration.ofMillis(20))
+            .withCommitBatchSize(1);
 
     List<ReceivedRecord> received = new CopyOnWriteArrayList<>();
     Disposable run = new KafkaReceiver(kafka, options).receive().subscribe(received::add);
@@ -145,7 +148,9 @@ class KafkaBridgeTest {
 
     // No timer or batch commits: only the revoke can commit A's work.
     ReceiverOptions neverOnTimer =
-        ReceiverOptions.of(group, topic).withCommitInterval(Duration.ofHours(1), Integer.MAX_VALUE);
+        ReceiverOptions.of(group, topic)
+            .withCommitInterval(Duration.ofHours(1))
+            .withCommitBatchSize(Integer.MAX_VALUE);
     Set<Integer> seenByA = ConcurrentHashMap.newKeySet();
     Set<Integer> seenByB = ConcurrentHashMap.newKeySet();
     List<Integer> all = new CopyOnWriteArrayList<>();

@@ -475,18 +475,12 @@ public final class RegistryBench {
   private static EvaluationEvent evaluation(
       String run, long step, int resolution, String weights, double top1) {
     double t = Math.max(0, Math.min(1, top1));
-    return new EvaluationEvent(
-        EvaluationEvent.SCHEMA_VERSION,
-        EvaluationEvent.evaluationId(run, step, resolution, weights),
-        run,
-        step,
-        resolution,
-        weights,
-        10_000,
-        t,
-        Math.min(1, t + 0.1),
-        2.2 - 1.5 * t,
-        null,
-        System.currentTimeMillis());
+    return EvaluationEvent.builder(run, step, resolution, weights)
+        .images(10_000)
+        .top1(t)
+        .top5(Math.min(1, t + 0.1))
+        .nll(2.2 - 1.5 * t)
+        .evaluatedAtMs(System.currentTimeMillis())
+        .build();
   }
 }

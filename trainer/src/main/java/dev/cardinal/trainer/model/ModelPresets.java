@@ -15,7 +15,7 @@ import java.util.Map;
  * resnet50d}, {@code resnest*}, {@code resnetrs*}); {@code resnet20/32/44/56/110} are He et al.'s
  * CIFAR networks (10 classes) with 1x1 conv projection shortcuts.
  *
- * <p>ImageNet presets have 1000 classes; use {@link ResNetSpec#withClasses(int)} for others. All
+ * <p>ImageNet presets have 1000 classes; use {@link ResNetSpec#withNumClasses(int)} for others. All
  * presets zero-initialize the last BN gamma of each residual branch (timm's default).
  */
 public final class ModelPresets {
@@ -66,52 +66,28 @@ public final class ModelPresets {
     return m;
   }
 
+  /** torchvision's bottleneck ResNet, ResNeXt (cardinality) and Wide ResNet (base width). */
   private static ResNetSpec torchvision(int depth, int cardinality, int baseWidth) {
-    return new ResNetSpec(
-        ResNetSpec.stageDepths(depth),
-        BlockKind.BOTTLENECK,
-        cardinality,
-        baseWidth,
-        Stem.CLASSIC,
-        64,
-        false,
-        Shortcut.CONV_STRIDED,
-        Attention.NONE,
-        0.25,
-        1,
-        Avd.NONE,
-        1.0,
-        0.0,
-        0.0,
-        true,
-        1000);
+    return ResNetSpec.resnet(depth)
+        .with(
+            builder ->
+                builder
+                    .block(BlockKind.BOTTLENECK)
+                    .cardinality(cardinality)
+                    .baseWidth(baseWidth)
+                    .zeroInitLastGamma(true));
   }
 
   /** timm's ResNeSt-50 ablation variants: radix, groups, width per group; avd before the 3x3. */
   private static ResNetSpec resnest(int cardinality, int baseWidth, int radix) {
-    ResNetSpec s =
-        timm(50, cardinality, baseWidth, 32, false, Attention.SPLIT_ATTENTION, Avd.BEFORE);
-    return new ResNetSpec(
-        s.depths(),
-        s.block(),
-        s.cardinality(),
-        s.baseWidth(),
-        s.stem(),
-        s.stemWidth(),
-        s.stemPoolConv(),
-        s.shortcut(),
-        s.attention(),
-        s.seRatio(),
-        radix,
-        s.avd(),
-        s.widthMultiplier(),
-        s.dropPathRate(),
-        s.dropoutRate(),
-        s.zeroInitLastGamma(),
-        s.numClasses());
+    return timm(50, cardinality, baseWidth, 32, false, Attention.SPLIT_ATTENTION, Avd.BEFORE)
+        .withRadix(radix);
   }
 
-  /** timm deep-stem, avg-down bottleneck ResNet (the D/E/RS/ResNeSt variants). */
+  /**
+   * timm deep-stem, avg-down bottleneck ResNet (the D/E/RS/ResNeSt variants): torchvision's with
+   * another stem, shortcut and attention.
+   */
   private static ResNetSpec timm(
       int depth,
       int cardinality,
@@ -120,23 +96,16 @@ public final class ModelPresets {
       boolean stemPoolConv,
       Attention attention,
       Avd avd) {
-    return new ResNetSpec(
-        ResNetSpec.stageDepths(depth),
-        BlockKind.BOTTLENECK,
-        cardinality,
-        baseWidth,
-        Stem.DEEP,
-        stemWidth,
-        stemPoolConv,
-        Shortcut.AVG_DOWN,
-        attention,
-        0.25,
-        2,
-        avd,
-        1.0,
-        0.0,
-        0.0,
-        true,
-        1000);
+    return torchvision(depth, cardinality, baseWidth)
+        .with(
+            builder ->
+                builder
+                    .stem(Stem.DEEP)
+                    .stemWidth(stemWidth)
+                    .stemPoolConv(stemPoolConv)
+                    .shortcut(Shortcut.AVG_DOWN)
+                    .attention(attention)
+                    .radix(2)
+                    .avd(avd));
   }
 }

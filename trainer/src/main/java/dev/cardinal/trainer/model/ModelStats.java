@@ -88,7 +88,7 @@ public record ModelStats(long trainableParameters, long macs) {
             resolution,
             classes));
     for (String name : ModelPresets.names()) {
-      ResNetSpec spec = ModelPresets.get(name).withClasses(classes);
+      ResNetSpec spec = ModelPresets.get(name).withNumClasses(classes);
       ModelStats stats = of(spec, resolution);
       sb.append(
           String.format(

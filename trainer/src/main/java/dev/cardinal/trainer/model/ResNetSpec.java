@@ -1,6 +1,7 @@
 package dev.cardinal.trainer.model;
 
 import dev.cardinal.core.wire.ImageBatch;
+import io.soabase.recordbuilder.core.RecordBuilder;
 import java.util.List;
 
 /**
@@ -9,7 +10,9 @@ import java.util.List;
  *
  * <p>The record holds only lists, enums and primitives so that it serializes to and from JSON as a
  * plain record (it is written into checkpoint manifests). {@link ResNetBuilder#build} turns it into
- * a DJL block.
+ * a DJL block. Copies with other values come from the generated {@link ResNetSpecBuilder.With}
+ * withers ({@code withNumClasses}, {@code withDropPathRate}, ...) or {@code with(builder -> ...)}
+ * for several fields at once; each goes through the validating constructor.
  *
  * @param depths residual blocks per stage (4 stages for ImageNet stems, usually 3 for CIFAR)
  * @param block basic (two 3x3) or bottleneck (1x1, 3x3, 1x1 with expansion 4) blocks
@@ -33,6 +36,7 @@ import java.util.List;
  * @param zeroInitLastGamma zero-initialize the last BN gamma of every residual branch
  * @param numClasses classifier outputs
  */
+@RecordBuilder
 public record ResNetSpec(
     List<Integer> depths,
     BlockKind block,
@@ -50,7 +54,8 @@ public record ResNetSpec(
     double dropPathRate,
     double dropoutRate,
     boolean zeroInitLastGamma,
-    int numClasses) {
+    int numClasses)
+    implements ResNetSpecBuilder.With {
 
   /** Residual block kind. */
   public enum BlockKind {
@@ -198,46 +203,41 @@ public record ResNetSpec(
 
   /** A plain torchvision-style ResNet of the given depth with 1000 classes. */
   public static ResNetSpec resnet(int depth) {
-    return new ResNetSpec(
-        stageDepths(depth),
-        blockKind(depth),
-        1,
-        64,
-        Stem.CLASSIC,
-        64,
-        false,
-        Shortcut.CONV_STRIDED,
-        Attention.NONE,
-        0.25,
-        1,
-        Avd.NONE,
-        1.0,
-        0.0,
-        0.0,
-        false,
-        1000);
+    return plain().depths(stageDepths(depth)).block(blockKind(depth)).build();
   }
 
   /** A He et al. CIFAR ResNet (depth 6n+2) with 10 classes and 1x1 conv projection shortcuts. */
   public static ResNetSpec cifar(int depth) {
-    return new ResNetSpec(
-        cifarStageDepths(depth),
-        BlockKind.BASIC,
-        1,
-        64,
-        Stem.CIFAR,
-        16,
-        false,
-        Shortcut.CONV_STRIDED,
-        Attention.NONE,
-        0.25,
-        1,
-        Avd.NONE,
-        1.0,
-        0.0,
-        0.0,
-        false,
-        10);
+    return plain()
+        .depths(cifarStageDepths(depth))
+        .block(BlockKind.BASIC)
+        .stem(Stem.CIFAR)
+        .stemWidth(16)
+        .numClasses(10)
+        .build();
+  }
+
+  /**
+   * Everything but the depths and block kind of a torchvision ResNet: classic stem, strided
+   * projection shortcuts, no attention, no regularization, 1000 classes.
+   */
+  private static ResNetSpecBuilder plain() {
+    return ResNetSpecBuilder.builder()
+        .cardinality(1)
+        .baseWidth(64)
+        .stem(Stem.CLASSIC)
+        .stemWidth(64)
+        .stemPoolConv(false)
+        .shortcut(Shortcut.CONV_STRIDED)
+        .attention(Attention.NONE)
+        .seRatio(0.25)
+        .radix(1)
+        .avd(Avd.NONE)
+        .widthMultiplier(1.0)
+        .dropPathRate(0.0)
+        .dropoutRate(0.0)
+        .zeroInitLastGamma(false)
+        .numClasses(1000);
   }
 
   /**
@@ -275,116 +275,6 @@ public record ResNetSpec(
   /** Basic blocks for the ImageNet depths 18 and 34, bottlenecks for the others. */
   public static BlockKind blockKind(int depth) {
     return depth == 18 || depth == 34 ? BlockKind.BASIC : BlockKind.BOTTLENECK;
-  }
-
-  /** Copy with another number of classes. */
-  public ResNetSpec withClasses(int classes) {
-    return new ResNetSpec(
-        depths,
-        block,
-        cardinality,
-        baseWidth,
-        stem,
-        stemWidth,
-        stemPoolConv,
-        shortcut,
-        attention,
-        seRatio,
-        radix,
-        avd,
-        widthMultiplier,
-        dropPathRate,
-        dropoutRate,
-        zeroInitLastGamma,
-        classes);
-  }
-
-  /** Copy with another stochastic-depth rate (rate of the last block). */
-  public ResNetSpec withDropPathRate(double rate) {
-    return new ResNetSpec(
-        depths,
-        block,
-        cardinality,
-        baseWidth,
-        stem,
-        stemWidth,
-        stemPoolConv,
-        shortcut,
-        attention,
-        seRatio,
-        radix,
-        avd,
-        widthMultiplier,
-        rate,
-        dropoutRate,
-        zeroInitLastGamma,
-        numClasses);
-  }
-
-  /** Copy with another dropout rate before the classifier. */
-  public ResNetSpec withDropoutRate(double rate) {
-    return new ResNetSpec(
-        depths,
-        block,
-        cardinality,
-        baseWidth,
-        stem,
-        stemWidth,
-        stemPoolConv,
-        shortcut,
-        attention,
-        seRatio,
-        radix,
-        avd,
-        widthMultiplier,
-        dropPathRate,
-        rate,
-        zeroInitLastGamma,
-        numClasses);
-  }
-
-  /** Copy with another width multiplier. */
-  public ResNetSpec withWidthMultiplier(double multiplier) {
-    return new ResNetSpec(
-        depths,
-        block,
-        cardinality,
-        baseWidth,
-        stem,
-        stemWidth,
-        stemPoolConv,
-        shortcut,
-        attention,
-        seRatio,
-        radix,
-        avd,
-        multiplier,
-        dropPathRate,
-        dropoutRate,
-        zeroInitLastGamma,
-        numClasses);
-  }
-
-  /** Copy with zero-init of the last BN gamma of each residual branch switched on or off. */
-  public ResNetSpec withZeroInitLastGamma(boolean zeroInit) {
-    return new ResNetSpec(
-        depths,
-        block,
-        cardinality,
-        baseWidth,
-        stem,
-        stemWidth,
-        stemPoolConv,
-        shortcut,
-        attention,
-        seRatio,
-        radix,
-        avd,
-        widthMultiplier,
-        dropPathRate,
-        dropoutRate,
-        zeroInit,
-        numClasses);
   }
 
   /** Total number of residual blocks. */

@@ -103,7 +103,10 @@ public final class TrainerBench {
   }
 
   private static TrainerConfig config(String run, Recipe recipe, long maxSteps) {
-    return new TrainerConfig(run, "resnet20", recipe, 1_000_000, null, 5, maxSteps, 3, 0, 42, null);
+    return TrainerConfig.of(run, "resnet20", recipe, 1_000_000)
+        .withMetricsEverySteps(5)
+        .withMaxSteps(maxSteps)
+        .withKeepBest(0);
   }
 
   /**
@@ -139,7 +142,7 @@ public final class TrainerBench {
             config("memory", recipe, 0),
             store,
             Device.cpu(),
-            ModelPresets.get("resnet20").withClasses(10),
+            ModelPresets.get("resnet20").withNumClasses(10),
             first,
             null)) {
       long start = 0;
@@ -183,7 +186,7 @@ public final class TrainerBench {
             config("checkpoint", recipe, 0),
             store,
             Device.cpu(),
-            ModelPresets.get("resnet20").withClasses(10),
+            ModelPresets.get("resnet20").withNumClasses(10),
             first,
             null)) {
       session.trainStep(first, 0, false);

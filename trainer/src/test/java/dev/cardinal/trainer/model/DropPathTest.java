@@ -99,7 +99,7 @@ class DropPathTest {
             .withWidthMultiplier(0.25)
             .withDropPathRate(0.5)
             .withZeroInitLastGamma(false)
-            .withClasses(3);
+            .withNumClasses(3);
     try (NDManager manager = NDManager.newBaseManager()) {
       Block net = ResNetBuilder.build(spec);
       Shape input = new Shape(8, 3, 32, 32);
@@ -124,7 +124,7 @@ class DropPathTest {
   @Test
   void networkWithDropPathIsDeterministicAtInference() {
     ResNetSpec spec =
-        ModelPresets.get("resnet20").withDropPathRate(0.5).withDropoutRate(0.5).withClasses(3);
+        ModelPresets.get("resnet20").withDropPathRate(0.5).withDropoutRate(0.5).withNumClasses(3);
     try (NDManager manager = NDManager.newBaseManager()) {
       Block net = ResNetBuilder.build(spec);
       Shape input = new Shape(4, 3, 16, 16);

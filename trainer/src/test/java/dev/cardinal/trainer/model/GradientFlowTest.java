@@ -41,7 +41,7 @@ class GradientFlowTest {
         ModelPresets.get(name)
             .withZeroInitLastGamma(false)
             .withWidthMultiplier(width)
-            .withClasses(7)
+            .withNumClasses(7)
             .withDropoutRate(0.1);
     try (NDManager manager = NDManager.newBaseManager()) {
       Block net = ResNetBuilder.build(spec);

@@ -82,7 +82,7 @@ class ModelPresetsTest {
   void specIsAPlainJsonRecord() throws Exception {
     ObjectMapper json = new ObjectMapper();
     for (String name : ModelPresets.names()) {
-      ResNetSpec spec = ModelPresets.get(name).withDropPathRate(0.05).withClasses(37);
+      ResNetSpec spec = ModelPresets.get(name).withDropPathRate(0.05).withNumClasses(37);
       String text = json.writeValueAsString(spec);
       assertThat(json.readValue(text, ResNetSpec.class)).isEqualTo(spec);
     }
@@ -95,12 +95,12 @@ class ModelPresetsTest {
   @Test
   void copyMethodsChangeOnlyTheirField() {
     ResNetSpec base = ModelPresets.get("resnet50");
-    assertThat(base.withClasses(5).numClasses()).isEqualTo(5);
-    assertThat(base.withClasses(5).withClasses(1000)).isEqualTo(base);
+    assertThat(base.withNumClasses(5).numClasses()).isEqualTo(5);
+    assertThat(base.withNumClasses(5).withNumClasses(1000)).isEqualTo(base);
     assertThat(base.withDropPathRate(0.1).dropPathRate()).isEqualTo(0.1);
     assertThat(base.withDropoutRate(0.2).dropoutRate()).isEqualTo(0.2);
     assertThat(base.withDropoutRate(0.2).withDropPathRate(0.1).depths()).isEqualTo(base.depths());
-    assertThatThrownBy(() -> base.withClasses(0)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> base.withNumClasses(0)).isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> base.withWidthMultiplier(3.0))
         .isInstanceOf(IllegalArgumentException.class);
   }
@@ -137,7 +137,7 @@ class ModelPresetsTest {
     "resnet56, 0.5, 4, 20",
   })
   void anyWidthClassCountAndResolution(String name, double width, int classes, int resolution) {
-    ResNetSpec spec = ModelPresets.get(name).withWidthMultiplier(width).withClasses(classes);
+    ResNetSpec spec = ModelPresets.get(name).withWidthMultiplier(width).withNumClasses(classes);
     Shape input = new Shape(2, 3, resolution, resolution);
     try (NDManager manager = NDManager.newBaseManager()) {
       Block net = ResNetBuilder.build(spec);

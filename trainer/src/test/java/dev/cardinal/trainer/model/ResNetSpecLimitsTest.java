@@ -27,7 +27,7 @@ class ResNetSpecLimitsTest {
   void everyPresetIsWithinTheLimitsAtTheLargestClassCountAndWidth() {
     for (String name : ModelPresets.names()) {
       ResNetSpec spec = ModelPresets.get(name);
-      assertThat(spec.withClasses(ResNetSpec.MAX_CLASSES).withWidthMultiplier(2.0).numClasses())
+      assertThat(spec.withNumClasses(ResNetSpec.MAX_CLASSES).withWidthMultiplier(2.0).numClasses())
           .as(name)
           .isEqualTo(ResNetSpec.MAX_CLASSES);
     }
@@ -74,7 +74,7 @@ class ResNetSpecLimitsTest {
   @Test
   void theConstructorItselfRefusesAForgedSpec() {
     ResNetSpec base = ModelPresets.get("resnet50");
-    assertThatThrownBy(() -> base.withClasses(ResNetSpec.MAX_CLASSES + 1))
+    assertThatThrownBy(() -> base.withNumClasses(ResNetSpec.MAX_CLASSES + 1))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage(
             "ResNet spec numClasses is 100001, over the limit of 100000; use a preset (cardinal"

@@ -22,7 +22,7 @@ class SaveLoadTest {
   @ParameterizedTest(name = "{0} (width x{1}) round-trips its parameters")
   @CsvSource({"resnet20, 1.0", "resnest50d, 0.25", "resnetrs50, 0.25", "resnext50_32x4d, 0.25"})
   void reloadedNetworkGivesIdenticalOutputs(String name, double width) throws Exception {
-    ResNetSpec spec = ModelPresets.get(name).withWidthMultiplier(width).withClasses(5);
+    ResNetSpec spec = ModelPresets.get(name).withWidthMultiplier(width).withNumClasses(5);
     Shape input = new Shape(2, 3, 32, 32);
     try (NDManager manager = NDManager.newBaseManager()) {
       Block net = ResNetBuilder.build(spec);

@@ -40,7 +40,7 @@ public final class ProfileMain {
                     .setNumLayers(50)
                     .setOutSize(1000)
                     .build()
-                : ResNetBuilder.build(ModelPresets.get(name).withClasses(1000));
+                : ResNetBuilder.build(ModelPresets.get(name).withNumClasses(1000));
         net.initialize(manager, DataType.FLOAT32, input);
         nets.add(net);
       }
