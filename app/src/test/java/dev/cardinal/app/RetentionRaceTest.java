@@ -133,19 +133,13 @@ class RetentionRaceTest {
 
   private static void scored(String run, long step) {
     EvaluationEvent e =
-        new EvaluationEvent(
-            EvaluationEvent.SCHEMA_VERSION,
-            EvaluationEvent.evaluationId(run, step, 32, "raw"),
-            run,
-            step,
-            32,
-            "raw",
-            100,
-            0.5,
-            0.9,
-            1.0,
-            null,
-            System.currentTimeMillis());
+        EvaluationEvent.builder(run, step, 32, "raw")
+            .images(100)
+            .top1(0.5)
+            .top5(0.9)
+            .nll(1.0)
+            .evaluatedAtMs(System.currentTimeMillis())
+            .build();
     sender
         .send(
             Topics.EVALUATIONS, e.checkpointId().getBytes(StandardCharsets.UTF_8), Json.toBytes(e))

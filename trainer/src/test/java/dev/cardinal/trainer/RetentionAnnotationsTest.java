@@ -196,19 +196,14 @@ class RetentionAnnotationsTest {
 
   private static void publish(String run, long step, double top1, String error) {
     EvaluationEvent e =
-        new EvaluationEvent(
-            EvaluationEvent.SCHEMA_VERSION,
-            EvaluationEvent.evaluationId(run, step, 32, "raw"),
-            run,
-            step,
-            32,
-            "raw",
-            error == null ? 100 : 0,
-            top1,
-            top1,
-            1.0,
-            error,
-            System.currentTimeMillis());
+        EvaluationEvent.builder(run, step, 32, "raw")
+            .images(error == null ? 100 : 0)
+            .top1(top1)
+            .top5(top1)
+            .nll(1.0)
+            .error(error)
+            .evaluatedAtMs(System.currentTimeMillis())
+            .build();
     sender
         .send(
             Topics.EVALUATIONS, e.checkpointId().getBytes(StandardCharsets.UTF_8), Json.toBytes(e))
