@@ -1,26 +1,17 @@
 package dev.cardinal.app;
 
+import static dev.cardinal.app.RegistryClient.query;
+import static dev.cardinal.app.RegistryClient.segment;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import dev.cardinal.core.event.Json;
-import java.io.IOException;
-import java.net.ConnectException;
-import java.net.URI;
-import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
-import java.time.ZoneId;
 import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -54,15 +45,12 @@ public final class CheckpointsCommand implements Runnable {
   }
 
   /** Where the registry is and how to print; shared by every subcommand. */
-  static final class Client {
-    private static final HttpClient HTTP =
-        HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-
+  static final class RegistryOptions {
     @Option(
         names = "--registry",
         defaultValue = "${env:CARDINAL_REGISTRY:-http://localhost:8080}",
         description = "Registry base URL. Env CARDINAL_REGISTRY. Default: ${DEFAULT-VALUE}")
-    String registry;
+    String url;
 
     @Option(
         names = "--json",
@@ -70,80 +58,10 @@ public final class CheckpointsCommand implements Runnable {
         description = "Print the registry's JSON instead of a table. Default: ${DEFAULT-VALUE}")
     boolean json;
 
-    JsonNode get(String pathAndQuery) {
-      return send(HttpRequest.newBuilder().GET(), pathAndQuery, null).body();
-    }
-
-    Reply send(HttpRequest.Builder request, String pathAndQuery, String token) {
-      URI uri = uri(pathAndQuery);
-      if (token != null) {
-        request.header("Authorization", "Bearer " + token);
-      }
-      HttpResponse<String> response;
-      try {
-        response =
-            HTTP.send(
-                request.uri(uri).timeout(Duration.ofSeconds(30)).build(),
-                HttpResponse.BodyHandlers.ofString());
-      } catch (ConnectException | HttpConnectTimeoutException e) {
-        throw new UserError(
-            "no registry answers at "
-                + base()
-                + ": start one with 'cardinal registry' or 'cardinal run', or point --registry /"
-                + " CARDINAL_REGISTRY at it");
-      } catch (IOException e) {
-        throw new UserError("talking to the registry at " + base() + " failed: " + e);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new UserError("interrupted while waiting for the registry");
-      }
-      JsonNode body;
-      try {
-        body = Json.MAPPER.readTree(response.body());
-      } catch (IOException e) {
-        throw new UserError(
-            base()
-                + " answered HTTP "
-                + response.statusCode()
-                + " with something that is not"
-                + " JSON: is --registry the Cardinal registry?");
-      }
-      if (response.statusCode() >= 400) {
-        String error = body != null && body.hasNonNull("error") ? body.get("error").asText() : "";
-        throw new UserError("registry refused (HTTP " + response.statusCode() + "): " + error);
-      }
-      return new Reply(body, response.headers().firstValue("X-Next-Cursor").orElse(null));
-    }
-
-    private String base() {
-      String b = registry == null ? "" : registry.strip();
-      while (b.endsWith("/")) {
-        b = b.substring(0, b.length() - 1);
-      }
-      return b;
-    }
-
-    private URI uri(String pathAndQuery) {
-      try {
-        URI uri = URI.create(base() + pathAndQuery);
-        if (uri.getScheme() == null
-            || !(uri.getScheme().equals("http") || uri.getScheme().equals("https"))
-            || uri.getHost() == null) {
-          throw new IllegalArgumentException("not an http(s) URL");
-        }
-        return uri;
-      } catch (IllegalArgumentException e) {
-        throw new UserError(
-            "--registry '" + registry + "' is not a URL such as http://localhost:8080");
-      }
-    }
-
-    void print(JsonNode node) {
-      System.out.println(Json.toString(node));
+    RegistryClient client() {
+      return new RegistryClient(url);
     }
   }
-
-  record Reply(JsonNode body, String nextCursor) {}
 
   /** Token for changes, from the flag or the environment. */
   static final class TokenOption {
@@ -171,7 +89,7 @@ public final class CheckpointsCommand implements Runnable {
       mixinStandardHelpOptions = true,
       description = "List checkpoints, newest first unless --sort says otherwise.")
   static final class ListCheckpoints implements Callable<Integer> {
-    @Mixin Client client;
+    @Mixin RegistryOptions registry;
 
     @Option(names = "--run", description = "Only this run. Default: none")
     String run;
@@ -203,8 +121,8 @@ public final class CheckpointsCommand implements Runnable {
     @Option(
         names = "--resolution",
         description =
-            "Scores (filters, sort and the table's score column) at this resolution. Default:"
-                + " any")
+            "Scores (filters and sort) at this resolution; the BEST column is the registry's"
+                + " best evaluation. Default: any")
     Integer resolution;
 
     @Option(names = "--weights", description = "Scores of raw or ema weights only. Default: either")
@@ -272,42 +190,26 @@ public final class CheckpointsCommand implements Runnable {
       q.put("order", order);
       q.put("includeDeleted", includeDeleted ? "true" : null);
       q.put("limit", limit);
+      RegistryClient client = registry.client();
       ArrayNode rows = Json.MAPPER.createArrayNode();
       String cursor = null;
       do {
         Map<String, Object> page = new LinkedHashMap<>(q);
         page.put("cursor", cursor);
-        Reply reply =
+        RegistryClient.Reply reply =
             client.send(HttpRequest.newBuilder().GET(), "/api/checkpoints" + query(page), null);
         reply.body().forEach(rows::add);
         cursor = reply.nextCursor();
       } while (all && cursor != null);
-      if (client.json) {
-        client.print(rows);
+      if (registry.json) {
+        CheckpointPrinter.printJson(rows);
         return 0;
       }
       if (rows.isEmpty()) {
         System.out.println("No checkpoints match.");
         return 0;
       }
-      Table table =
-          new Table("RUN", "STEP", "EPOCH", "MODEL", "CREATED", "BEST TOP-1", "AT", "ALIASES/TAGS");
-      for (JsonNode c : rows) {
-        JsonNode best = bestEvaluation(c.get("evaluations"), resolution, weights);
-        table.add(
-            c.path("run").asText(),
-            c.path("step").asText(),
-            c.path("epoch").asText(),
-            c.path("model").asText(""),
-            time(c.path("createdAtMs").asLong())
-                + (c.path("deleted").asBoolean() ? " (deleted)" : ""),
-            best == null ? "-" : pct(best.get("top1")),
-            best == null
-                ? ""
-                : best.path("resolution").asText() + "/" + best.path("weights").asText(),
-            join(c.get("aliases"), c.get("tags")));
-      }
-      System.out.print(table);
+      CheckpointPrinter.printCheckpoints(rows);
       if (!all && cursor != null) {
         System.out.println("(more: raise --limit or pass --all)");
       }
@@ -320,7 +222,7 @@ public final class CheckpointsCommand implements Runnable {
       mixinStandardHelpOptions = true,
       description = "One checkpoint with its evaluations, spec and schedule.")
   static final class Show implements Callable<Integer> {
-    @Mixin Client client;
+    @Mixin RegistryOptions registry;
 
     @Parameters(index = "0", paramLabel = "RUN", description = "The run.")
     String run;
@@ -333,15 +235,16 @@ public final class CheckpointsCommand implements Runnable {
 
     @Override
     public Integer call() {
+      RegistryClient client = registry.client();
       JsonNode c =
           stepOrAlias.chars().allMatch(Character::isDigit)
               ? client.get("/api/checkpoints/" + segment(run) + "/" + stepOrAlias)
               : client.get("/api/runs/" + segment(run) + "/aliases/" + segment(stepOrAlias));
-      if (client.json) {
-        client.print(c);
+      if (registry.json) {
+        CheckpointPrinter.printJson(c);
         return 0;
       }
-      printCheckpoint(c);
+      CheckpointPrinter.printCheckpoint(c);
       return 0;
     }
   }
@@ -351,7 +254,7 @@ public final class CheckpointsCommand implements Runnable {
       mixinStandardHelpOptions = true,
       description = "The run's best existing checkpoint by an evaluation metric.")
   static final class Best implements Callable<Integer> {
-    @Mixin Client client;
+    @Mixin RegistryOptions registry;
 
     @Parameters(index = "0", paramLabel = "RUN", description = "The run.")
     String run;
@@ -376,23 +279,12 @@ public final class CheckpointsCommand implements Runnable {
       q.put("metric", metric);
       q.put("resolution", resolution);
       q.put("weights", weights);
-      JsonNode best = client.get("/api/runs/" + segment(run) + "/best" + query(q));
-      if (client.json) {
-        client.print(best);
+      JsonNode best = registry.client().get("/api/runs/" + segment(run) + "/best" + query(q));
+      if (registry.json) {
+        CheckpointPrinter.printJson(best);
         return 0;
       }
-      JsonNode e = best.path("evaluation");
-      System.out.printf(
-          "Best %s of %s: %s at step %s (%s px, %s weights)%n",
-          best.path("metric").asText(),
-          run,
-          metric.equals("nll")
-              ? String.format("%.4f", best.path("value").asDouble())
-              : pct(best.get("value")),
-          best.path("checkpoint").path("step").asText(),
-          e.path("resolution").asText(),
-          e.path("weights").asText());
-      printCheckpoint(best.path("checkpoint"));
+      CheckpointPrinter.printBest(run, metric, best);
       return 0;
     }
   }
@@ -402,44 +294,16 @@ public final class CheckpointsCommand implements Runnable {
       mixinStandardHelpOptions = true,
       description = "Every run with its latest step and best top-1 (the leaderboard).")
   static final class Runs implements Callable<Integer> {
-    @Mixin Client client;
+    @Mixin RegistryOptions registry;
 
     @Override
     public Integer call() {
-      JsonNode runs = client.get("/api/runs");
-      if (client.json) {
-        client.print(runs);
+      JsonNode runs = registry.client().get("/api/runs");
+      if (registry.json) {
+        CheckpointPrinter.printJson(runs);
         return 0;
       }
-      List<JsonNode> sorted = new ArrayList<>();
-      runs.forEach(sorted::add);
-      sorted.sort(
-          (a, b) ->
-              Double.compare(b.path("bestTop1").asDouble(-1), a.path("bestTop1").asDouble(-1)));
-      Table table =
-          new Table("RUN", "MODEL", "CHECKPOINTS", "LATEST STEP", "BEST TOP-1", "AT", "ALIASES");
-      for (JsonNode r : sorted) {
-        List<String> aliases = new ArrayList<>();
-        r.path("aliases")
-            .properties()
-            .forEach(e -> aliases.add(e.getKey() + "->" + e.getValue().asText()));
-        table.add(
-            r.path("run").asText(),
-            r.path("model").asText(""),
-            r.path("checkpoints").asText(),
-            r.path("latestStep").asText("-"),
-            pct(r.get("bestTop1")),
-            r.hasNonNull("bestTop1Step")
-                ? "step "
-                    + r.get("bestTop1Step").asText()
-                    + ", "
-                    + r.path("bestTop1Resolution").asText()
-                    + "/"
-                    + r.path("bestTop1Weights").asText()
-                : "",
-            String.join(", ", aliases));
-      }
-      System.out.print(runs.isEmpty() ? "No runs yet.\n" : table.toString());
+      CheckpointPrinter.printRuns(runs);
       return 0;
     }
   }
@@ -451,7 +315,7 @@ public final class CheckpointsCommand implements Runnable {
           "A run's aliases: list RUN; set RUN ALIAS STEP (create or move); move RUN ALIAS STEP"
               + " (only an existing alias); remove RUN ALIAS. Changes need --token.")
   static final class Alias implements Callable<Integer> {
-    @Mixin Client client;
+    @Mixin RegistryOptions registry;
     @Mixin TokenOption token;
 
     @Parameters(index = "0", paramLabel = "ACTION", description = "list, set, move or remove.")
@@ -469,18 +333,17 @@ public final class CheckpointsCommand implements Runnable {
 
     @Override
     public Integer call() {
+      RegistryClient client = registry.client();
       String path = "/api/runs/" + segment(run) + "/aliases";
       switch (action) {
         case "list" -> {
           requireArgs(0, "list RUN");
           JsonNode aliases = client.get(path);
-          if (client.json) {
-            client.print(aliases);
+          if (registry.json) {
+            CheckpointPrinter.printJson(aliases);
             return 0;
           }
-          Table table = new Table("ALIAS", "STEP");
-          aliases.properties().forEach(e -> table.add(e.getKey(), e.getValue().asText()));
-          System.out.print(aliases.isEmpty() ? "Run " + run + " has no aliases.\n" : table);
+          CheckpointPrinter.printAliases(run, aliases);
           return 0;
         }
         case "set", "move" -> {
@@ -515,8 +378,8 @@ public final class CheckpointsCommand implements Runnable {
                       path + "/" + segment(alias),
                       secret)
                   .body();
-          if (client.json) {
-            client.print(c);
+          if (registry.json) {
+            CheckpointPrinter.printJson(c);
           } else {
             System.out.println(run + " " + alias + " -> step " + c.path("step").asText());
           }
@@ -531,8 +394,8 @@ public final class CheckpointsCommand implements Runnable {
                       path + "/" + segment(rest.get(0)),
                       token.require())
                   .body();
-          if (client.json) {
-            client.print(removed);
+          if (registry.json) {
+            CheckpointPrinter.printJson(removed);
           } else {
             System.out.println("Removed alias " + rest.get(0) + " of " + run);
           }
@@ -549,83 +412,6 @@ public final class CheckpointsCommand implements Runnable {
         throw new UserError("usage: cardinal checkpoints alias " + usage);
       }
     }
-  }
-
-  // ---------------------------------------------------------------- formatting
-
-  static void printCheckpoint(JsonNode c) {
-    System.out.printf("Checkpoint %s%n", c.path("id").asText());
-    System.out.printf("  run        %s%n", c.path("run").asText());
-    System.out.printf(
-        "  step       %s (epoch %s, %s samples)%n",
-        c.path("step").asText(), c.path("epoch").asText(), c.path("samplesSeen").asText());
-    System.out.printf("  model      %s%n", c.path("model").asText(""));
-    System.out.printf(
-        "  created    %s%s%n",
-        time(c.path("createdAtMs").asLong()),
-        c.path("deleted").asBoolean() ? " (deleted by retention)" : "");
-    System.out.printf(
-        "  location   s3://%s/%s%n", c.path("bucket").asText(""), c.path("prefix").asText(""));
-    System.out.printf("  aliases    %s%n", join(c.get("aliases"), null));
-    System.out.printf("  tags       %s%n", join(c.get("tags"), null));
-    JsonNode evaluations = c.path("evaluations");
-    if (evaluations.isEmpty()) {
-      System.out.println("  no evaluations yet");
-    } else {
-      Table table = new Table("RESOLUTION", "WEIGHTS", "TOP-1", "TOP-5", "NLL", "IMAGES", "ERROR");
-      for (JsonNode e : evaluations) {
-        table.add(
-            e.path("resolution").asText(),
-            e.path("weights").asText(),
-            pct(e.get("top1")),
-            pct(e.get("top5")),
-            e.hasNonNull("nll") ? String.format("%.4f", e.get("nll").asDouble()) : "-",
-            e.path("images").asText(),
-            e.path("error").asText(""));
-      }
-      System.out.print(table.indent("  "));
-    }
-  }
-
-  static JsonNode bestEvaluation(JsonNode evaluations, Integer resolution, String weights) {
-    JsonNode best = null;
-    if (evaluations == null) {
-      return null;
-    }
-    for (JsonNode e : evaluations) {
-      if (!e.hasNonNull("top1")
-          || (resolution != null && e.path("resolution").asInt() != resolution)
-          || (weights != null && !weights.equals(e.path("weights").asText()))) {
-        continue;
-      }
-      if (best == null || e.get("top1").asDouble() > best.get("top1").asDouble()) {
-        best = e;
-      }
-    }
-    return best;
-  }
-
-  static String pct(JsonNode value) {
-    return value == null || !value.isNumber()
-        ? "-"
-        : String.format("%.2f%%", 100 * value.asDouble());
-  }
-
-  private static String join(JsonNode first, JsonNode second) {
-    List<String> out = new ArrayList<>();
-    for (JsonNode list : new JsonNode[] {first, second}) {
-      if (list != null) {
-        list.forEach(n -> out.add(n.asText()));
-      }
-    }
-    return out.isEmpty() ? "-" : String.join(", ", out);
-  }
-
-  private static final DateTimeFormatter TIME =
-      DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss").withZone(ZoneId.systemDefault());
-
-  private static String time(long epochMs) {
-    return TIME.format(Instant.ofEpochMilli(epochMs));
   }
 
   /** Epoch ms from a date, an instant or a number; null stays null. */
@@ -650,73 +436,6 @@ public final class CheckpointsCommand implements Runnable {
                 + "' is not a time: use 2025-06-01, 2025-06-01T12:00:00Z or epoch"
                 + " milliseconds");
       }
-    }
-  }
-
-  static String segment(String s) {
-    return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
-  }
-
-  static String query(Map<String, Object> params) {
-    StringBuilder q = new StringBuilder();
-    for (Map.Entry<String, Object> e : params.entrySet()) {
-      if (e.getValue() == null) {
-        continue;
-      }
-      q.append(q.length() == 0 ? '?' : '&')
-          .append(e.getKey())
-          .append('=')
-          .append(URLEncoder.encode(String.valueOf(e.getValue()), StandardCharsets.UTF_8));
-    }
-    return q.toString();
-  }
-
-  /** Left-aligned text columns, numbers right-aligned. */
-  static final class Table {
-    private final List<String[]> rows = new ArrayList<>();
-    private final int columns;
-
-    Table(String... header) {
-      columns = header.length;
-      rows.add(header);
-    }
-
-    void add(String... cells) {
-      rows.add(cells);
-    }
-
-    String indent(String prefix) {
-      StringBuilder out = new StringBuilder();
-      Iterator<String> lines = toString().lines().iterator();
-      while (lines.hasNext()) {
-        out.append(prefix).append(lines.next()).append('\n');
-      }
-      return out.toString();
-    }
-
-    @Override
-    public String toString() {
-      int[] width = new int[columns];
-      for (String[] row : rows) {
-        for (int i = 0; i < columns; i++) {
-          width[i] = Math.max(width[i], row[i] == null ? 0 : row[i].length());
-        }
-      }
-      StringBuilder out = new StringBuilder();
-      for (String[] row : rows) {
-        StringBuilder line = new StringBuilder();
-        for (int i = 0; i < columns; i++) {
-          String cell = row[i] == null ? "" : row[i];
-          boolean numeric = row != rows.get(0) && cell.matches("-?[0-9.,]+%?");
-          String pad = " ".repeat(width[i] - cell.length());
-          line.append(numeric ? pad + cell : cell + pad);
-          if (i < columns - 1) {
-            line.append("  ");
-          }
-        }
-        out.append(line.toString().stripTrailing()).append('\n');
-      }
-      return out.toString();
     }
   }
 }

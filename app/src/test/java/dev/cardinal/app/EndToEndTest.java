@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.cardinal.core.event.Json;
+import dev.cardinal.core.testing.Await;
 import dev.cardinal.ingest.IngestOptions;
 import dev.cardinal.ingest.SyntheticSource;
 import dev.cardinal.trainer.EngineThreads;
@@ -68,36 +69,37 @@ class EndToEndTest {
       assertThat(threads.interOp()).isEqualTo(1);
       URI checkpoints =
           URI.create("http://127.0.0.1:" + pipeline.port() + "/api/checkpoints?run=e2e");
-      long deadline = System.nanoTime() + Duration.ofMinutes(4).toNanos();
-      while (System.nanoTime() < deadline) {
-        List<JsonNode> evaluated = new ArrayList<>();
-        JsonNode list = Json.MAPPER.readTree(get(checkpoints));
-        long newest = 0;
-        for (JsonNode checkpoint : list) {
-          long step = checkpoint.get("step").asLong();
-          newest = Math.max(newest, step);
-          if (step > afterStep && !checkpoint.get("evaluations").isEmpty()) {
-            evaluated.add(checkpoint);
-          }
-        }
-        if (evaluated.size() >= wanted) {
-          for (JsonNode checkpoint : evaluated) {
-            JsonNode evaluation = checkpoint.get("evaluations").get(0);
-            assertThat(evaluation.get("images").asLong()).isEqualTo(256);
-            assertThat(evaluation.get("top1").asDouble()).isBetween(0.0, 1.0);
-            assertThat(evaluation.get("resolution").asInt()).isEqualTo(32);
-          }
-          assertThat(get(URI.create("http://127.0.0.1:" + pipeline.port() + "/")))
-              .contains("Cardinal");
-          return afterStep == 0
-              ? newest
-              : evaluated.stream().mapToLong(c -> c.get("step").asLong()).min().orElseThrow();
-        }
-        Thread.sleep(1_000);
+      List<JsonNode> listed =
+          Await.until(
+              Duration.ofMinutes(4),
+              wanted + " evaluated checkpoints after step " + afterStep,
+              () -> listedCheckpoints(checkpoints),
+              list -> evaluatedAfter(list, afterStep).size() >= wanted);
+      List<JsonNode> evaluated = evaluatedAfter(listed, afterStep);
+      long newest = listed.stream().mapToLong(c -> c.get("step").asLong()).max().orElse(0);
+      for (JsonNode checkpoint : evaluated) {
+        JsonNode evaluation = checkpoint.get("evaluations").get(0);
+        assertThat(evaluation.get("images").asLong()).isEqualTo(256);
+        assertThat(evaluation.get("top1").asDouble()).isBetween(0.0, 1.0);
+        assertThat(evaluation.get("resolution").asInt()).isEqualTo(32);
       }
-      throw new AssertionError(
-          "fewer than " + wanted + " evaluated checkpoints after 4 minutes: " + get(checkpoints));
+      assertThat(get(URI.create("http://127.0.0.1:" + pipeline.port() + "/"))).contains("Cardinal");
+      return afterStep == 0
+          ? newest
+          : evaluated.stream().mapToLong(c -> c.get("step").asLong()).min().orElseThrow();
     }
+  }
+
+  private static List<JsonNode> listedCheckpoints(URI checkpoints) throws Exception {
+    List<JsonNode> out = new ArrayList<>();
+    Json.MAPPER.readTree(get(checkpoints)).forEach(out::add);
+    return out;
+  }
+
+  private static List<JsonNode> evaluatedAfter(List<JsonNode> checkpoints, long afterStep) {
+    return checkpoints.stream()
+        .filter(c -> c.get("step").asLong() > afterStep && !c.get("evaluations").isEmpty())
+        .toList();
   }
 
   private static String get(URI uri) throws Exception {

@@ -10,6 +10,7 @@ import dev.cardinal.core.kafka.DeadLetters;
 import dev.cardinal.core.kafka.KafkaSender;
 import dev.cardinal.core.kafka.TopicAdmin;
 import dev.cardinal.core.schedule.Schedule;
+import dev.cardinal.core.testing.Await;
 import dev.cardinal.core.testing.TestServices;
 import dev.cardinal.core.wire.ImageBatch;
 import dev.cardinal.core.wire.ScheduleStamp;
@@ -67,10 +68,8 @@ class AugmentStageTest {
 
     try (AugmentStage stage = new AugmentStage(kafka, 42, 0)) {
       stage.start();
-      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-      while (stage.imagesAugmented() < 32 && System.nanoTime() < deadline) {
-        Thread.sleep(100);
-      }
+      Await.until(
+          Duration.ofSeconds(60), "32 images augmented", () -> stage.imagesAugmented() >= 32);
     }
 
     List<ConsumerRecord<byte[], byte[]>> out =
@@ -113,22 +112,20 @@ class AugmentStageTest {
       b.start();
       // Produce only once both members hold partitions, so no rebalance re-delivers a batch.
       try (Admin admin = Admin.create(kafka.adminProperties())) {
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (true) {
-          ConsumerGroupDescription group =
-              admin
-                  .describeConsumerGroups(List.of(AugmentStage.GROUP))
-                  .all()
-                  .get(10, TimeUnit.SECONDS)
-                  .get(AugmentStage.GROUP);
-          if (group.members().size() == 2
-              && group.members().stream()
-                  .allMatch(m -> !m.assignment().topicPartitions().isEmpty())) {
-            break;
-          }
-          assertThat(System.nanoTime()).as("group never settled").isLessThan(deadline);
-          Thread.sleep(200);
-        }
+        Await.until(
+            Duration.ofSeconds(60),
+            "both augment instances of group " + AugmentStage.GROUP + " holding partitions",
+            () -> {
+              ConsumerGroupDescription group =
+                  admin
+                      .describeConsumerGroups(List.of(AugmentStage.GROUP))
+                      .all()
+                      .get(10, TimeUnit.SECONDS)
+                      .get(AugmentStage.GROUP);
+              return group.members().size() == 2
+                  && group.members().stream()
+                      .allMatch(m -> !m.assignment().topicPartitions().isEmpty());
+            });
       }
       try (KafkaSender sender = new KafkaSender(kafka)) {
         for (int n = 0; n < batches; n++) {
@@ -144,15 +141,24 @@ class AugmentStageTest {
               .block();
         }
       }
-      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-      while (a.batchesAugmented() + b.batchesAugmented() < batches
-          && System.nanoTime() < deadline) {
-        Thread.sleep(100);
-      }
+      Await.until(
+          Duration.ofSeconds(60),
+          batches + " batches augmented by the two instances",
+          () -> a.batchesAugmented() + b.batchesAugmented() >= batches);
       assertThat(a.batchesAugmented()).isPositive();
       assertThat(b.batchesAugmented()).isPositive();
       assertThat(a.batchesAugmented() + b.batchesAugmented()).isEqualTo(batches);
-      Thread.sleep(700); // one more metrics report after the last batch
+      // A report that counts an instance's last batch was made after it: one from each.
+      double lastOfA = a.batchesAugmented();
+      double lastOfB = b.batchesAugmented();
+      Await.until(
+          Duration.ofSeconds(30),
+          "a metrics report from each instance counting its last batch",
+          () -> {
+            List<Double> reported =
+                augmentReports(kafka).stream().map(m -> m.values().get("batches")).toList();
+            return reported.contains(lastOfA) && reported.contains(lastOfB);
+          });
     }
     List<ConsumerRecord<byte[], byte[]>> out =
         TestServices.consumeAll(kafka, Topics.IMAGES_AUGMENTED, Duration.ofSeconds(30));
@@ -175,5 +181,12 @@ class AugmentStageTest {
     assertThat(last.values())
         .containsKeys("images_per_s", "consumer_lag_batches", "time_share_crop_flip")
         .containsEntry("train_resolution", 160.0);
+  }
+
+  private static List<MetricEvent> augmentReports(KafkaSettings kafka) {
+    return TestServices.consumeAll(kafka, Topics.METRICS, Duration.ofSeconds(5)).stream()
+        .map(r -> Json.fromBytes(r.value(), MetricEvent.class))
+        .filter(m -> m.stage().equals("augment"))
+        .toList();
   }
 }

@@ -1,19 +1,9 @@
 package dev.cardinal.evaluator;
 
 import ai.djl.Device;
-import ai.djl.MalformedModelException;
-import ai.djl.engine.EngineException;
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.Block;
-import ai.djl.training.ParameterStore;
 import dev.cardinal.core.Topics;
 import dev.cardinal.core.config.KafkaSettings;
 import dev.cardinal.core.event.CheckpointEvent;
-import dev.cardinal.core.event.CheckpointManifest;
 import dev.cardinal.core.event.EvaluationEvent;
 import dev.cardinal.core.event.Json;
 import dev.cardinal.core.kafka.DeadLetters;
@@ -21,35 +11,13 @@ import dev.cardinal.core.kafka.KafkaReceiver;
 import dev.cardinal.core.kafka.KafkaSender;
 import dev.cardinal.core.kafka.ReceivedRecord;
 import dev.cardinal.core.kafka.ReceiverOptions;
-import dev.cardinal.core.kafka.TopicSnapshot;
 import dev.cardinal.core.s3.CheckpointStore;
-import dev.cardinal.core.s3.ObjectStoreException;
-import dev.cardinal.core.schedule.Schedule;
-import dev.cardinal.core.schedule.ScheduleStage;
-import dev.cardinal.core.wire.ImageBatch;
 import dev.cardinal.core.wire.WireFormatException;
 import dev.cardinal.trainer.Devices;
-import dev.cardinal.trainer.EngineThreads;
-import dev.cardinal.trainer.model.ParameterIO;
-import dev.cardinal.trainer.model.ResNetBuilder;
-import dev.cardinal.trainer.model.ResNetSpec;
-import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.HashMap;
-import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
-import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.Executors;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.common.KafkaException;
-import org.apache.kafka.common.TopicPartition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.Disposable;
@@ -70,6 +38,9 @@ import reactor.core.scheduler.Schedulers;
  * regularization verdict ({@link RegularizationJudge}). A checkpoint object that cannot be read
  * yields evaluation events carrying the error, and the stage goes on; a checkpoint whose manifest
  * is gone (retention) is skipped.
+ *
+ * <p>This class is the Kafka side of it (consume, publish, acknowledge); what becomes of one
+ * checkpoint is {@link CheckpointEvaluator}'s.
  */
 public final class EvaluatorStage implements AutoCloseable {
   public static final String GROUP = "cardinal-evaluator";
@@ -82,30 +53,17 @@ public final class EvaluatorStage implements AutoCloseable {
    */
   public static final int DEFAULT_BATCH_SIZE = 128;
 
-  static final String PARAMS_OBJECT = "params";
-  static final String EMA_OBJECT = "ema";
-  private static final Duration READ_TIMEOUT = Duration.ofSeconds(60);
   private static final Logger log = LoggerFactory.getLogger(EvaluatorStage.class);
 
   private final KafkaSettings kafka;
-  private final CheckpointStore store;
   private final Device device = Devices.pick();
-  private final int batchSize;
-
-  /**
-   * The eval images of each dataset ever ingested: a checkpoint is scored on its own run's dataset
-   * only (another dataset's labels mean other things, or exceed the model's classes).
-   */
-  private final Map<String, EvalImages> evalImagesByDataset = new LinkedHashMap<>();
-
-  private final Map<TopicPartition, Long> evalOffsets = new HashMap<>();
-  private final Map<TopicPartition, Long> evaluationOffsets = new HashMap<>();
-  private final RegularizationJudge judge = new RegularizationJudge();
-
-  /** Ids of the evaluations without error on {@code cardinal.evaluations}, by any instance. */
-  private final Set<String> scoredEvaluations = new HashSet<>();
+  private final CheckpointEvaluator evaluator;
 
   private KafkaSender sender;
+
+  /** Null until {@link #start()}: scoring without a started stage only logs bad eval batches. */
+  private volatile DeadLetters deadLetters;
+
   private Scheduler worker;
   private Disposable subscription;
 
@@ -114,16 +72,16 @@ public final class EvaluatorStage implements AutoCloseable {
   }
 
   public EvaluatorStage(KafkaSettings kafka, CheckpointStore store, int batchSize) {
-    this.kafka = kafka;
-    this.store = store;
     if (batchSize < 1) {
       throw new IllegalArgumentException("batch size must be >= 1, got " + batchSize);
     }
-    this.batchSize = batchSize;
+    this.kafka = kafka;
+    this.evaluator = new CheckpointEvaluator(kafka, store, device, batchSize, () -> deadLetters);
   }
 
   public void start() {
     sender = new KafkaSender(kafka);
+    deadLetters = new DeadLetters(sender, "evaluator");
     // DJL inference is blocking and memory-heavy: one checkpoint at a time per instance; scale
     // out with more instances in the group. A thread of our own, not the JVM's main thread
     // (PyTorch ran several times slower there) nor Reactor's non-blocking single().
@@ -147,6 +105,9 @@ public final class EvaluatorStage implements AutoCloseable {
     log.info("Evaluator consuming {} on {}", Topics.CHECKPOINTS, Devices.describe(device));
   }
 
+  /**
+   * Scores a created checkpoint and publishes its evaluations before the record is acknowledged.
+   */
   private ReceivedRecord handle(ReceivedRecord record) {
     CheckpointEvent event;
     try {
@@ -159,7 +120,7 @@ public final class EvaluatorStage implements AutoCloseable {
       return record;
     }
     List<Mono<?>> sends = new ArrayList<>();
-    for (EvaluationEvent evaluation : evaluate(event, true)) {
+    for (EvaluationEvent evaluation : evaluator.evaluate(event, true)) {
       sends.add(
           sender.send(
               Topics.EVALUATIONS,
@@ -170,456 +131,9 @@ public final class EvaluatorStage implements AutoCloseable {
     return record;
   }
 
-  /** What to score a checkpoint at. */
-  record Plan(
-      List<Integer> resolutions,
-      double cropFraction,
-      Integer trainResolution,
-      int referenceResolution) {
-
-    /**
-     * @param schedule the run's schedule, or null: native resolution, full frame
-     */
-    static Plan of(Schedule schedule, int epoch, int nativeResolution) {
-      if (schedule == null) {
-        return new Plan(List.of(nativeResolution), 1.0, null, nativeResolution);
-      }
-      ScheduleStage stage = schedule.at(epoch);
-      double crop = stage.cropPadding() > 0 ? 1.0 : EvalTransform.STANDARD_CROP_FRACTION;
-      List<Integer> resolutions = schedule.evaluationResolutions();
-      int train = stage.trainResolution();
-      int reference =
-          resolutions.stream()
-              .min(Comparator.comparingInt((Integer r) -> Math.abs(r - train)))
-              .orElse(train);
-      return new Plan(resolutions, crop, train, reference);
-    }
-  }
-
   /** Scores one checkpoint; never throws for a bad checkpoint, reports it instead. */
   public List<EvaluationEvent> evaluate(CheckpointEvent event) {
-    return evaluate(event, false);
-  }
-
-  /**
-   * @param skipIfScored return nothing when every evaluation the plan calls for is already on
-   *     {@code cardinal.evaluations} without error: a checkpoint event redelivered after a
-   *     rebalance (its offset was not committed yet) is then not scored a second time
-   */
-  private List<EvaluationEvent> evaluate(CheckpointEvent event, boolean skipIfScored) {
-    String imagesProblem = refreshEvalImages();
-    int nativeResolution = anyNativeResolution();
-    CheckpointManifest manifest;
-    try {
-      manifest = store.getManifest(event.runId(), event.step());
-    } catch (ObjectStoreException e) {
-      if (e.isNotFound()) {
-        log.info("Checkpoint {} no longer exists (retention); skipped", event.checkpointId());
-        return List.of();
-      }
-      return failed(event, List.of(nativeResolution), List.of(RAW), null, e.getMessage());
-    } catch (WireFormatException e) {
-      return failed(
-          event,
-          List.of(nativeResolution),
-          List.of(RAW),
-          null,
-          "manifest of " + event.checkpointId() + " is corrupt: " + e.getMessage());
-    }
-    List<String> weightSets = new ArrayList<>(List.of(RAW));
-    if (manifest.objects() != null && manifest.objects().contains(EMA_OBJECT)) {
-      weightSets.add(EMA);
-    }
-    EvalImages evalImages = imagesOf(manifest.datasetId());
-    if (evalImages == null || evalImages.isEmpty()) {
-      String reason =
-          "no evaluation images of dataset '"
-              + manifest.datasetId()
-              + "' on "
-              + Topics.IMAGES_EVAL
-              + (imagesProblem == null ? "" : " (" + imagesProblem + ")");
-      return failed(event, List.of(nativeResolution), weightSets, null, reason);
-    }
-    nativeResolution = evalImages.nativeResolution();
-    Plan plan;
-    ResNetSpec spec;
-    try {
-      plan =
-          Plan.of(
-              schedule(event.schedule() != null ? event.schedule() : manifest.schedule()),
-              event.epoch(),
-              nativeResolution);
-    } catch (WireFormatException | IllegalArgumentException e) {
-      return failed(
-          event,
-          List.of(nativeResolution),
-          weightSets,
-          null,
-          "the checkpoint's schedule is unreadable: " + e.getMessage());
-    }
-    if (skipIfScored && alreadyScored(event, plan, weightSets)) {
-      log.info(
-          "Checkpoint {} was already scored at {} px ({}); redelivered, skipped",
-          event.checkpointId(),
-          plan.resolutions(),
-          String.join(" and ", weightSets));
-      return List.of();
-    }
-    try {
-      spec = Json.fromTree(event.spec() != null ? event.spec() : manifest.spec(), ResNetSpec.class);
-    } catch (WireFormatException | IllegalArgumentException e) {
-      return failed(
-          event,
-          plan.resolutions(),
-          weightSets,
-          plan,
-          "the checkpoint's model spec is unreadable: " + e.getMessage());
-    }
-
-    if (evalImages.classes() > spec.numClasses()) {
-      return failed(
-          event,
-          plan.resolutions(),
-          weightSets,
-          plan,
-          "the eval images of '"
-              + manifest.datasetId()
-              + "' have "
-              + evalImages.classes()
-              + " classes but the model has "
-              + spec.numClasses());
-    }
-    Map<String, String> failures = new LinkedHashMap<>();
-    Map<String, Map<Integer, Scores>> scores = new LinkedHashMap<>();
-    long started = System.nanoTime();
-    try (NDManager manager = NDManager.newBaseManager(device)) {
-      Map<String, Block> blocks = new LinkedHashMap<>();
-      for (String weights : weightSets) {
-        String key = event.prefix() + (RAW.equals(weights) ? PARAMS_OBJECT : EMA_OBJECT);
-        try {
-          blocks.put(weights, load(spec, manager, key, plan.referenceResolution()));
-        } catch (ObjectStoreException | IllegalStateException | IllegalArgumentException e) {
-          log.warn(
-              "Cannot load {} weights of {}: {}", weights, event.checkpointId(), e.getMessage());
-          failures.put(weights, e.getMessage());
-        }
-      }
-      if (!blocks.isEmpty()) {
-        scores.putAll(score(manager, evalImages, blocks, plan, spec.numClasses()));
-      }
-    } catch (IllegalArgumentException | IllegalStateException | EngineException e) {
-      log.warn("Cannot score checkpoint {}: {}", event.checkpointId(), e.toString());
-      for (String weights : weightSets) {
-        failures.putIfAbsent(weights, "scoring failed: " + e.getMessage());
-      }
-      scores.clear();
-    }
-    double seconds = (System.nanoTime() - started) / 1e9;
-    return events(event, manifest, plan, spec, weightSets, scores, failures, seconds);
-  }
-
-  private static Schedule schedule(com.fasterxml.jackson.databind.JsonNode json) {
-    return json == null || json.isNull() ? null : Json.fromTree(json, Schedule.class);
-  }
-
-  private Block load(ResNetSpec spec, NDManager manager, String key, int resolution) {
-    Block block = ResNetBuilder.build(spec);
-    block.initialize(manager, DataType.FLOAT32, new Shape(1, 3, resolution, resolution));
-    try (InputStream in = store.get(key)) {
-      ParameterIO.load(block, manager, in, false);
-    } catch (IOException | MalformedModelException | EngineException e) {
-      throw new IllegalStateException(
-          "parameters at " + key + " are corrupt: " + e.getMessage(), e);
-    } catch (ObjectStoreException e) {
-      if (e.isNotFound()) {
-        throw new ObjectStoreException(
-            "parameters at " + key + " are missing from the store", e, true);
-      }
-      throw e;
-    }
-    return block;
-  }
-
-  /**
-   * Every eval image crosses to the device once per checkpoint and is normalized once; each
-   * resolution's view then goes through every weight set. Per-pass sub-managers free the
-   * activations DJL would otherwise keep until the checkpoint is done.
-   */
-  private Map<String, Map<Integer, Scores>> score(
-      NDManager manager, EvalImages evalImages, Map<String, Block> blocks, Plan plan, int classes) {
-    Map<String, Map<Integer, Scores>> out = new LinkedHashMap<>();
-    for (String weights : blocks.keySet()) {
-      Map<Integer, Scores> byResolution = new LinkedHashMap<>();
-      for (int resolution : plan.resolutions()) {
-        byResolution.put(resolution, new Scores(classes));
-      }
-      out.put(weights, byResolution);
-    }
-    EvalTransform transform = new EvalTransform(manager);
-    ParameterStore parameters = new ParameterStore(manager, false);
-    for (EvalImages.Batch batch : evalImages.batches()) {
-      try (NDManager batchManager = manager.newSubManager()) {
-        NDArray normalized = transform.normalized(batchManager, batch);
-        for (int resolution : plan.resolutions()) {
-          try (NDManager viewManager = batchManager.newSubManager()) {
-            normalized.tempAttach(viewManager);
-            NDArray input = EvalTransform.at(normalized, resolution, plan.cropFraction());
-            for (Map.Entry<String, Block> entry : blocks.entrySet()) {
-              try (NDManager pass = viewManager.newSubManager()) {
-                input.tempAttach(pass);
-                float[] logits;
-                // One pass at a time with a trainer in this JVM: see EngineThreads.
-                EngineThreads.TURNS.lock();
-                try {
-                  logits =
-                      entry
-                          .getValue()
-                          .forward(parameters, new NDList(input), false)
-                          .singletonOrThrow()
-                          .toType(DataType.FLOAT32, false)
-                          .toFloatArray();
-                } finally {
-                  EngineThreads.TURNS.unlock();
-                }
-                out.get(entry.getKey()).get(resolution).add(logits, batch.labels());
-              }
-            }
-          }
-        }
-      }
-    }
-    return out;
-  }
-
-  private List<EvaluationEvent> events(
-      CheckpointEvent event,
-      CheckpointManifest manifest,
-      Plan plan,
-      ResNetSpec spec,
-      List<String> weightSets,
-      Map<String, Map<Integer, Scores>> scores,
-      Map<String, String> failures,
-      double seconds) {
-    double trainTop1 = trainTop1(event, manifest);
-    Scores reference =
-        scores.containsKey(RAW) ? scores.get(RAW).get(plan.referenceResolution()) : null;
-    refreshHistory();
-    RegularizationJudge.Verdict verdict =
-        judge.judge(
-            event.runId(),
-            event.step(),
-            trainTop1,
-            reference == null ? Double.NaN : reference.top1(),
-            plan.referenceResolution(),
-            spec.numClasses());
-    long now = System.currentTimeMillis();
-    List<EvaluationEvent> out = new ArrayList<>();
-    for (String weights : weightSets) {
-      Map<Integer, Scores> byResolution = scores.get(weights);
-      if (byResolution == null) {
-        String reason = failures.getOrDefault(weights, "not scored");
-        for (int resolution : plan.resolutions()) {
-          out.add(error(event, resolution, weights, plan, reason));
-        }
-        continue;
-      }
-      int best =
-          byResolution.entrySet().stream()
-              .max(
-                  Comparator.comparingDouble((Map.Entry<Integer, Scores> e) -> e.getValue().top1())
-                      .thenComparingDouble(e -> -e.getValue().nll())
-                      .thenComparingInt(e -> -e.getKey()))
-              .map(Map.Entry::getKey)
-              .orElse(plan.referenceResolution());
-      for (Map.Entry<Integer, Scores> entry : byResolution.entrySet()) {
-        int resolution = entry.getKey();
-        Scores s = entry.getValue();
-        out.add(
-            EvaluationEvent.builder(event.runId(), event.step(), resolution, weights)
-                .images(s.images())
-                .top1(s.top1())
-                .top5(s.top5())
-                .nll(s.nll())
-                .evaluatedAtMs(now)
-                .ece(s.ece())
-                .perClassAccuracy(s.perClassAccuracy())
-                .trainResolution(plan.trainResolution())
-                .cropFraction(plan.cropFraction())
-                .trainTop1(Double.isNaN(trainTop1) ? null : trainTop1)
-                .trainEvalGap(Double.isNaN(trainTop1) ? null : trainTop1 - s.top1())
-                .bestResolution(best)
-                .verdict(verdict.verdict())
-                .verdictReason(verdict.reason())
-                .verdictEvidence(verdict.evidence())
-                .build());
-        log.info(
-            "Checkpoint {} {} at {} px: top-1 {} top-5 {} nll {} ece {} on {} images",
-            event.checkpointId(),
-            weights,
-            resolution,
-            f(s.top1()),
-            f(s.top5()),
-            f(s.nll()),
-            f(s.ece()),
-            s.images());
-      }
-    }
-    log.info(
-        "Checkpoint {} scored in {} s ({} resolutions x {} weight sets); {}",
-        event.checkpointId(),
-        String.format(Locale.ROOT, "%.1f", seconds),
-        plan.resolutions().size(),
-        scores.size(),
-        verdict.reason());
-    return out;
-  }
-
-  private static double trainTop1(CheckpointEvent event, CheckpointManifest manifest) {
-    Map<String, Double> metrics =
-        event.trainMetrics() != null && event.trainMetrics().containsKey("train_top1")
-            ? event.trainMetrics()
-            : manifest.recentMetrics();
-    Double value = metrics == null ? null : metrics.get("train_top1");
-    return value == null ? Double.NaN : value;
-  }
-
-  private static String f(double value) {
-    return String.format(Locale.ROOT, "%.4f", value);
-  }
-
-  /**
-   * Tops up the in-memory eval images.
-   *
-   * @return why the topic could not be read, or null
-   */
-  private synchronized String refreshEvalImages() {
-    List<ConsumerRecord<byte[], byte[]>> records;
-    try {
-      records = TopicSnapshot.read(kafka, Topics.IMAGES_EVAL, evalOffsets, READ_TIMEOUT);
-    } catch (IllegalStateException | KafkaException e) {
-      log.warn("Cannot read {}: {}", Topics.IMAGES_EVAL, e.getMessage());
-      return e.getMessage();
-    }
-    for (ConsumerRecord<byte[], byte[]> record : records) {
-      evalOffsets.put(new TopicPartition(record.topic(), record.partition()), record.offset() + 1);
-      try {
-        ImageBatch batch = ImageBatch.decode(record.value());
-        EvalImages images =
-            evalImagesByDataset.computeIfAbsent(batch.datasetId(), d -> new EvalImages(batchSize));
-        images.add(batch);
-      } catch (WireFormatException | IllegalArgumentException e) {
-        deadLetterEvalImages(record, e.getMessage());
-      }
-    }
-    return null;
-  }
-
-  /** An eval batch that cannot be scored with its dataset goes to the DLQ; the others stay. */
-  private void deadLetterEvalImages(ConsumerRecord<byte[], byte[]> record, String reason) {
-    log.warn("Skipping eval batch at {}@{}: {}", record.partition(), record.offset(), reason);
-    if (sender == null) {
-      return; // scoring without a started stage (tests, benches): the log line is all
-    }
-    new DeadLetters(sender, "evaluator")
-        .send(
-            record.topic() + "-" + record.partition() + "@" + record.offset(),
-            record.key(),
-            record.value(),
-            reason)
-        .block(Duration.ofSeconds(30));
-  }
-
-  /**
-   * The eval images of a checkpoint's dataset; for a manifest from before datasets were recorded,
-   * the only dataset there is.
-   */
-  private synchronized EvalImages imagesOf(String datasetId) {
-    if (datasetId == null && evalImagesByDataset.size() == 1) {
-      return evalImagesByDataset.values().iterator().next();
-    }
-    return datasetId == null ? null : evalImagesByDataset.get(datasetId);
-  }
-
-  /** A resolution to name in a failure that happened before the checkpoint's dataset was known. */
-  private synchronized int anyNativeResolution() {
-    return evalImagesByDataset.isEmpty()
-        ? 0
-        : evalImagesByDataset.values().iterator().next().nativeResolution();
-  }
-
-  /**
-   * Reads the gaps of checkpoints other instances of the group scored (and this one's after a
-   * restart) back from {@code cardinal.evaluations}, so "widening" spans the whole run.
-   */
-  private synchronized void refreshHistory() {
-    List<ConsumerRecord<byte[], byte[]>> records;
-    try {
-      records = TopicSnapshot.read(kafka, Topics.EVALUATIONS, evaluationOffsets, READ_TIMEOUT);
-    } catch (IllegalStateException | KafkaException e) {
-      log.warn("Cannot read earlier evaluations; judging without them: {}", e.getMessage());
-      return;
-    }
-    for (ConsumerRecord<byte[], byte[]> record : records) {
-      evaluationOffsets.put(
-          new TopicPartition(record.topic(), record.partition()), record.offset() + 1);
-      try {
-        EvaluationEvent e = Json.fromBytes(record.value(), EvaluationEvent.class);
-        if (e.error() == null && e.evaluationId() != null) {
-          scoredEvaluations.add(e.evaluationId());
-        }
-        Double gap = e.verdictEvidence() == null ? null : e.verdictEvidence().get("gap");
-        if (gap != null && e.runId() != null) {
-          judge.record(e.runId(), e.step(), gap);
-        }
-      } catch (WireFormatException e) {
-        // Not ours to judge: the registry dead-letters malformed evaluations.
-      }
-    }
-  }
-
-  private boolean alreadyScored(CheckpointEvent event, Plan plan, List<String> weightSets) {
-    refreshHistory();
-    synchronized (this) {
-      for (int resolution : plan.resolutions()) {
-        for (String weights : weightSets) {
-          String id =
-              EvaluationEvent.evaluationId(event.runId(), event.step(), resolution, weights);
-          if (!scoredEvaluations.contains(id)) {
-            return false;
-          }
-        }
-      }
-      return true;
-    }
-  }
-
-  private List<EvaluationEvent> failed(
-      CheckpointEvent event,
-      List<Integer> resolutions,
-      List<String> weightSets,
-      Plan plan,
-      String reason) {
-    log.warn("Cannot evaluate checkpoint {}: {}", event.checkpointId(), reason);
-    List<EvaluationEvent> out = new ArrayList<>();
-    for (String weights : weightSets) {
-      for (int resolution : resolutions) {
-        out.add(error(event, resolution, weights, plan, reason));
-      }
-    }
-    return out;
-  }
-
-  private static EvaluationEvent error(
-      CheckpointEvent event, int resolution, String weights, Plan plan, String reason) {
-    return EvaluationEvent.builder(event.runId(), event.step(), resolution, weights)
-        .top1(Double.NaN)
-        .top5(Double.NaN)
-        .nll(Double.NaN)
-        .error(reason == null ? "unknown error" : reason)
-        .evaluatedAtMs(System.currentTimeMillis())
-        .trainResolution(plan == null ? null : plan.trainResolution())
-        .cropFraction(plan == null ? null : plan.cropFraction())
-        .build();
+    return evaluator.evaluate(event, false);
   }
 
   @Override

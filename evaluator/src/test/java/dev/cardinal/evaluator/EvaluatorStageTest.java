@@ -28,6 +28,7 @@ import dev.cardinal.core.kafka.KafkaSender;
 import dev.cardinal.core.kafka.TopicAdmin;
 import dev.cardinal.core.s3.CheckpointStore;
 import dev.cardinal.core.schedule.Schedule;
+import dev.cardinal.core.testing.Await;
 import dev.cardinal.core.testing.SyntheticImages;
 import dev.cardinal.core.testing.TestServices;
 import dev.cardinal.core.wire.ImageBatch;
@@ -53,6 +54,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -266,72 +268,6 @@ class EvaluatorStageTest {
     return block;
   }
 
-  /**
-   * One image at a time, cropped, resized and normalized by plain Java ({@link
-   * PlainJavaTransform}); argmax, log-softmax and softmax by the engine; calibration bins and
-   * per-class counts by hand.
-   */
-  private static Map<String, Double> independently(Block block, int resolution) {
-    ParameterStore parameters = new ParameterStore(manager, false);
-    int images = 0;
-    int correct = 0;
-    int top5 = 0;
-    double nll = 0;
-    double[] binConf = new double[15];
-    int[] binCount = new int[15];
-    int[] binCorrect = new int[15];
-    int[] classCount = new int[CLASSES];
-    int[] classCorrect = new int[CLASSES];
-    for (ImageBatch batch : EVAL) {
-      for (int i = 0; i < batch.size(); i++) {
-        float[] chw = PlainJavaTransform.chw(batch, i, resolution, 0.875);
-        try (NDManager one = manager.newSubManager()) {
-          NDArray input = one.create(chw, new Shape(1, 3, resolution, resolution));
-          NDArray logits = block.forward(parameters, new NDList(input), false).singletonOrThrow();
-          int label = batch.labels()[i];
-          boolean hit = logits.argMax(1).getLong() == label;
-          float[] row = logits.toFloatArray();
-          int higher = 0;
-          for (float v : row) {
-            higher += v > row[label] ? 1 : 0;
-          }
-          top5 += higher < 5 ? 1 : 0;
-          float confidence = logits.softmax(1).max().getFloat();
-          nll -= logits.logSoftmax(1).getFloat(0, label);
-          int bin = Math.min(14, Math.max(0, (int) Math.ceil(confidence * 15) - 1));
-          binConf[bin] += confidence;
-          binCount[bin]++;
-          classCount[label]++;
-          if (hit) {
-            correct++;
-            binCorrect[bin]++;
-            classCorrect[label]++;
-          }
-          images++;
-        }
-      }
-    }
-    double ece = 0;
-    for (int b = 0; b < 15; b++) {
-      if (binCount[b] > 0) {
-        ece +=
-            (double) binCount[b]
-                / images
-                * Math.abs((double) binCorrect[b] / binCount[b] - binConf[b] / binCount[b]);
-      }
-    }
-    Map<String, Double> out = new HashMap<>();
-    out.put("images", (double) images);
-    out.put("top1", (double) correct / images);
-    out.put("top5", (double) top5 / images);
-    out.put("nll", nll / images);
-    out.put("ece", ece);
-    for (int c = 0; c < CLASSES; c++) {
-      out.put("class" + c, classCount[c] == 0 ? null : (double) classCorrect[c] / classCount[c]);
-    }
-    return out;
-  }
-
   @Test
   void scoresEveryResolutionAndWeightSetLikeAnIndependentPerImageComputation() throws Exception {
     String run = TestServices.unique("eval");
@@ -356,7 +292,8 @@ class EvaluatorStageTest {
               for (EvaluationEvent event : events) {
                 out.put(
                     event.evaluationId(),
-                    independently(blocks.get(event.weights()), event.resolution()));
+                    PerImageScores.of(
+                        manager, blocks.get(event.weights()), EVAL, CLASSES, event.resolution()));
               }
               return out;
             });
@@ -529,8 +466,22 @@ class EvaluatorStageTest {
           .block();
 
       awaitEvaluations(run, checkpoints.size());
-      // Give a duplicate time to show up before judging.
-      Thread.sleep(1500);
+      // A duplicate would be scored before a marker sent after everything else on its partition:
+      // once every partition's marker is scored, nothing of this run can still be on its way.
+      String markers = TestServices.unique("group-marker");
+      int partitions = partitionCount(Topics.CHECKPOINTS);
+      for (int partition = 0; partition < partitions; partition++) {
+        CheckpointEvent marker = checkpoint(markers, partition + 1, Map.of("params", params), null);
+        sender
+            .send(
+                new ProducerRecord<>(
+                    Topics.CHECKPOINTS,
+                    partition,
+                    marker.checkpointId().getBytes(StandardCharsets.UTF_8),
+                    Json.toBytes(marker)))
+            .block();
+      }
+      awaitEvaluations(markers, partitions);
       List<EvaluationEvent> found = evaluationsOf(run);
       assertThat(found).extracting(EvaluationEvent::error).containsOnlyNulls();
       assertThat(found)
@@ -565,14 +516,12 @@ class EvaluatorStageTest {
     }
   }
 
-  private static List<EvaluationEvent> awaitEvaluations(String run, int count) throws Exception {
-    long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
-    List<EvaluationEvent> found = evaluationsOf(run);
-    while (found.size() < count && System.nanoTime() < deadline) {
-      Thread.sleep(300);
-      found = evaluationsOf(run);
-    }
-    return found;
+  private static List<EvaluationEvent> awaitEvaluations(String run, int count) {
+    return Await.until(
+        Duration.ofSeconds(90),
+        count + " evaluations of run " + run,
+        () -> evaluationsOf(run),
+        found -> found.size() >= count);
   }
 
   private static List<EvaluationEvent> evaluationsOf(String run) {
@@ -584,22 +533,32 @@ class EvaluatorStageTest {
 
   private static void awaitTwoMembers() throws Exception {
     try (Admin admin = Admin.create(kafka.adminProperties())) {
-      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-      while (true) {
-        ConsumerGroupDescription group =
-            admin
-                .describeConsumerGroups(List.of(EvaluatorStage.GROUP))
-                .all()
-                .get(10, TimeUnit.SECONDS)
-                .get(EvaluatorStage.GROUP);
-        if (group.members().size() == 2
-            && group.members().stream()
-                .allMatch(m -> !m.assignment().topicPartitions().isEmpty())) {
-          return;
-        }
-        assertThat(System.nanoTime()).as("group never settled").isLessThan(deadline);
-        Thread.sleep(200);
-      }
+      Await.until(
+          Duration.ofSeconds(60),
+          "both evaluators of group " + EvaluatorStage.GROUP + " holding partitions",
+          () -> {
+            ConsumerGroupDescription group =
+                admin
+                    .describeConsumerGroups(List.of(EvaluatorStage.GROUP))
+                    .all()
+                    .get(10, TimeUnit.SECONDS)
+                    .get(EvaluatorStage.GROUP);
+            return group.members().size() == 2
+                && group.members().stream()
+                    .allMatch(m -> !m.assignment().topicPartitions().isEmpty());
+          });
+    }
+  }
+
+  private static int partitionCount(String topic) throws Exception {
+    try (Admin admin = Admin.create(kafka.adminProperties())) {
+      return admin
+          .describeTopics(List.of(topic))
+          .allTopicNames()
+          .get(10, TimeUnit.SECONDS)
+          .get(topic)
+          .partitions()
+          .size();
     }
   }
 }

@@ -3,6 +3,7 @@ package dev.cardinal.ingest;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.cardinal.core.testing.Await;
 import dev.cardinal.core.testing.TestServices;
 import java.awt.image.BufferedImage;
 import java.nio.file.Files;
@@ -124,10 +125,13 @@ class ImageBombTest {
     }
 
     List<ImageStream.Arrival> arrivals = new ArrayList<>();
-    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-    while (arrivals.size() < 4 && System.nanoTime() < deadline) {
-      arrivals.addAll(source.poll(Duration.ofSeconds(1), relative -> false));
-    }
+    Await.until(
+        Duration.ofSeconds(30),
+        "the 4 files of the watched folder",
+        () -> {
+          arrivals.addAll(source.poll(Duration.ofSeconds(1), relative -> false));
+          return arrivals.size() >= 4;
+        });
 
     assertThat(arrivals).hasSize(4);
     assertThat(arrivals.stream().filter(a -> a.image() != null).map(ImageStream.Arrival::key))

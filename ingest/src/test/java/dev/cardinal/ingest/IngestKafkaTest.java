@@ -9,6 +9,7 @@ import dev.cardinal.core.event.Json;
 import dev.cardinal.core.event.MetricEvent;
 import dev.cardinal.core.kafka.DeadLetters;
 import dev.cardinal.core.kafka.TopicAdmin;
+import dev.cardinal.core.testing.Await;
 import dev.cardinal.core.testing.TestServices;
 import dev.cardinal.core.wire.ImageBatch;
 import java.awt.image.BufferedImage;
@@ -276,7 +277,13 @@ class IngestKafkaTest {
         start(
             new IngestStage(kafka, WatchSource.open(dir, settings), new IngestOptions(8, 0, 1, 0)));
     awaitImages(source.datasetId(), 3);
-    Thread.sleep(1500); // a few more polls: nothing else may arrive
+    // A file ingested twice would go out no later than a marker dropped in after it: once the
+    // marker (not an image, so it adds no image) is dead-lettered, nothing else may arrive.
+    TestFiles.write(dir.resolve("blue/marker.txt"), new byte[] {1}, false);
+    Await.until(
+        Duration.ofSeconds(30),
+        "the marker file dead-lettered",
+        () -> deadLetters().keySet().stream().anyMatch(k -> k.endsWith("blue/marker.txt")));
     running.stop();
     again.join(10_000);
 
@@ -306,18 +313,14 @@ class IngestKafkaTest {
     return thread;
   }
 
-  private static void awaitImages(String datasetId, int count) throws InterruptedException {
-    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-    while (System.nanoTime() < deadline) {
-      int seen =
-          batches(committed, Topics.IMAGES_TRAIN, datasetId).stream()
-              .mapToInt(ImageBatch::size)
-              .sum();
-      if (seen >= count) {
-        return;
-      }
-      Thread.sleep(200);
-    }
-    throw new AssertionError("watched folder: " + count + " images not ingested within 30 s");
+  private static void awaitImages(String datasetId, int count) {
+    Await.until(
+        Duration.ofSeconds(30),
+        "watched folder: " + count + " images ingested",
+        () ->
+            batches(committed, Topics.IMAGES_TRAIN, datasetId).stream()
+                    .mapToInt(ImageBatch::size)
+                    .sum()
+                >= count);
   }
 }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.cardinal.core.Topics;
 import dev.cardinal.core.config.KafkaSettings;
 import dev.cardinal.core.kafka.TopicAdmin;
+import dev.cardinal.core.testing.Await;
 import dev.cardinal.core.testing.TestServices;
 import java.time.Duration;
 import java.util.HashMap;
@@ -13,6 +14,7 @@ import java.util.Map;
 import java.util.Set;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
@@ -39,25 +41,17 @@ class IngestLagGateTest {
 
     Map<String, Object> props = kafka.consumerProperties("cardinal-augment");
     props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 1);
-    long maxAhead = 0;
-    int consumed = 0;
-    try (KafkaConsumer<byte[], byte[]> augment = new KafkaConsumer<>(props)) {
-      augment.subscribe(List.of(Topics.IMAGES_TRAIN));
-      Map<TopicPartition, Long> committed = new HashMap<>();
-      long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
-      while (consumed < BATCHES && System.nanoTime() < deadline) {
-        for (ConsumerRecord<byte[], byte[]> record : augment.poll(Duration.ofMillis(200))) {
-          TopicPartition tp = new TopicPartition(record.topic(), record.partition());
-          committed.put(tp, record.offset() + 1);
-          augment.commitSync(Map.of(tp, new OffsetAndMetadata(record.offset() + 1)));
-          consumed++;
-          Set<TopicPartition> partitions = augment.assignment();
-          long ends =
-              augment.endOffsets(partitions).values().stream().mapToLong(Long::longValue).sum();
-          long done = partitions.stream().mapToLong(p -> committed.getOrDefault(p, 0L)).sum();
-          maxAhead = Math.max(maxAhead, ends - done);
-        }
-      }
+    long maxAhead;
+    int consumed;
+    try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props)) {
+      consumer.subscribe(List.of(Topics.IMAGES_TRAIN));
+      OneBatchAtATime augment = new OneBatchAtATime(consumer);
+      Await.until(
+          Duration.ofMinutes(3),
+          "augment's stand-in reading all " + BATCHES + " batches",
+          augment::takeWhatIsThere);
+      maxAhead = augment.maxAhead;
+      consumed = augment.consumed;
     } finally {
       ingest.stop();
       producer.join(30_000);
@@ -69,5 +63,39 @@ class IngestLagGateTest {
     // committed first, ingest ran the whole 200 batches ahead.
     long markers = 4L * (1 + (MAX_LAG + MAX_LAG / 4) / (MAX_LAG / 4));
     assertThat(maxAhead).isLessThanOrEqualTo(MAX_LAG + MAX_LAG / 4 + markers);
+  }
+
+  /** Augment's stand-in: commits each batch before it takes the next, and notes the lag. */
+  private static final class OneBatchAtATime {
+    private final KafkaConsumer<byte[], byte[]> consumer;
+    private final Map<TopicPartition, Long> committed = new HashMap<>();
+    long maxAhead;
+    int consumed;
+
+    OneBatchAtATime(KafkaConsumer<byte[], byte[]> consumer) {
+      this.consumer = consumer;
+    }
+
+    /** Takes every batch there is now, one at a time; true once it has taken them all. */
+    boolean takeWhatIsThere() {
+      while (consumed < BATCHES) {
+        ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(200));
+        if (records.isEmpty()) {
+          return false;
+        }
+        for (ConsumerRecord<byte[], byte[]> record : records) {
+          TopicPartition tp = new TopicPartition(record.topic(), record.partition());
+          committed.put(tp, record.offset() + 1);
+          consumer.commitSync(Map.of(tp, new OffsetAndMetadata(record.offset() + 1)));
+          consumed++;
+          Set<TopicPartition> partitions = consumer.assignment();
+          long ends =
+              consumer.endOffsets(partitions).values().stream().mapToLong(Long::longValue).sum();
+          long done = partitions.stream().mapToLong(p -> committed.getOrDefault(p, 0L)).sum();
+          maxAhead = Math.max(maxAhead, ends - done);
+        }
+      }
+      return true;
+    }
   }
 }

@@ -46,9 +46,9 @@ class SyntheticSourceTest {
 
   @Test
   void permutationIsAShuffleThatDependsOnlyOnTheSeed() {
-    long[] first = IngestStage.permutation(1000, 9);
-    long[] again = IngestStage.permutation(1000, 9);
-    long[] other = IngestStage.permutation(1000, 10);
+    long[] first = FiniteReplay.permutation(1000, 9);
+    long[] again = FiniteReplay.permutation(1000, 9);
+    long[] other = FiniteReplay.permutation(1000, 10);
     assertThat(first).isEqualTo(again).isNotEqualTo(other);
     assertThat(first).hasSize(1000);
     Set<Long> seen = new HashSet<>();

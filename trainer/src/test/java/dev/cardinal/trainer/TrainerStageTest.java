@@ -19,6 +19,7 @@ import dev.cardinal.core.kafka.KafkaSender;
 import dev.cardinal.core.kafka.TopicAdmin;
 import dev.cardinal.core.s3.CheckpointStore;
 import dev.cardinal.core.schedule.Schedule;
+import dev.cardinal.core.testing.Await;
 import dev.cardinal.core.testing.TestServices;
 import dev.cardinal.core.wire.ImageBatch;
 import dev.cardinal.core.wire.ScheduleStamp;
@@ -239,15 +240,14 @@ class TrainerStageTest {
       Thread training = new Thread(stage);
       training.start();
       // S3 goes away once training runs (at start it is needed to find the resume point)...
-      long deadline = System.nanoTime() + java.time.Duration.ofSeconds(60).toNanos();
-      while (stage.step() < 1 && System.nanoTime() < deadline) {
-        Thread.sleep(10);
-      }
+      Await.until(
+          java.time.Duration.ofSeconds(60),
+          java.time.Duration.ofMillis(10),
+          "the first step",
+          () -> stage.step() >= 1);
       s3.close();
       // ...training goes on while it is down...
-      while (stage.step() < 7 && System.nanoTime() < deadline) {
-        Thread.sleep(50);
-      }
+      Await.until(java.time.Duration.ofSeconds(60), "step 7 with S3 down", () -> stage.step() >= 7);
       assertThat(stage.step()).isGreaterThanOrEqualTo(7);
       // ...and the checkpoints land once it is back.
       s3 = EmbeddedS3.start(dir, port, "key", "secret-key");

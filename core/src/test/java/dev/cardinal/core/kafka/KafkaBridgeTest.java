@@ -3,6 +3,7 @@ package dev.cardinal.core.kafka;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cardinal.core.config.KafkaSettings;
+import dev.cardinal.core.testing.Await;
 import dev.cardinal.core.testing.TestServices;
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -32,6 +33,9 @@ import reactor.core.scheduler.Schedulers;
 class KafkaBridgeTest {
   private static final Logger log = LoggerFactory.getLogger(KafkaBridgeTest.class);
   private static final Duration WAIT = Duration.ofSeconds(60);
+
+  /** Sequence numbers from here on are markers, not data: a test awaits them, never counts them. */
+  private static final int FIRST_MARKER = 1_000_000;
 
   private final KafkaSettings kafka = TestServices.kafka();
 
@@ -95,9 +99,11 @@ class KafkaBridgeTest {
   void outOfOrderAcknowledgementNeverCommitsPastAnUnacknowledgedRecord() throws Exception {
     String topic = TestServices.unique("bridge-ooo");
     String group = TestServices.unique("group");
-    TestServices.createTopic(kafka, topic, 1);
+    // Partition 1 stays empty but for a marker, sent once the 20 records of partition 0 are in.
+    TestServices.createTopic(kafka, topic, 2);
     produce(topic, 1, 0, 20);
     TopicPartition tp = new TopicPartition(topic, 0);
+    TopicPartition markerPartition = new TopicPartition(topic, 1);
     ReceiverOptions options =
         ReceiverOptions.of(group, topic)
             .withCommitInterval(Duration.ofMillis(20))
@@ -114,11 +120,13 @@ class KafkaBridgeTest {
         }
       }
       await(() -> committed(group, tp) == 5, "offset 5 committed");
-      long until = System.nanoTime() + Duration.ofMillis(500).toNanos();
-      while (System.nanoTime() < until) {
-        assertThat(committed(group, tp)).isEqualTo(5);
-        Thread.sleep(50);
-      }
+      // Every commit round takes both partitions: once the marker's offset is committed, a round
+      // ran with all the acknowledgements in, and it left partition 0 at the gap.
+      produceTo(markerPartition, 20);
+      await(() -> received.size() == 21, "the marker received");
+      received.get(20).acknowledge();
+      await(() -> committed(group, markerPartition) == 1, "the marker committed");
+      assertThat(committed(group, tp)).isEqualTo(5);
     } finally {
       run.dispose();
     }
@@ -154,13 +162,18 @@ class KafkaBridgeTest {
     Set<Integer> seenByA = ConcurrentHashMap.newKeySet();
     Set<Integer> seenByB = ConcurrentHashMap.newKeySet();
     List<Integer> all = new CopyOnWriteArrayList<>();
+    Set<Integer> markers = ConcurrentHashMap.newKeySet();
     Disposable a =
         new KafkaReceiver(kafka, neverOnTimer)
             .receive()
             .subscribe(
                 r -> {
-                  seenByA.add(sequence(r));
-                  all.add(sequence(r));
+                  if (sequence(r) >= FIRST_MARKER) {
+                    markers.add(sequence(r));
+                  } else {
+                    seenByA.add(sequence(r));
+                    all.add(sequence(r));
+                  }
                   r.acknowledge();
                 });
     Disposable b = null;
@@ -173,8 +186,12 @@ class KafkaBridgeTest {
               .receive()
               .subscribe(
                   r -> {
-                    seenByB.add(sequence(r));
-                    all.add(sequence(r));
+                    if (sequence(r) >= FIRST_MARKER) {
+                      markers.add(sequence(r));
+                    } else {
+                      seenByB.add(sequence(r));
+                      all.add(sequence(r));
+                    }
                     r.acknowledge();
                   });
       await(
@@ -183,7 +200,9 @@ class KafkaBridgeTest {
 
       produce(topic, partitions, 200, 200);
       await(() -> all.size() >= 400, "A and B read the next 200");
-      Thread.sleep(300);
+      // A record read twice would come before the marker sent after it on its partition.
+      produce(topic, partitions, FIRST_MARKER, partitions);
+      await(() -> markers.size() == partitions, "a marker read from every partition");
 
       assertThat(seenByB).as("B redid none of A's work").allMatch(seq -> seq >= 200).isNotEmpty();
       assertThat(new HashSet<>(all)).hasSize(400);
@@ -258,6 +277,18 @@ class KafkaBridgeTest {
     }
   }
 
+  private void produceTo(TopicPartition partition, int sequence) {
+    byte[] value = new byte[100];
+    ByteBuffer.wrap(value).putInt(sequence);
+    try (KafkaSender sender = new KafkaSender(kafka)) {
+      sender
+          .send(
+              new ProducerRecord<byte[], byte[]>(
+                  partition.topic(), partition.partition(), null, value))
+          .block(WAIT);
+    }
+  }
+
   private static int sequence(ReceivedRecord record) {
     return ByteBuffer.wrap(record.value()).getInt();
   }
@@ -295,17 +326,7 @@ class KafkaBridgeTest {
     }
   }
 
-  interface Check {
-    boolean test() throws Exception;
-  }
-
-  private static void await(Check condition, String what) throws Exception {
-    long deadline = System.nanoTime() + WAIT.toNanos();
-    while (!condition.test()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out after " + WAIT + " waiting for: " + what);
-      }
-      Thread.sleep(20);
-    }
+  private static void await(Await.Condition condition, String what) {
+    Await.until(WAIT, what, condition);
   }
 }

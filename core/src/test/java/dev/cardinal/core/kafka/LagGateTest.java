@@ -3,6 +3,7 @@ package dev.cardinal.core.kafka;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cardinal.core.config.KafkaSettings;
+import dev.cardinal.core.testing.Await;
 import dev.cardinal.core.testing.TestServices;
 import java.time.Duration;
 import java.util.Map;
@@ -45,10 +46,13 @@ class LagGateTest {
   private KafkaConsumer<byte[], byte[]> member(String group, String topic) {
     KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(kafka.consumerProperties(group));
     consumer.subscribe(java.util.List.of(topic));
-    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-    while (consumer.assignment().isEmpty() && System.nanoTime() < deadline) {
-      consumer.poll(Duration.ofMillis(100));
-    }
+    Await.until(
+        Duration.ofSeconds(60),
+        group + " holding partitions",
+        () -> {
+          consumer.poll(Duration.ofMillis(100));
+          return !consumer.assignment().isEmpty();
+        });
     assertThat(consumer.assignment()).as(group + " joined").isNotEmpty();
     consumer.pause(consumer.assignment());
     return consumer;

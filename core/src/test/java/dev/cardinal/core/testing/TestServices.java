@@ -30,6 +30,7 @@ import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.TopicConfig;
@@ -126,11 +127,10 @@ public final class TestServices {
    * Every record in the topic when this is called, read from the beginning of each partition
    * without a consumer group (nothing is committed), in partition then offset order.
    *
-   * @throws IllegalStateException when the records are not all read within the timeout
+   * @throws AssertionError when the records are not all read within the timeout
    */
   public static List<ConsumerRecord<byte[], byte[]>> consumeAll(
       KafkaSettings settings, String topic, Duration timeout) {
-    long deadline = System.nanoTime() + timeout.toNanos();
     try (KafkaConsumer<byte[], byte[]> consumer =
         new KafkaConsumer<>(settings.consumerProperties(null))) {
       List<TopicPartition> partitions =
@@ -142,25 +142,26 @@ public final class TestServices {
       consumer.seekToBeginning(partitions);
       Map<TopicPartition, Long> end = new HashMap<>(consumer.endOffsets(partitions, timeout));
       Map<TopicPartition, List<ConsumerRecord<byte[], byte[]>>> byPartition = new HashMap<>();
-      while (!caughtUp(consumer, end)) {
-        if (System.nanoTime() > deadline) {
-          throw new IllegalStateException(
-              "read only part of "
-                  + topic
-                  + " within "
-                  + timeout
-                  + ": end offsets "
-                  + end
-                  + ", read "
-                  + byPartition.values().stream().mapToInt(List::size).sum());
-        }
-        for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(100))) {
-          TopicPartition tp = new TopicPartition(record.topic(), record.partition());
-          if (record.offset() < end.get(tp)) {
-            byPartition.computeIfAbsent(tp, k -> new ArrayList<>()).add(record);
-          }
-        }
-      }
+      Await.until(
+          timeout,
+          "every record of " + topic + " up to its end offsets " + end,
+          () -> {
+            // Polls back to back while records come; the wait between checks is only for a
+            // broker that has nothing to send yet.
+            while (!caughtUp(consumer, end)) {
+              ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(100));
+              if (records.isEmpty()) {
+                return false;
+              }
+              for (ConsumerRecord<byte[], byte[]> record : records) {
+                TopicPartition tp = new TopicPartition(record.topic(), record.partition());
+                if (record.offset() < end.get(tp)) {
+                  byPartition.computeIfAbsent(tp, k -> new ArrayList<>()).add(record);
+                }
+              }
+            }
+            return true;
+          });
       List<ConsumerRecord<byte[], byte[]>> all = new ArrayList<>();
       for (TopicPartition tp : partitions) {
         all.addAll(byPartition.getOrDefault(tp, List.of()));

@@ -1,0 +1,160 @@
+package dev.cardinal.evaluator;
+
+import ai.djl.Device;
+import ai.djl.MalformedModelException;
+import ai.djl.engine.EngineException;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
+import ai.djl.training.ParameterStore;
+import dev.cardinal.core.event.CheckpointEvent;
+import dev.cardinal.core.s3.CheckpointStore;
+import dev.cardinal.core.s3.ObjectStoreException;
+import dev.cardinal.trainer.EngineThreads;
+import dev.cardinal.trainer.model.ParameterIO;
+import dev.cardinal.trainer.model.ResNetBuilder;
+import dev.cardinal.trainer.model.ResNetSpec;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Loads a checkpoint's weight sets from S3 into the network its spec describes and scores each on
+ * the eval images at every resolution of the plan. A weight set that cannot be loaded is reported
+ * as a failure beside the scores of the others.
+ */
+final class CheckpointScorer {
+  static final String PARAMS_OBJECT = "params";
+  static final String EMA_OBJECT = "ema";
+  private static final Logger log = LoggerFactory.getLogger(CheckpointScorer.class);
+
+  /**
+   * The scores by weight set and resolution, and why the weight sets without scores have none.
+   * Either may be empty; a weight set is in one or the other.
+   */
+  record Outcome(Map<String, Map<Integer, Scores>> scores, Map<String, String> failures) {}
+
+  private final CheckpointStore store;
+  private final Device device;
+
+  CheckpointScorer(CheckpointStore store, Device device) {
+    this.store = store;
+    this.device = device;
+  }
+
+  /** Never throws for a bad checkpoint or a failing engine: the outcome says what went wrong. */
+  Outcome score(
+      CheckpointEvent event,
+      ResNetSpec spec,
+      List<String> weightSets,
+      EvaluationPlan plan,
+      EvalImages evalImages) {
+    Map<String, String> failures = new LinkedHashMap<>();
+    Map<String, Map<Integer, Scores>> scores = new LinkedHashMap<>();
+    try (NDManager manager = NDManager.newBaseManager(device)) {
+      Map<String, Block> blocks = new LinkedHashMap<>();
+      for (String weights : weightSets) {
+        String key =
+            event.prefix() + (EvaluatorStage.RAW.equals(weights) ? PARAMS_OBJECT : EMA_OBJECT);
+        try {
+          blocks.put(weights, load(spec, manager, key, plan.referenceResolution()));
+        } catch (ObjectStoreException | IllegalStateException | IllegalArgumentException e) {
+          log.warn(
+              "Cannot load {} weights of {}: {}", weights, event.checkpointId(), e.getMessage());
+          failures.put(weights, e.getMessage());
+        }
+      }
+      if (!blocks.isEmpty()) {
+        scores.putAll(forward(manager, evalImages, blocks, plan, spec.numClasses()));
+      }
+    } catch (IllegalArgumentException | IllegalStateException | EngineException e) {
+      log.warn("Cannot score checkpoint {}: {}", event.checkpointId(), e.toString());
+      for (String weights : weightSets) {
+        failures.putIfAbsent(weights, "scoring failed: " + e.getMessage());
+      }
+      scores.clear();
+    }
+    return new Outcome(scores, failures);
+  }
+
+  private Block load(ResNetSpec spec, NDManager manager, String key, int resolution) {
+    Block block = ResNetBuilder.build(spec);
+    block.initialize(manager, DataType.FLOAT32, new Shape(1, 3, resolution, resolution));
+    try (InputStream in = store.get(key)) {
+      ParameterIO.load(block, manager, in, false);
+    } catch (IOException | MalformedModelException | EngineException e) {
+      throw new IllegalStateException(
+          "parameters at " + key + " are corrupt: " + e.getMessage(), e);
+    } catch (ObjectStoreException e) {
+      if (e.isNotFound()) {
+        throw new ObjectStoreException(
+            "parameters at " + key + " are missing from the store", e, true);
+      }
+      throw e;
+    }
+    return block;
+  }
+
+  /**
+   * Every eval image crosses to the device once per checkpoint and is normalized once; each
+   * resolution's view then goes through every weight set. Per-pass sub-managers free the
+   * activations DJL would otherwise keep until the checkpoint is done.
+   */
+  private static Map<String, Map<Integer, Scores>> forward(
+      NDManager manager,
+      EvalImages evalImages,
+      Map<String, Block> blocks,
+      EvaluationPlan plan,
+      int classes) {
+    Map<String, Map<Integer, Scores>> out = new LinkedHashMap<>();
+    for (String weights : blocks.keySet()) {
+      Map<Integer, Scores> byResolution = new LinkedHashMap<>();
+      for (int resolution : plan.resolutions()) {
+        byResolution.put(resolution, new Scores(classes));
+      }
+      out.put(weights, byResolution);
+    }
+    EvalTransform transform = new EvalTransform(manager);
+    ParameterStore parameters = new ParameterStore(manager, false);
+    for (EvalImages.Batch batch : evalImages.batches()) {
+      try (NDManager batchManager = manager.newSubManager()) {
+        NDArray normalized = transform.normalized(batchManager, batch);
+        for (int resolution : plan.resolutions()) {
+          try (NDManager viewManager = batchManager.newSubManager()) {
+            normalized.tempAttach(viewManager);
+            NDArray input = EvalTransform.at(normalized, resolution, plan.cropFraction());
+            for (Map.Entry<String, Block> entry : blocks.entrySet()) {
+              try (NDManager pass = viewManager.newSubManager()) {
+                input.tempAttach(pass);
+                float[] logits = logits(entry.getValue(), parameters, input);
+                out.get(entry.getKey()).get(resolution).add(logits, batch.labels());
+              }
+            }
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  private static float[] logits(Block block, ParameterStore parameters, NDArray input) {
+    // One pass at a time with a trainer in this JVM: see EngineThreads.
+    EngineThreads.TURNS.lock();
+    try {
+      return block
+          .forward(parameters, new NDList(input), false)
+          .singletonOrThrow()
+          .toType(DataType.FLOAT32, false)
+          .toFloatArray();
+    } finally {
+      EngineThreads.TURNS.unlock();
+    }
+  }
+}
