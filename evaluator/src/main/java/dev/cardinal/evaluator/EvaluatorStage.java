@@ -47,6 +47,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
@@ -69,7 +70,9 @@ import reactor.core.scheduler.Schedulers;
  * carries the train–eval gap, the checkpoint's best resolution for that weight set and the run's
  * regularization verdict ({@link RegularizationJudge}). A checkpoint object that cannot be read
  * yields evaluation events carrying the error, and the stage goes on; a checkpoint whose manifest
- * is gone (retention) is skipped.
+ * is gone (retention) is skipped; while S3 does not answer at all, the checkpoint waits for it (an
+ * outage is not the checkpoint's fault). A record that is not a checkpoint event goes to {@code
+ * cardinal.evaluator.dlq}.
  */
 public final class EvaluatorStage implements AutoCloseable {
   public static final String GROUP = "cardinal-evaluator";
@@ -85,6 +88,8 @@ public final class EvaluatorStage implements AutoCloseable {
   static final String PARAMS_OBJECT = "params";
   static final String EMA_OBJECT = "ema";
   private static final Duration READ_TIMEOUT = Duration.ofSeconds(60);
+  private static final Duration STORE_RETRY_FIRST = Duration.ofMillis(500);
+  private static final Duration STORE_RETRY_MAX = Duration.ofSeconds(15);
   private static final Logger log = LoggerFactory.getLogger(EvaluatorStage.class);
 
   private final KafkaSettings kafka;
@@ -105,6 +110,7 @@ public final class EvaluatorStage implements AutoCloseable {
   /** Ids of the evaluations without error on {@code cardinal.evaluations}, by any instance. */
   private final Set<String> scoredEvaluations = new HashSet<>();
 
+  private final AtomicLong storeRetries = new AtomicLong();
   private KafkaSender sender;
   private Scheduler worker;
   private Disposable subscription;
@@ -120,6 +126,11 @@ public final class EvaluatorStage implements AutoCloseable {
       throw new IllegalArgumentException("batch size must be >= 1, got " + batchSize);
     }
     this.batchSize = batchSize;
+  }
+
+  /** Times a checkpoint's scoring waited for S3 to answer again (an outage, not a bad object). */
+  public long storeRetries() {
+    return storeRetries.get();
   }
 
   public void start() {
@@ -147,19 +158,33 @@ public final class EvaluatorStage implements AutoCloseable {
     log.info("Evaluator consuming {} on {}", Topics.CHECKPOINTS, Devices.describe(device));
   }
 
+  /**
+   * @return the record once its evaluations are sent (or it was dead-lettered); null when the stage
+   *     closed while S3 was down, so the record stays unacknowledged and is scored after a restart
+   */
   private ReceivedRecord handle(ReceivedRecord record) {
     CheckpointEvent event;
     try {
       event = Json.fromBytes(record.value(), CheckpointEvent.class);
+      if (event.runId() == null || event.kind() == null) {
+        throw new WireFormatException("checkpoint event without runId or kind");
+      }
     } catch (WireFormatException e) {
-      log.warn("Skipping unreadable checkpoint event {}: {}", record, e.getMessage());
+      log.warn("Dead-lettering unreadable checkpoint event {}: {}", record, e.getMessage());
+      new DeadLetters(sender, "evaluator")
+          .send(record, "not a checkpoint event: " + e.getMessage())
+          .block(Duration.ofSeconds(30));
       return record;
     }
     if (!CheckpointEvent.CREATED.equals(event.kind())) {
       return record;
     }
+    List<EvaluationEvent> evaluations = evaluateOnceS3Answers(event);
+    if (evaluations == null) {
+      return null;
+    }
     List<Mono<?>> sends = new ArrayList<>();
-    for (EvaluationEvent evaluation : evaluate(event, true)) {
+    for (EvaluationEvent evaluation : evaluations) {
       sends.add(
           sender.send(
               Topics.EVALUATIONS,
@@ -168,6 +193,43 @@ public final class EvaluatorStage implements AutoCloseable {
     }
     Mono.when(sends).block();
     return record;
+  }
+
+  /**
+   * Scores a checkpoint, waiting out an S3 outage: an unreachable store says nothing about the
+   * checkpoint, so it must not become an error evaluation (the checkpoint would count as scored and
+   * never be scored again). Retries with backoff until S3 answers or the stage closes.
+   *
+   * @return the evaluations, or null when the stage closed first
+   */
+  private List<EvaluationEvent> evaluateOnceS3Answers(CheckpointEvent event) {
+    Duration backoff = STORE_RETRY_FIRST;
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return evaluate(event, true);
+      } catch (ObjectStoreException e) {
+        if (!e.isUnavailable()) {
+          throw e;
+        }
+        storeRetries.incrementAndGet();
+        log.warn(
+            "S3 did not answer while scoring checkpoint {} (attempt {}): {}; retrying in {} ms",
+            event.checkpointId(),
+            attempt,
+            e.getMessage(),
+            backoff.toMillis());
+        try {
+          Thread.sleep(backoff.toMillis());
+        } catch (InterruptedException interrupted) {
+          Thread.currentThread().interrupt();
+          return null;
+        }
+        backoff =
+            backoff.multipliedBy(2).compareTo(STORE_RETRY_MAX) > 0
+                ? STORE_RETRY_MAX
+                : backoff.multipliedBy(2);
+      }
+    }
   }
 
   /** What to score a checkpoint at. */
@@ -196,7 +258,12 @@ public final class EvaluatorStage implements AutoCloseable {
     }
   }
 
-  /** Scores one checkpoint; never throws for a bad checkpoint, reports it instead. */
+  /**
+   * Scores one checkpoint; never throws for a bad checkpoint, reports it instead.
+   *
+   * @throws ObjectStoreException when S3 does not answer ({@link
+   *     ObjectStoreException#isUnavailable()}): that says nothing about the checkpoint
+   */
   public List<EvaluationEvent> evaluate(CheckpointEvent event) {
     return evaluate(event, false);
   }
@@ -216,6 +283,9 @@ public final class EvaluatorStage implements AutoCloseable {
       if (e.isNotFound()) {
         log.info("Checkpoint {} no longer exists (retention); skipped", event.checkpointId());
         return List.of();
+      }
+      if (e.isUnavailable()) {
+        throw e;
       }
       return failed(event, List.of(nativeResolution), List.of(RAW), null, e.getMessage());
     } catch (WireFormatException e) {
@@ -299,6 +369,9 @@ public final class EvaluatorStage implements AutoCloseable {
         try {
           blocks.put(weights, load(spec, manager, key, plan.referenceResolution()));
         } catch (ObjectStoreException | IllegalStateException | IllegalArgumentException e) {
+          if (e instanceof ObjectStoreException s3Error && s3Error.isUnavailable()) {
+            throw s3Error;
+          }
           log.warn(
               "Cannot load {} weights of {}: {}", weights, event.checkpointId(), e.getMessage());
           failures.put(weights, e.getMessage());
