@@ -2,6 +2,7 @@ package dev.cardinal.app;
 
 import dev.cardinal.core.config.KafkaSettings;
 import dev.cardinal.core.config.S3Settings;
+import dev.cardinal.core.embedded.S3Credentials;
 import picocli.CommandLine.Option;
 
 /** Where Kafka and S3 are; shared by every command. Environment variables give the defaults. */
@@ -24,14 +25,20 @@ public final class ConnectionOptions {
 
   @Option(
       names = "--s3-access-key",
-      defaultValue = "${env:CARDINAL_S3_ACCESS_KEY:-cardinal}",
-      description = "S3 access key. Env CARDINAL_S3_ACCESS_KEY. Default: ${DEFAULT-VALUE}")
+      defaultValue = "${env:CARDINAL_S3_ACCESS_KEY}",
+      description =
+          "S3 access key. Env CARDINAL_S3_ACCESS_KEY. Needed with --s3-endpoint; unset, the"
+              + " embedded S3 server uses a key pair generated once per --data-dir (file"
+              + " s3-credentials there).",
+      showDefaultValue = picocli.CommandLine.Help.Visibility.NEVER)
   String s3AccessKey;
 
   @Option(
       names = "--s3-secret-key",
-      defaultValue = "${env:CARDINAL_S3_SECRET_KEY:-cardinal-secret}",
-      description = "S3 secret key. Env CARDINAL_S3_SECRET_KEY. Default: cardinal-secret",
+      defaultValue = "${env:CARDINAL_S3_SECRET_KEY}",
+      description =
+          "S3 secret key. Env CARDINAL_S3_SECRET_KEY. Needed with --s3-endpoint; unset, as for"
+              + " --s3-access-key.",
       showDefaultValue = picocli.CommandLine.Help.Visibility.NEVER)
   String s3SecretKey;
 
@@ -58,8 +65,10 @@ public final class ConnectionOptions {
     return KafkaSettings.of(kafka);
   }
 
-  S3Settings s3Settings(String endpoint) {
-    return new S3Settings(endpoint, s3AccessKey, s3SecretKey, s3Bucket, null);
+  /** Settings for the embedded S3 server at {@code endpoint}, signing with its key pair. */
+  S3Settings s3Settings(String endpoint, S3Credentials credentials) {
+    return new S3Settings(
+        endpoint, credentials.accessKey(), credentials.secretKey(), s3Bucket, null);
   }
 
   S3Settings s3Settings() {
@@ -68,6 +77,17 @@ public final class ConnectionOptions {
           "no S3 endpoint given: pass --s3-endpoint URL or set CARDINAL_S3_ENDPOINT"
               + " (or use 'cardinal run', which starts an embedded S3 server)");
     }
-    return s3Settings(s3Endpoint);
+    if (isBlank(s3AccessKey) || isBlank(s3SecretKey)) {
+      throw new UserError(
+          "no S3 credentials given for "
+              + s3Endpoint
+              + ": pass --s3-access-key and --s3-secret-key or set CARDINAL_S3_ACCESS_KEY and"
+              + " CARDINAL_S3_SECRET_KEY (there is no default key pair)");
+    }
+    return new S3Settings(s3Endpoint, s3AccessKey.strip(), s3SecretKey.strip(), s3Bucket, null);
+  }
+
+  private static boolean isBlank(String s) {
+    return s == null || s.isBlank();
   }
 }

@@ -4,6 +4,7 @@ import dev.cardinal.core.config.KafkaSettings;
 import dev.cardinal.core.config.S3Settings;
 import dev.cardinal.core.embedded.EmbeddedKafka;
 import dev.cardinal.core.embedded.EmbeddedS3;
+import dev.cardinal.core.embedded.S3Credentials;
 import dev.cardinal.core.kafka.TopicAdmin;
 import dev.cardinal.core.s3.CheckpointStore;
 import dev.cardinal.core.s3.ObjectStoreException;
@@ -91,17 +92,27 @@ public final class Services implements AutoCloseable {
       settings = connection.s3Settings();
       log.info("S3: {} bucket {}", settings.endpoint(), settings.bucket());
     } else {
+      S3Credentials credentials;
       EmbeddedS3 server;
       try {
+        credentials =
+            S3Credentials.resolve(connection.s3AccessKey, connection.s3SecretKey, dataDir);
         server =
             EmbeddedS3.start(
-                dataDir.resolve("s3"), port, connection.s3AccessKey, connection.s3SecretKey);
-      } catch (IllegalStateException e) {
+                dataDir.resolve("s3"), port, credentials.accessKey(), credentials.secretKey());
+      } catch (IllegalArgumentException | IllegalStateException e) {
         throw new UserError(e.getMessage(), e);
       }
       owned.push(server);
-      settings = connection.s3Settings(server.endpoint());
-      log.info("S3: embedded server at {} (data in {})", server.endpoint(), dataDir.resolve("s3"));
+      settings = connection.s3Settings(server.endpoint(), credentials);
+      // The file's path, never the keys: logs are shipped and kept where keys must not be.
+      log.info(
+          "S3: embedded server at {} (data in {}, keys {})",
+          server.endpoint(),
+          dataDir.resolve("s3"),
+          credentials.file() == null
+              ? "given"
+              : (credentials.generated() ? "generated into " : "from ") + credentials.file());
     }
     store = new CheckpointStore(settings);
     owned.push(store);

@@ -136,9 +136,30 @@ class CommandLineTest {
             "--kafka",
             dev.cardinal.core.testing.TestServices.kafka().bootstrapServers(),
             "--s3-endpoint",
-            "http://127.0.0.1:" + closedPort);
+            "http://127.0.0.1:" + closedPort,
+            "--s3-access-key",
+            "some-key",
+            "--s3-secret-key",
+            "some-secret");
     assertThat(result.exitCode()).isEqualTo(1);
     assertThat(result.err()).contains("127.0.0.1:" + closedPort).contains("CARDINAL_S3_ENDPOINT");
+  }
+
+  @Test
+  void anExternalS3WithoutKeysIsAClearErrorNotADefaultPair() {
+    Result result =
+        run(
+            "evaluate",
+            "--kafka",
+            dev.cardinal.core.testing.TestServices.kafka().bootstrapServers(),
+            "--s3-endpoint",
+            "http://127.0.0.1:9");
+    assertThat(result.exitCode()).isEqualTo(1);
+    assertThat(result.err())
+        .contains("no S3 credentials")
+        .contains("CARDINAL_S3_ACCESS_KEY")
+        .contains("CARDINAL_S3_SECRET_KEY");
+    assertThat(run("run", "--help").out()).doesNotContain("cardinal-secret");
   }
 
   @Test

@@ -3,6 +3,7 @@ package dev.cardinal.app;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.cardinal.core.embedded.S3Credentials;
 import dev.cardinal.core.event.Json;
 import dev.cardinal.core.testing.Await;
 import dev.cardinal.ingest.IngestOptions;
@@ -14,7 +15,9 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -39,6 +42,10 @@ class EndToEndTest {
     // Same data dir: Kafka, S3 and the registry keep their state and the run resumes.
     long firstNewStep = runUntilEvaluated(1, lastStepOfFirstStart);
     assertThat(firstNewStep).isGreaterThan(lastStepOfFirstStart);
+    assertThat(
+            PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(dataDir.resolve(S3Credentials.FILE_NAME))))
+        .isEqualTo("rw-------");
   }
 
   /**
@@ -47,8 +54,7 @@ class EndToEndTest {
    */
   private long runUntilEvaluated(int wanted, long afterStep) throws Exception {
     ConnectionOptions connection = new ConnectionOptions();
-    connection.s3AccessKey = "cardinal";
-    connection.s3SecretKey = "cardinal-secret";
+    // No keys given: the embedded S3 server signs with the pair generated for this data dir.
     connection.s3Bucket = "cardinal";
     try (Services services = Services.connect(connection, dataDir, 0, 0, true);
         Pipeline pipeline =

@@ -84,6 +84,9 @@ final class CheckpointResolver {
         log.info("Checkpoint {} no longer exists (retention); skipped", event.checkpointId());
         return Optional.empty();
       }
+      if (e.isUnavailable()) {
+        throw e; // S3 is down: that says nothing about the checkpoint (EvaluatorStage waits)
+      }
       throw new Unscorable(e.getMessage(), nativeOnly, List.of(EvaluatorStage.RAW), null);
     } catch (WireFormatException e) {
       throw new Unscorable(

@@ -66,6 +66,9 @@ final class CheckpointScorer {
         try {
           blocks.put(weights, load(spec, manager, key, plan.referenceResolution()));
         } catch (ObjectStoreException | IllegalStateException | IllegalArgumentException e) {
+          if (e instanceof ObjectStoreException s3Error && s3Error.isUnavailable()) {
+            throw s3Error; // S3 is down, the weights are not bad: EvaluatorStage waits
+          }
           log.warn(
               "Cannot load {} weights of {}: {}", weights, event.checkpointId(), e.getMessage());
           failures.put(weights, e.getMessage());

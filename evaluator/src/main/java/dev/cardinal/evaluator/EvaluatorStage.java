@@ -12,12 +12,15 @@ import dev.cardinal.core.kafka.KafkaSender;
 import dev.cardinal.core.kafka.ReceivedRecord;
 import dev.cardinal.core.kafka.ReceiverOptions;
 import dev.cardinal.core.s3.CheckpointStore;
+import dev.cardinal.core.s3.ObjectStoreException;
 import dev.cardinal.core.wire.WireFormatException;
 import dev.cardinal.trainer.Devices;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.Disposable;
@@ -37,7 +40,9 @@ import reactor.core.scheduler.Schedulers;
  * carries the train–eval gap, the checkpoint's best resolution for that weight set and the run's
  * regularization verdict ({@link RegularizationJudge}). A checkpoint object that cannot be read
  * yields evaluation events carrying the error, and the stage goes on; a checkpoint whose manifest
- * is gone (retention) is skipped.
+ * is gone (retention) is skipped; while S3 does not answer at all, the checkpoint waits for it (an
+ * outage is not the checkpoint's fault). A record that is not a checkpoint event goes to {@code
+ * cardinal.evaluator.dlq}.
  *
  * <p>This class is the Kafka side of it (consume, publish, acknowledge); what becomes of one
  * checkpoint is {@link CheckpointEvaluator}'s.
@@ -54,6 +59,10 @@ public final class EvaluatorStage implements AutoCloseable {
   public static final int DEFAULT_BATCH_SIZE = 128;
 
   private static final Logger log = LoggerFactory.getLogger(EvaluatorStage.class);
+  private static final Duration DLQ_WAIT = Duration.ofSeconds(30);
+  private static final Duration STORE_RETRY_FIRST = Duration.ofMillis(500);
+  private static final Duration STORE_RETRY_MAX = Duration.ofSeconds(15);
+  private final AtomicLong storeRetries = new AtomicLong();
 
   private final KafkaSettings kafka;
   private final Device device = Devices.pick();
@@ -105,22 +114,38 @@ public final class EvaluatorStage implements AutoCloseable {
     log.info("Evaluator consuming {} on {}", Topics.CHECKPOINTS, Devices.describe(device));
   }
 
+  /** Times a checkpoint's scoring waited for S3 to answer again (an outage, not a bad object). */
+  public long storeRetries() {
+    return storeRetries.get();
+  }
+
   /**
    * Scores a created checkpoint and publishes its evaluations before the record is acknowledged.
+   *
+   * @return the record once its evaluations are sent (or it was dead-lettered); null when the stage
+   *     closed while S3 was down, so the record stays unacknowledged and is scored after a restart
    */
   private ReceivedRecord handle(ReceivedRecord record) {
     CheckpointEvent event;
     try {
       event = Json.fromBytes(record.value(), CheckpointEvent.class);
+      if (event.runId() == null || event.kind() == null) {
+        throw new WireFormatException("checkpoint event without runId or kind");
+      }
     } catch (WireFormatException e) {
-      log.warn("Skipping unreadable checkpoint event {}: {}", record, e.getMessage());
+      log.warn("Dead-lettering unreadable checkpoint event {}: {}", record, e.getMessage());
+      deadLetters.send(record, "not a checkpoint event: " + e.getMessage()).block(DLQ_WAIT);
       return record;
     }
     if (!CheckpointEvent.CREATED.equals(event.kind())) {
       return record;
     }
+    List<EvaluationEvent> evaluations = evaluateOnceS3Answers(event);
+    if (evaluations == null) {
+      return null;
+    }
     List<Mono<?>> sends = new ArrayList<>();
-    for (EvaluationEvent evaluation : evaluator.evaluate(event, true)) {
+    for (EvaluationEvent evaluation : evaluations) {
       sends.add(
           sender.send(
               Topics.EVALUATIONS,
@@ -131,7 +156,49 @@ public final class EvaluatorStage implements AutoCloseable {
     return record;
   }
 
-  /** Scores one checkpoint; never throws for a bad checkpoint, reports it instead. */
+  /**
+   * Scores a checkpoint, waiting out an S3 outage: an unreachable store says nothing about the
+   * checkpoint, so it must not become an error evaluation (the checkpoint would count as scored and
+   * never be scored again). Retries with backoff until S3 answers or the stage closes.
+   *
+   * @return the evaluations, or null when the stage closed first
+   */
+  private List<EvaluationEvent> evaluateOnceS3Answers(CheckpointEvent event) {
+    Duration backoff = STORE_RETRY_FIRST;
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return evaluator.evaluate(event, true);
+      } catch (ObjectStoreException e) {
+        if (!e.isUnavailable()) {
+          throw e;
+        }
+        storeRetries.incrementAndGet();
+        log.warn(
+            "S3 did not answer while scoring checkpoint {} (attempt {}): {}; retrying in {} ms",
+            event.checkpointId(),
+            attempt,
+            e.getMessage(),
+            backoff.toMillis());
+        try {
+          Thread.sleep(backoff.toMillis());
+        } catch (InterruptedException interrupted) {
+          Thread.currentThread().interrupt();
+          return null;
+        }
+        backoff =
+            backoff.multipliedBy(2).compareTo(STORE_RETRY_MAX) > 0
+                ? STORE_RETRY_MAX
+                : backoff.multipliedBy(2);
+      }
+    }
+  }
+
+  /**
+   * Scores one checkpoint; never throws for a bad checkpoint, reports it instead.
+   *
+   * @throws ObjectStoreException when S3 does not answer ({@link
+   *     ObjectStoreException#isUnavailable()}): that says nothing about the checkpoint
+   */
   public List<EvaluationEvent> evaluate(CheckpointEvent event) {
     return evaluator.evaluate(event, false);
   }

@@ -441,7 +441,7 @@ class EvaluatorStageTest {
                 Json.toBytes(event))
             .block();
       }
-      // An unreadable event is logged and skipped; a deletion is not scored.
+      // An unreadable event is dead-lettered; a deletion is not scored.
       sender.send(Topics.CHECKPOINTS, null, "{not json".getBytes(StandardCharsets.UTF_8)).block();
       CheckpointEvent first = checkpoints.get(0);
       sender

@@ -129,7 +129,7 @@ public final class EmbeddedKafka implements AutoCloseable {
     return p;
   }
 
-  private static void format(Path dir, Properties props) {
+  static void format(Path dir, Properties props) {
     Path config = null;
     try {
       config = Files.createTempFile("cardinal-kafka-format", ".properties");

@@ -163,7 +163,8 @@ public final class CheckpointStore implements AutoCloseable {
     try (InputStream in = get(key)) {
       return in.readAllBytes();
     } catch (IOException e) {
-      throw new ObjectStoreException("reading " + describe(key) + " failed: " + e, e, false);
+      // The body stopped coming: a dropped connection, worth a retry.
+      throw new ObjectStoreException("reading " + describe(key) + " failed: " + e, e, false, true);
     }
   }
 
@@ -312,8 +313,22 @@ public final class CheckpointStore implements AutoCloseable {
               + rootMessage(e)
               + " (check --s3-endpoint / CARDINAL_S3_ENDPOINT and the credentials)",
           e,
-          false);
+          false,
+          noAnswer(e));
     }
+  }
+
+  /**
+   * The SDK answers an S3 error response with {@link ErrorResponseException}; a failure with an I/O
+   * error beneath it (connection refused or reset, timeout) means no answer came.
+   */
+  private static boolean noAnswer(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof java.io.IOException && !(t instanceof WriterFailedException)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static String rootMessage(Throwable e) {
