@@ -187,6 +187,10 @@ public final class TrainerStage implements Runnable {
             continue;
           }
           ReceivedRecord record = (ReceivedRecord) item;
+          if (session != null && session.alreadyTrained(record.topicPartition(), record.offset())) {
+            record.acknowledge();
+            continue;
+          }
           long waited = System.nanoTime() - waitStart;
           ImageBatch batch;
           try {

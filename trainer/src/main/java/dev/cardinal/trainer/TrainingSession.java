@@ -189,6 +189,16 @@ public final class TrainingSession implements AutoCloseable {
     }
   }
 
+  /**
+   * True when this run has trained the record at {@code offset} of {@code partition} already: a
+   * redelivery after a rebalance or a broker restart (offsets are committed a little after the
+   * steps), which must not be trained twice.
+   */
+  public boolean alreadyTrained(TopicPartition partition, long offset) {
+    Long next = offsets.get(partition);
+    return next != null && offset < next;
+  }
+
   /** Records that a batch read from {@code partition} was trained; its next offset. */
   void consumed(TopicPartition partition, long nextOffset, ImageBatch batch) {
     offsets.put(partition, nextOffset);
