@@ -94,10 +94,6 @@ class DropPathTest {
 
   @Test
   void backPropagatesThroughDroppedAndKeptSamples() {
-    // Seeded, so the test does not depend on what earlier classes of the JVM drew from the engine's
-    // generator. Seed 7 gives a non-finite gradient here (an open finding, see the session note:
-    // a numerical edge of resnetrs50 with drop-path 0.5 and untrained BN, not yet explained).
-    ai.djl.engine.Engine.getInstance().setRandomSeed(Integer.getInteger("cardinal.test.seed", 42));
     ResNetSpec spec =
         ModelPresets.get("resnetrs50")
             .withWidthMultiplier(0.25)
