@@ -18,6 +18,12 @@ public final class Topics {
   public static final String ANNOTATIONS = "cardinal.annotations";
 
   /**
+   * Scaling studies: each sweep's definition, its points' progress and stop requests, on one
+   * partition keyed by sweep id (see {@code SweepEvent}).
+   */
+  public static final String SWEEPS = "cardinal.sweeps";
+
+  /**
    * Compacted: per dataset, how far ingest has produced, so a restarted ingest neither repeats nor
    * skips.
    */

@@ -74,6 +74,7 @@ public final class TopicAdmin {
     // One partition: its order is the arbiter between an alias and retention's deletion intent.
     topics.add(new NewTopic(Topics.ANNOTATIONS, 1, (short) 1).configs(keptForever));
     topics.add(new NewTopic(Topics.METRICS, 1, (short) 1));
+    topics.add(new NewTopic(Topics.SWEEPS, 1, (short) 1).configs(keptForever));
     topics.add(
         new NewTopic(Topics.INGEST_PROGRESS, 1, (short) 1)
             .configs(
