@@ -6,16 +6,17 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Statement;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
 /**
- * The registry's SQL store: checkpoints and evaluations materialized from their topics, plus the
- * aliases and tags users set through the API. One entry point over parts with one job each: the
- * schema ({@link StoreSchema}), the connections ({@link StoreConnections}: readers in parallel, one
- * writer), event writing ({@link EventWriter}), annotations ({@link Annotations}), listings ({@link
- * Listings}, SQL from {@link ListingSql}) and summaries ({@link Summaries}).
+ * The registry's SQL store: checkpoints, evaluations and sweeps materialized from their topics,
+ * plus the aliases and tags users set through the API. One entry point over parts with one job
+ * each: the schema ({@link StoreSchema}), the connections ({@link StoreConnections}: readers in
+ * parallel, one writer), event writing ({@link EventWriter}), annotations ({@link Annotations}),
+ * listings ({@link Listings}, SQL from {@link ListingSql}) and summaries ({@link Summaries}).
  *
  * <p>Safe for use from many threads: queries run in parallel, changes one at a time.
  */
@@ -30,12 +31,14 @@ public final class CheckpointDb implements AutoCloseable {
   private final Annotations annotations;
   private final Listings listings;
   private final Summaries summaries;
+  private final SweepReader sweeps;
 
   private CheckpointDb(StoreConnections connections) {
     this.connections = connections;
     this.annotations = new Annotations(connections);
     this.listings = new Listings(connections);
     this.summaries = new Summaries(connections);
+    this.sweeps = new SweepReader(connections);
   }
 
   /**
@@ -111,7 +114,10 @@ public final class CheckpointDb implements AutoCloseable {
     connections.write(
         c -> {
           try (Statement s = c.createStatement()) {
-            for (String table : List.of("evaluations", "checkpoints", "aliases", "tags")) {
+            List<String> tables =
+                new ArrayList<>(List.of("evaluations", "checkpoints", "aliases", "tags"));
+            tables.addAll(SweepWriter.TABLES);
+            for (String table : tables) {
               s.executeUpdate("DELETE FROM " + table);
             }
           }
@@ -126,10 +132,10 @@ public final class CheckpointDb implements AutoCloseable {
   // ---------------------------------------------------------------- writes from the topics
 
   /**
-   * Applies checkpoint and evaluation events in order, in one transaction: when this returns they
-   * are durable and their Kafka records may be acknowledged.
+   * Applies checkpoint, evaluation and sweep events in order, in one transaction: when this returns
+   * they are durable and their Kafka records may be acknowledged.
    *
-   * @throws IllegalArgumentException for an element that is neither event type
+   * @throws IllegalArgumentException for an element that is no registry event
    * @throws StoreException when the database fails; {@link StoreException#unavailable()} tells a
    *     database that could not be reached from one that refused the events
    */
@@ -226,6 +232,16 @@ public final class CheckpointDb implements AutoCloseable {
    */
   public Optional<Views.Best> best(String run, String metric, Integer resolution, String weights) {
     return summaries.best(run, metric, resolution, weights);
+  }
+
+  /** Every scaling study, newest first. */
+  public List<Views.SweepSummary> sweeps() {
+    return sweeps.list();
+  }
+
+  /** One scaling study with the answer for each of its points. */
+  public Optional<Views.Sweep> sweep(String sweepId) {
+    return sweeps.find(sweepId);
   }
 
   /** Rows in the checkpoint table, deleted ones included. */

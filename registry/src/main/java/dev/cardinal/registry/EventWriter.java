@@ -3,6 +3,7 @@ package dev.cardinal.registry;
 import dev.cardinal.core.event.CheckpointEvent;
 import dev.cardinal.core.event.EvaluationEvent;
 import dev.cardinal.core.event.Json;
+import dev.cardinal.core.event.SweepEvent;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
@@ -14,8 +15,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Writes checkpoint and evaluation events as rows. Every write is an idempotent upsert keyed by the
- * event's id, so replaying a topic never duplicates a row. All SQL uses bound parameters.
+ * Writes checkpoint and evaluation events as rows, and hands sweep events to {@link SweepWriter}.
+ * Every write is an idempotent upsert keyed by the event's id, so replaying a topic never
+ * duplicates a row. All SQL uses bound parameters.
  */
 final class EventWriter {
   private static final String INSERT_CHECKPOINT =
@@ -91,7 +93,7 @@ final class EventWriter {
   /**
    * Applies events in order on the connection (the caller owns the transaction).
    *
-   * @throws IllegalArgumentException for an element that is neither event type
+   * @throws IllegalArgumentException for an element that is no registry event
    */
   static void apply(Connection connection, List<?> events) throws SQLException {
     for (Object event : events) {
@@ -99,6 +101,8 @@ final class EventWriter {
         upsert(connection, c);
       } else if (event instanceof EvaluationEvent e) {
         upsert(connection, e);
+      } else if (event instanceof SweepEvent s) {
+        SweepWriter.apply(connection, s);
       } else {
         throw new IllegalArgumentException("not a registry event: " + event);
       }

@@ -118,6 +118,8 @@ final class RegistryRoutes {
         .delete("/api/runs/:run/aliases/:alias")
         .handler(ctx -> json(ctx, () -> removeAlias(ctx)));
     router.get("/api/evaluations").handler(ctx -> json(ctx, () -> evaluations(ctx)));
+    router.get("/api/sweeps").handler(ctx -> json(ctx, () -> noParams(ctx, db::sweeps)));
+    router.get("/api/sweeps/:sweep").handler(ctx -> json(ctx, () -> sweep(ctx)));
     router.get("/api/health").handler(ctx -> json(ctx, () -> noParams(ctx, health::snapshot)));
     router.get("/api/stream").handler(stream::handle);
     router
@@ -316,6 +318,18 @@ final class RegistryRoutes {
             p.oneOf("weights", WEIGHTS))
         .orElseThrow(
             () -> ApiException.notFound("run " + run + " has no evaluated checkpoint to rank"));
+  }
+
+  private Object sweep(RoutingContext ctx) {
+    RequestParams.of(ctx, Set.of(), "GET /api/sweeps/{id}");
+    String id = ctx.pathParam("sweep");
+    return db.sweep(id)
+        .orElseThrow(
+            () ->
+                ApiException.notFound(
+                    "no sweep "
+                        + id
+                        + ": GET /api/sweeps lists the sweeps this registry has seen"));
   }
 
   private Object byAlias(RoutingContext ctx) {

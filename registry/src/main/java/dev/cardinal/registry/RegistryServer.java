@@ -31,8 +31,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The registry stage: materializes the checkpoint, evaluation and annotation topics into a SQL
- * store, keeps recent metrics in memory, and serves the REST API, the live metric stream,
+ * The registry stage: materializes the checkpoint, evaluation, sweep and annotation topics into a
+ * SQL store, keeps recent metrics in memory, and serves the REST API, the live metric stream,
  * Prometheus meters and the web UI over HTTP.
  *
  * <pre>{@code
@@ -44,6 +44,10 @@ import org.slf4j.LoggerFactory;
 public final class RegistryServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RegistryServer.class);
   private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
+
+  /** The topics the SQL store is materialized from (and replayed from by a rebuild). */
+  static final List<String> STORED_TOPICS =
+      List.of(Topics.CHECKPOINTS, Topics.EVALUATIONS, Topics.SWEEPS);
 
   private final RegistryConfig config;
   private final PrometheusMeterRegistry meterRegistry;
@@ -155,19 +159,13 @@ public final class RegistryServer implements AutoCloseable {
   private ReceiverOptions storeOptions() {
     ReceiverOptions options =
         new ReceiverOptions(
-            config.groupId(),
-            List.of(Topics.CHECKPOINTS, Topics.EVALUATIONS),
-            Duration.ofMillis(500),
-            0,
-            null,
-            500,
-            null);
+            config.groupId(), STORED_TOPICS, Duration.ofMillis(500), 0, null, 500, null);
     if (!config.rebuild()) {
       return options;
     }
     // Rebuild: the store was emptied, so every partition is read again from its start.
     Map<TopicPartition, Long> beginning = new HashMap<>();
-    for (TopicPartition tp : partitions(List.of(Topics.CHECKPOINTS, Topics.EVALUATIONS))) {
+    for (TopicPartition tp : partitions(STORED_TOPICS)) {
       beginning.put(tp, 0L);
     }
     return options.withStartOffsets(beginning);

@@ -5,6 +5,7 @@ import dev.cardinal.core.config.KafkaSettings;
 import dev.cardinal.core.event.CheckpointEvent;
 import dev.cardinal.core.event.EvaluationEvent;
 import dev.cardinal.core.event.Json;
+import dev.cardinal.core.event.SweepEvent;
 import dev.cardinal.core.kafka.DeadLetters;
 import dev.cardinal.core.kafka.KafkaReceiver;
 import dev.cardinal.core.kafka.ReceivedRecord;
@@ -23,9 +24,9 @@ import reactor.core.scheduler.Schedulers;
 import reactor.util.retry.Retry;
 
 /**
- * Materializes the checkpoint and evaluation topics into the store. Records are written in batches,
- * one transaction each, and acknowledged only after the commit; a record that is not a valid event
- * goes to the registry's dead-letter topic and the stream goes on.
+ * Materializes the checkpoint, evaluation and sweep topics into the store. Records are written in
+ * batches, one transaction each, and acknowledged only after the commit; a record that is not a
+ * valid event goes to the registry's dead-letter topic and the stream goes on.
  *
  * <p>Two kinds of database failure are told apart. While the database is unavailable (down,
  * restarting) every event fails alike, so ingest waits for it and gives nothing up. An event the
@@ -223,6 +224,9 @@ final class StoreIngest implements AutoCloseable {
           "checkpoint event kind must be created or deleted, got " + e.kind());
       require(e.step() >= 0, "checkpoint event has a negative step " + e.step());
       return e;
+    }
+    if (Topics.SWEEPS.equals(record.topic())) {
+      return SweepWriter.check(Json.fromBytes(record.value(), SweepEvent.class));
     }
     EvaluationEvent e = Json.fromBytes(record.value(), EvaluationEvent.class);
     require(

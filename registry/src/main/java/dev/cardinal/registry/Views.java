@@ -127,4 +127,114 @@ public final class Views {
       Double nll,
       Double ece,
       Double trainEvalGap) {}
+
+  /**
+   * A scaling study as {@code GET /api/sweeps} lists it.
+   *
+   * @param state {@code running}, {@code done} (every point done or failed), {@code stop-requested}
+   *     or {@code stopped}
+   * @param budgetSamples the samples every point trains on
+   * @param pointsDone points that reached the budget
+   */
+  public record SweepSummary(
+      String sweepId,
+      String dataset,
+      Long budgetSamples,
+      int pointCount,
+      int pointsDone,
+      String state,
+      String message,
+      long createdAtMs,
+      long updatedAtMs) {}
+
+  /** A scaling study with the answer for each of its points ({@code GET /api/sweeps/{id}}). */
+  public record Sweep(
+      String sweepId,
+      String dataset,
+      Long budgetSamples,
+      String state,
+      String message,
+      long createdAtMs,
+      long updatedAtMs,
+      List<SweepPointAnswer> points) {}
+
+  /**
+   * One point of a study: its knobs, its measured training, its best scores, its regime and what to
+   * scale next. Unknown values are absent.
+   *
+   * @param depth the point's depth knob; absent when it keeps its preset's depth
+   * @param state {@code pending} (no progress yet), {@code running}, {@code done}, {@code stopped}
+   *     or {@code failed}
+   * @param trainImagesPerSecond images/s of the point's own training steps
+   * @param trainSeconds the point's own training time: samplesTrained / trainImagesPerSecond
+   * @param checkpointsScored checkpoints of the point's run with at least one top-1
+   * @param bestTop1 best top-1 of each weight set over every checkpoint and resolution
+   * @param best the point's best evaluation by core's BestEvaluation rule (the one the fronts use)
+   * @param bestByResolution the best evaluation at each resolution and weight set
+   * @param verdict the evaluator's regime verdict at the latest judged checkpoint
+   * @param gap the train-eval gap at the latest checkpoint that has one
+   * @param gapHistory the train-eval gap of every checkpoint that has one, by step
+   * @param paretoMacs on the front of best top-1 against MACs (no other point is as good for fewer
+   *     MACs); absent without a score
+   * @param paretoTime on the front of best top-1 against training time; absent without a score or a
+   *     measured time
+   */
+  public record SweepPointAnswer(
+      String pointId,
+      String runId,
+      String preset,
+      String family,
+      double widthMultiplier,
+      Integer depth,
+      int trainResolution,
+      double regularization,
+      long macs,
+      long parameters,
+      String state,
+      long samplesTrained,
+      Double trainImagesPerSecond,
+      Double trainSeconds,
+      String message,
+      int checkpointsScored,
+      BestTop1 bestTop1,
+      ResolutionScore best,
+      List<ResolutionScore> bestByResolution,
+      String verdict,
+      Long verdictStep,
+      String verdictReason,
+      Double gap,
+      List<GapPoint> gapHistory,
+      Boolean paretoMacs,
+      Boolean paretoTime,
+      Recommendation recommendation) {}
+
+  /** Best top-1 of the raw and of the EMA weights; a weight set never scored is absent. */
+  public record BestTop1(Double raw, Double ema) {}
+
+  /** A top-1 reached at one resolution with one weight set, and the checkpoint that reached it. */
+  public record ResolutionScore(int resolution, String weights, double top1, long step) {}
+
+  /**
+   * The train-eval gap of one checkpoint: the one the evaluator judged (raw weights near the train
+   * resolution) when it judged the checkpoint.
+   *
+   * @param resolution the eval resolution of {@code evalTop1}
+   */
+  public record GapPoint(
+      long step,
+      double gap,
+      Double trainTop1,
+      Double evalTop1,
+      Integer resolution,
+      String verdict) {}
+
+  /**
+   * What to scale next for one point, and the measurements it rests on.
+   *
+   * @param rules which rules spoke: {@code no-evidence}, {@code not-enough-evidence}, {@code
+   *     over-fitting}, {@code under-fitting}, {@code balanced}, {@code raise-resolution}
+   * @param advice the advice in words
+   * @param evidence the checkpoints, gaps and scores the advice rests on, one fact each
+   */
+  public record Recommendation(List<String> rules, String advice, List<String> evidence) {}
 }

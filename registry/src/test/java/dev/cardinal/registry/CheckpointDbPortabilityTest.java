@@ -10,6 +10,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.cardinal.core.event.CheckpointEvent;
 import dev.cardinal.core.event.EvaluationEvent;
 import dev.cardinal.core.event.Json;
+import dev.cardinal.core.event.SweepEvent;
+import dev.cardinal.core.event.SweepEventBuilder;
+import dev.cardinal.core.event.SweepPoint;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -38,7 +41,13 @@ class CheckpointDbPortabilityTest {
         .contains(OVER_FITTING_REASON)
         .contains("\"perClassAccuracy\":[")
         .contains(",null,0.25]")
-        .contains("\"ece\":");
+        .contains("\"ece\":")
+        // The study folded from the sweep events, with its scores from the runs' evaluations.
+        .contains("\"sweepId\":\"study\"")
+        .contains("\"budgetSamples\":2000")
+        .contains("\"dataset\":\"cifar10\"")
+        .contains("\"state\":\"stop-requested\"")
+        .contains("\"pointCount\":2");
 
     try (TestPostgres pg = TestPostgres.startOrSkip()) {
       try (CheckpointDb db = CheckpointDb.open(pg.url(), false)) {
@@ -84,6 +93,11 @@ class CheckpointDbPortabilityTest {
     }
   }
 
+  /** The event as if written at a fixed time, so both databases get the same history. */
+  private static SweepEvent at(SweepEvent e, long atMs) {
+    return SweepEventBuilder.builder(e).atMs(atMs).build();
+  }
+
   /** Loads a fixed history and asks every kind of question the API asks. */
   private static Map<String, Object> answers(CheckpointDb db) {
     List<Object> events = new ArrayList<>();
@@ -108,6 +122,17 @@ class CheckpointDbPortabilityTest {
     events.add(detailedEvaluation("c", 400, 160, "ema", 0.90, 160));
     events.add(failedEvaluation("c", 400, 224, "ema", "ema weights missing"));
     events.add(checkpoint("a", 300, 9_000, "resnet20_cifar", CheckpointEvent.DELETED));
+    // A sweep whose points train runs a and c: defined twice (a resume), progress, a stop.
+    SweepPoint pointA =
+        new SweepPoint("pa", "a", "resnet20_cifar", "resnet", 1, null, 32, 1, 40_000_000, 270_000);
+    SweepPoint pointC =
+        new SweepPoint(
+            "pc", "c", "resnet50", "resnet", 2, 56, 160, 0.5, 4_100_000_000L, 25_557_032);
+    events.add(at(SweepEvent.defined("study", List.of(pointA), 1_000, "cifar10"), 10));
+    events.add(at(SweepEvent.defined("study", List.of(pointA, pointC), 2_000, null), 20));
+    events.add(at(SweepEvent.progress("study", "pa", SweepEvent.DONE, 2_000, 250.5, null), 30));
+    events.add(at(SweepEvent.progress("study", "pc", SweepEvent.RUNNING, 700, 12.5, null), 40));
+    events.add(at(SweepEvent.lifecycle("study", SweepEvent.STOP_REQUESTED, "by a test"), 50));
     db.applyAll(events);
     db.setAlias("a", "champion", 200);
     db.setAlias("a", "champion", 400);
@@ -139,6 +164,8 @@ class CheckpointDbPortabilityTest {
     out.put("champion", db.alias("a", "champion").orElse(null));
     out.put("points", db.evaluationPoints("a", 100));
     out.put("counts", List.of(db.checkpointCount(), db.evaluationCount()));
+    out.put("sweeps", db.sweeps());
+    out.put("sweep", db.sweep("study").orElse(null));
     return out;
   }
 }

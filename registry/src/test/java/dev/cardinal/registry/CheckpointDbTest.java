@@ -275,7 +275,7 @@ class CheckpointDbTest {
   @Test
   void migrationsAreRecordedAndAnOlderDatabaseIsBaselinedAtTheFirstSchema() throws Exception {
     assertThat(migrations(dir.resolve("registry.db")))
-        .containsExactly("1 SQL", "2 JDBC", "3 SQL", "4 SQL");
+        .containsExactly("1 SQL", "2 JDBC", "3 SQL", "4 SQL", "5 SQL");
     db.close();
 
     Path file = dir.resolve("previous.db");
@@ -283,9 +283,9 @@ class CheckpointDbTest {
     db = CheckpointDb.open(file.toString(), false);
     db.close();
     // Its tables are the first schema: kept as they are, and only the later steps run.
-    assertThat(migrations(file)).containsExactly("1 BASELINE", "2 JDBC", "3 SQL", "4 SQL");
+    assertThat(migrations(file)).containsExactly("1 BASELINE", "2 JDBC", "3 SQL", "4 SQL", "5 SQL");
     db = CheckpointDb.open(file.toString(), false);
-    assertThat(migrations(file)).hasSize(4);
+    assertThat(migrations(file)).hasSize(5);
     assertThat(db.find("old", 10)).isPresent();
   }
 

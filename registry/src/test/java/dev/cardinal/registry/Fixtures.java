@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.cardinal.core.event.CheckpointEvent;
 import dev.cardinal.core.event.EvaluationEvent;
 import dev.cardinal.core.event.Json;
+import dev.cardinal.core.event.SweepPoint;
 import dev.cardinal.core.s3.CheckpointStore;
 import java.io.IOException;
 import java.net.URI;
@@ -95,6 +96,53 @@ final class Fixtures {
         "over-fitting",
         OVER_FITTING_REASON,
         evidence);
+  }
+
+  /**
+   * An evaluation the evaluator judged: raw weights at the train resolution, with the train-eval
+   * gap and the verdict's evidence as {@code RegularizationJudge} writes them.
+   */
+  static EvaluationEvent judgedEvaluation(
+      String run,
+      long step,
+      int resolution,
+      String weights,
+      double top1,
+      double gap,
+      String verdict) {
+    Map<String, Double> evidence = new java.util.LinkedHashMap<>();
+    evidence.put("gap", gap);
+    evidence.put("trainTop1", top1 + gap);
+    evidence.put("evalTop1", top1);
+    evidence.put("resolution", (double) resolution);
+    return EvaluationEvent.builder(run, step, resolution, weights)
+        .images(1_000)
+        .top1(top1)
+        .top5(Math.min(1.0, top1 + 0.2))
+        .nll(2.0 - top1)
+        .evaluatedAtMs(4_000_000 + step)
+        .trainResolution(resolution)
+        .trainTop1(top1 + gap)
+        .trainEvalGap(gap)
+        .verdict(verdict)
+        .verdictReason(verdict + " at step " + step)
+        .verdictEvidence(evidence)
+        .build();
+  }
+
+  /** A point of a sweep on resnet20_cifar at 32 px, its run named after the sweep and point. */
+  static SweepPoint sweepPoint(String sweep, String point, double width, long macs) {
+    return new SweepPoint(
+        point,
+        sweep + "-" + point,
+        "resnet20_cifar",
+        "resnet",
+        width,
+        null,
+        32,
+        1.0,
+        macs,
+        270_000);
   }
 
   /** An evaluation error event as the evaluator sends it: NaN metrics, the error, the plan. */

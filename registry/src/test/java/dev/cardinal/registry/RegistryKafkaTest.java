@@ -8,7 +8,10 @@ import static dev.cardinal.registry.Fixtures.evaluation;
 import static dev.cardinal.registry.Fixtures.failedEvaluation;
 import static dev.cardinal.registry.Fixtures.get;
 import static dev.cardinal.registry.Fixtures.json;
+import static dev.cardinal.registry.Fixtures.judgedEvaluation;
+import static dev.cardinal.registry.Fixtures.sweepPoint;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.cardinal.core.Topics;
@@ -16,6 +19,8 @@ import dev.cardinal.core.event.CheckpointEvent;
 import dev.cardinal.core.event.EvaluationEvent;
 import dev.cardinal.core.event.Json;
 import dev.cardinal.core.event.MetricEvent;
+import dev.cardinal.core.event.SweepEvent;
+import dev.cardinal.core.event.SweepPoint;
 import dev.cardinal.core.kafka.DeadLetters;
 import dev.cardinal.core.kafka.KafkaSender;
 import dev.cardinal.core.testing.TestServices;
@@ -84,6 +89,10 @@ class RegistryKafkaTest {
     sender.send(Topics.EVALUATIONS, bytes(e.checkpointId()), Json.toBytes(e)).block(WAIT);
   }
 
+  private static void publish(SweepEvent e) {
+    sender.send(Topics.SWEEPS, bytes(e.sweepId()), Json.toBytes(e)).block(WAIT);
+  }
+
   private static byte[] bytes(String s) {
     return s.getBytes(StandardCharsets.UTF_8);
   }
@@ -134,6 +143,124 @@ class RegistryKafkaTest {
     assertThat(get(port, "/metrics").body())
         .containsPattern(
             "cardinal_registry_events_consumed_total\\{outcome=\"dead_letter\",topic=\"cardinal.checkpoints\"\\} [1-9]");
+  }
+
+  @Test
+  void aSweepAndItsRunsEvaluationsAnswerTheStudy() {
+    String sweep = TestServices.unique("study");
+    SweepPoint narrow = sweepPoint(sweep, "w1", 1, 40_000_000);
+    SweepPoint wide = sweepPoint(sweep, "w2", 2, 160_000_000);
+    publish(SweepEvent.defined(sweep, List.of(narrow, wide), 50_000, "fashion-mnist"));
+    // Resuming the sweep defines its points again: nothing is added.
+    publish(SweepEvent.defined(sweep, List.of(narrow.withMacs(1)), 50_000, "fashion-mnist"));
+    publish(SweepEvent.progress(sweep, "w1", SweepEvent.RUNNING, 10_000, 400.0, null));
+    publish(SweepEvent.progress(sweep, "w2", SweepEvent.RUNNING, 10_000, 100.0, null));
+    long now = System.currentTimeMillis();
+    // w1 over-fits: its gap widens 0.01 -> 0.03 -> 0.06. w2's gap stays small while it improves.
+    double[] narrowGaps = {0.01, 0.03, 0.06};
+    double[] wideTop1 = {0.50, 0.58, 0.64};
+    for (int i = 0; i < 3; i++) {
+      long step = 100L * (i + 1);
+      publish(checkpoint(narrow.runId(), step, now + step));
+      publish(
+          judgedEvaluation(
+              narrow.runId(), step, 32, "raw", 0.6 + 0.01 * i, narrowGaps[i], "balanced"));
+      publish(evaluation(narrow.runId(), step, 32, "ema", 0.55 + 0.01 * i));
+      publish(checkpoint(wide.runId(), step, now + step));
+      publish(judgedEvaluation(wide.runId(), step, 32, "raw", wideTop1[i], 0.005, "balanced"));
+    }
+    publish(SweepEvent.progress(sweep, "w1", SweepEvent.DONE, 50_000, 500.0, null));
+    publish(SweepEvent.progress(sweep, "w2", SweepEvent.DONE, 50_000, null, null));
+
+    await(
+        "both points done and scored",
+        WAIT,
+        () -> {
+          JsonNode s = json(get(port, "/api/sweeps/" + sweep));
+          return s.has("points")
+              && s.get("state").asText().equals("done")
+              && s.get("points").get(1).path("checkpointsScored").asInt() == 3
+              && s.get("points").get(0).path("checkpointsScored").asInt() == 3;
+        });
+    JsonNode listed = null;
+    for (JsonNode s : json(get(port, "/api/sweeps"))) {
+      listed = s.get("sweepId").asText().equals(sweep) ? s : listed;
+    }
+    assertThat(listed).as("GET /api/sweeps lists the sweep").isNotNull();
+    assertThat(listed.get("pointCount").asInt()).isEqualTo(2);
+    assertThat(listed.get("pointsDone").asInt()).isEqualTo(2);
+    assertThat(listed.get("dataset").asText()).isEqualTo("fashion-mnist");
+    assertThat(listed.get("budgetSamples").asLong()).isEqualTo(50_000);
+
+    JsonNode points = json(get(port, "/api/sweeps/" + sweep)).get("points");
+    assertThat(points).hasSize(2);
+    JsonNode w1 = points.get(0);
+    assertThat(w1.get("pointId").asText()).isEqualTo("w1");
+    assertThat(w1.get("macs").asLong())
+        .as("the repeated definition changed nothing")
+        .isEqualTo(40_000_000);
+    assertThat(w1.get("bestTop1").get("raw").asDouble()).isCloseTo(0.62, within(1e-12));
+    assertThat(w1.get("bestTop1").get("ema").asDouble()).isCloseTo(0.57, within(1e-12));
+    assertThat(w1.get("trainImagesPerSecond").asDouble()).isEqualTo(500.0);
+    assertThat(w1.get("trainSeconds").asDouble()).isEqualTo(100.0);
+    assertThat(w1.get("gap").asDouble()).isEqualTo(0.06);
+    assertThat(w1.get("gapHistory")).hasSize(3);
+    assertThat(w1.get("recommendation").get("rules").get(0).asText()).isEqualTo("over-fitting");
+    assertThat(w1.get("recommendation").get("advice").asText())
+        .isEqualTo(
+            "over-fitting at the depth of resnet20_cifar: scale depth no further, add regularization");
+    JsonNode w2 = points.get(1);
+    assertThat(w2.get("macs").asLong()).isEqualTo(160_000_000);
+    assertThat(w2.get("bestTop1").get("raw").asDouble()).isEqualTo(0.64);
+    assertThat(w2.has("bestTop1") && !w2.get("bestTop1").has("ema")).isTrue();
+    assertThat(w2.get("trainImagesPerSecond").asDouble())
+        .as("a progress event without a rate keeps the last measured one")
+        .isEqualTo(100.0);
+    assertThat(w2.get("recommendation").get("advice").asText())
+        .isEqualTo("short regime, under-fitting: widen before deepening");
+    // w2 is better for more MACs and more time: both points are on both fronts.
+    assertThat(w1.get("paretoMacs").asBoolean()).isTrue();
+    assertThat(w2.get("paretoMacs").asBoolean()).isTrue();
+    assertThat(w2.get("paretoTime").asBoolean()).isTrue();
+
+    publish(SweepEvent.lifecycle(sweep, SweepEvent.STOP_REQUESTED, "stopped by a test"));
+    await(
+        "the stop request",
+        WAIT,
+        () ->
+            json(get(port, "/api/sweeps/" + sweep)).get("state").asText().equals("stop-requested"));
+
+    HttpResponse<String> missing = get(port, "/api/sweeps/no-such-sweep");
+    assertThat(missing.statusCode()).isEqualTo(404);
+    assertThat(json(missing).get("error").asText()).contains("no sweep no-such-sweep");
+    assertThat(get(port, "/api/sweeps/" + sweep + "?verbose=1").statusCode()).isEqualTo(400);
+  }
+
+  @Test
+  void aBadSweepRecordGoesToTheDeadLetterTopicAndTheSweepsGoOn() {
+    String sweep = TestServices.unique("bad-sweep");
+    sender.send(Topics.SWEEPS, bytes(sweep), bytes("{\"garbage\": \"" + sweep + "\"}")).block(WAIT);
+    // Valid JSON that breaks the fold's rules: a point with no run.
+    SweepPoint runless = sweepPoint(sweep, "p", 1, 1).withRunId(null);
+    publish(SweepEvent.defined(sweep, List.of(runless), 10, "marker-" + sweep));
+    publish(SweepEvent.defined(sweep, List.of(sweepPoint(sweep, "p", 1, 1)), 10, "good"));
+
+    await(
+        "the good sweep after the bad records",
+        WAIT,
+        () -> get(port, "/api/sweeps/" + sweep).statusCode() == 200);
+    assertThat(json(get(port, "/api/sweeps/" + sweep)).get("points")).hasSize(1);
+    await("both dead letters", WAIT, () -> deadLetters(sweep).size() == 2);
+    List<String> reasons =
+        deadLetters(sweep).stream()
+            .map(
+                r ->
+                    new String(
+                        r.headers().lastHeader(DeadLetters.REASON_HEADER).value(),
+                        StandardCharsets.UTF_8))
+            .toList();
+    assertThat(reasons).anyMatch(r -> r.contains("SweepEvent"));
+    assertThat(reasons).anyMatch(r -> r.contains("point runId"));
   }
 
   private static List<ConsumerRecord<byte[], byte[]>> deadLetters(String marker) {
