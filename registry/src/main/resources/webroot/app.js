@@ -1,61 +1,15 @@
 // Cardinal registry UI: live metric charts (uPlot, fed by /api/stream), evaluation charts,
 // leaderboard, pipeline health, the checkpoint table bound to /api/checkpoints, and a page per
-// checkpoint (#/checkpoints/<run>/<step>).
+// checkpoint (#/checkpoints/<run>/<step>). The study page (#/sweeps) is study.js's.
 "use strict";
 
 (function () {
-  const PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf",
-    "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22"];
+  const { PALETTE, num, el, pct, fixed, points, verdictBadge, getJson } = window.CardinalUi;
   const colors = {};
 
   function colorOf(key) {
     if (!(key in colors)) colors[key] = PALETTE[Object.keys(colors).length % PALETTE.length];
     return colors[key];
-  }
-
-  function num(v) {
-    const n = typeof v === "number" ? v : Number(v);
-    return v !== null && v !== undefined && Number.isFinite(n) ? n : null;
-  }
-
-  function el(tag, text, className) {
-    const node = document.createElement(tag);
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    if (className) node.className = className;
-    return node;
-  }
-
-  function pct(v) {
-    return v === null || v === undefined ? "–" : (100 * v).toFixed(2) + "%";
-  }
-
-  function fixed(v, digits) {
-    return v === null || v === undefined ? "–" : v.toFixed(digits);
-  }
-
-  // A difference of two accuracies, in percentage points with its sign.
-  function points(v) {
-    if (v === null || v === undefined) return "–";
-    return (v > 0 ? "+" : v < 0 ? "−" : "") + Math.abs(100 * v).toFixed(2) + " pp";
-  }
-
-  // The regularization verdict as a short coloured badge; the reason is its tooltip.
-  function verdictBadge(verdict, title) {
-    if (!verdict) return el("span", "");
-    const badge = el("span", verdict, "badge verdict-" + verdict.replace(/[^a-z-]/g, ""));
-    if (title) badge.title = title;
-    return badge;
-  }
-
-  async function getJson(url) {
-    const response = await fetch(url, { headers: { Accept: "application/json" } });
-    const body = await response.json().catch(() => ({}));
-    if (!response.ok) {
-      const error = new Error(body.error || url + ": HTTP " + response.status);
-      error.status = response.status;
-      throw error;
-    }
-    return { body, next: response.headers.get("X-Next-Cursor") };
   }
 
   // ------------------------------------------------------------------ smoothing
@@ -128,6 +82,8 @@
       for (const name of names) points += this.series.get(name).xs.length;
       this.figure.dataset.points = String(points);
       this.figure.dataset.runs = names.join(",");
+      // Points per series, for readers (tests) that look at one run among others: "name=n;...".
+      this.figure.dataset.counts = names.map((name) => name + "=" + this.series.get(name).xs.length).join(";");
       this.figure.querySelector(".empty").hidden = points > 0;
       if (points === 0) {
         if (this.plot) this.plot.destroy();
@@ -689,6 +645,9 @@
     const match = location.hash.match(/^#\/checkpoints\/([^/]+)\/([^/]+)$/);
     if (match) {
       showCheckpoint(decodeURIComponent(match[1]), decodeURIComponent(match[2]));
+    } else if (location.hash.startsWith("#/sweeps")) {
+      document.getElementById("checkpoint-page").hidden = true;
+      document.getElementById("dashboard").hidden = true;
     } else {
       document.getElementById("checkpoint-page").hidden = true;
       document.getElementById("dashboard").hidden = false;

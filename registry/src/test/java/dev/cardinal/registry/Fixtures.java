@@ -1,9 +1,11 @@
 package dev.cardinal.registry;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.cardinal.core.Topics;
 import dev.cardinal.core.event.CheckpointEvent;
 import dev.cardinal.core.event.EvaluationEvent;
 import dev.cardinal.core.event.Json;
+import dev.cardinal.core.event.SweepEvent;
 import dev.cardinal.core.event.SweepPoint;
 import dev.cardinal.core.s3.CheckpointStore;
 import java.io.IOException;
@@ -12,6 +14,8 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
 
@@ -143,6 +147,52 @@ final class Fixtures {
         1.0,
         macs,
         270_000);
+  }
+
+  /** An event to publish: its topic, its key and the event. */
+  record Published(String topic, String key, Object event) {}
+
+  /**
+   * A two-point study on resnet20_cifar as the sweep runner, trainers and evaluator would write it:
+   * w1 (width ×1, 40 M MACs, 500 img/s at the end) over-fits, its gap widening 0.01, 0.03, 0.06
+   * over three checkpoints, best top-1 0.62 raw and 0.57 EMA; w2 (width ×2, 160 M MACs, 100 img/s)
+   * keeps a gap of 0.005 while eval top-1 rises 0.50, 0.58, 0.64. The sweep is defined twice, the
+   * second time with w1 alone and other MACs (a resume), which must add and change nothing. Both
+   * points end done with 50,000 samples.
+   */
+  static List<Published> twoPointStudy(String sweep, long now) {
+    SweepPoint narrow = sweepPoint(sweep, "w1", 1, 40_000_000);
+    SweepPoint wide = sweepPoint(sweep, "w2", 2, 160_000_000);
+    List<Published> out = new ArrayList<>();
+    java.util.function.Consumer<SweepEvent> sweepEvent =
+        e -> out.add(new Published(Topics.SWEEPS, sweep, e));
+    sweepEvent.accept(SweepEvent.defined(sweep, List.of(narrow, wide), 50_000, "fashion-mnist"));
+    sweepEvent.accept(
+        SweepEvent.defined(sweep, List.of(narrow.withMacs(1)), 50_000, "fashion-mnist"));
+    sweepEvent.accept(SweepEvent.progress(sweep, "w1", SweepEvent.RUNNING, 10_000, 400.0, null));
+    sweepEvent.accept(SweepEvent.progress(sweep, "w2", SweepEvent.RUNNING, 10_000, 100.0, null));
+    double[] narrowGaps = {0.01, 0.03, 0.06};
+    double[] wideTop1 = {0.50, 0.58, 0.64};
+    for (int i = 0; i < 3; i++) {
+      long step = 100L * (i + 1);
+      for (SweepPoint p : List.of(narrow, wide)) {
+        CheckpointEvent c = checkpoint(p.runId(), step, now + step);
+        out.add(new Published(Topics.CHECKPOINTS, c.checkpointId(), c));
+      }
+      List<EvaluationEvent> scores =
+          List.of(
+              judgedEvaluation(
+                  narrow.runId(), step, 32, "raw", 0.6 + 0.01 * i, narrowGaps[i], "balanced"),
+              evaluation(narrow.runId(), step, 32, "ema", 0.55 + 0.01 * i),
+              judgedEvaluation(wide.runId(), step, 32, "raw", wideTop1[i], 0.005, "balanced"));
+      for (EvaluationEvent e : scores) {
+        out.add(new Published(Topics.EVALUATIONS, e.checkpointId(), e));
+      }
+    }
+    sweepEvent.accept(SweepEvent.progress(sweep, "w1", SweepEvent.DONE, 50_000, 500.0, null));
+    // No rate in the last event of w2: the last measured one stands.
+    sweepEvent.accept(SweepEvent.progress(sweep, "w2", SweepEvent.DONE, 50_000, null, null));
+    return out;
   }
 
   /** An evaluation error event as the evaluator sends it: NaN metrics, the error, the plan. */

@@ -8,7 +8,6 @@ import static dev.cardinal.registry.Fixtures.evaluation;
 import static dev.cardinal.registry.Fixtures.failedEvaluation;
 import static dev.cardinal.registry.Fixtures.get;
 import static dev.cardinal.registry.Fixtures.json;
-import static dev.cardinal.registry.Fixtures.judgedEvaluation;
 import static dev.cardinal.registry.Fixtures.sweepPoint;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
@@ -148,29 +147,9 @@ class RegistryKafkaTest {
   @Test
   void aSweepAndItsRunsEvaluationsAnswerTheStudy() {
     String sweep = TestServices.unique("study");
-    SweepPoint narrow = sweepPoint(sweep, "w1", 1, 40_000_000);
-    SweepPoint wide = sweepPoint(sweep, "w2", 2, 160_000_000);
-    publish(SweepEvent.defined(sweep, List.of(narrow, wide), 50_000, "fashion-mnist"));
-    // Resuming the sweep defines its points again: nothing is added.
-    publish(SweepEvent.defined(sweep, List.of(narrow.withMacs(1)), 50_000, "fashion-mnist"));
-    publish(SweepEvent.progress(sweep, "w1", SweepEvent.RUNNING, 10_000, 400.0, null));
-    publish(SweepEvent.progress(sweep, "w2", SweepEvent.RUNNING, 10_000, 100.0, null));
-    long now = System.currentTimeMillis();
-    // w1 over-fits: its gap widens 0.01 -> 0.03 -> 0.06. w2's gap stays small while it improves.
-    double[] narrowGaps = {0.01, 0.03, 0.06};
-    double[] wideTop1 = {0.50, 0.58, 0.64};
-    for (int i = 0; i < 3; i++) {
-      long step = 100L * (i + 1);
-      publish(checkpoint(narrow.runId(), step, now + step));
-      publish(
-          judgedEvaluation(
-              narrow.runId(), step, 32, "raw", 0.6 + 0.01 * i, narrowGaps[i], "balanced"));
-      publish(evaluation(narrow.runId(), step, 32, "ema", 0.55 + 0.01 * i));
-      publish(checkpoint(wide.runId(), step, now + step));
-      publish(judgedEvaluation(wide.runId(), step, 32, "raw", wideTop1[i], 0.005, "balanced"));
+    for (Fixtures.Published p : Fixtures.twoPointStudy(sweep, System.currentTimeMillis())) {
+      sender.send(p.topic(), bytes(p.key()), Json.toBytes(p.event())).block(WAIT);
     }
-    publish(SweepEvent.progress(sweep, "w1", SweepEvent.DONE, 50_000, 500.0, null));
-    publish(SweepEvent.progress(sweep, "w2", SweepEvent.DONE, 50_000, null, null));
 
     await(
         "both points done and scored",

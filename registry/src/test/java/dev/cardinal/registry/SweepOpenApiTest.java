@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import dev.cardinal.core.event.SweepPoint;
 import java.io.InputStream;
 import java.lang.reflect.RecordComponent;
 import java.util.ArrayList;
@@ -32,6 +33,18 @@ class SweepOpenApiTest {
     assertSameFields(point.get("bestTop1"), Views.BestTop1.class);
     assertSameFields(point.get("gapHistory").get("items"), Views.GapPoint.class);
     assertSameFields(point.get("recommendation"), Views.Recommendation.class);
+  }
+
+  @Test
+  void aPointsAnswerStartsWithThePointsDefinitionFieldForField() {
+    List<RecordComponent> defined = Arrays.asList(SweepPoint.class.getRecordComponents());
+    List<RecordComponent> answered =
+        Arrays.asList(Views.SweepPointAnswer.class.getRecordComponents())
+            .subList(0, defined.size());
+    for (int i = 0; i < defined.size(); i++) {
+      assertThat(answered.get(i).getName()).isEqualTo(defined.get(i).getName());
+      assertThat(answered.get(i).getType()).isEqualTo(defined.get(i).getType());
+    }
   }
 
   private static void assertSameFields(JsonNode schema, Class<? extends Record> type) {
