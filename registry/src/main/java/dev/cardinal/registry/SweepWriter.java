@@ -23,7 +23,7 @@ final class SweepWriter {
   /** Longest id or name accepted from the topic (run ids are at most 64 characters). */
   static final int MAX_NAME = 200;
 
-  /** Longest message (a failure's reason) kept. */
+  /** Longest message (a failure's reason) kept; a longer one is cut, not refused. */
   static final int MAX_MESSAGE = 4_000;
 
   /** A point's state before its first progress event. */
@@ -76,9 +76,6 @@ final class SweepWriter {
     require(
         e.kind() != null && KINDS.contains(e.kind()),
         "sweep event kind must be one of " + KINDS + ", got " + e.kind());
-    require(
-        e.message() == null || e.message().length() <= MAX_MESSAGE,
-        "sweep event message is longer than " + MAX_MESSAGE + " characters");
     switch (e.kind()) {
       case SweepEvent.DEFINED -> {
         require(e.points() != null, "sweep definition has no points list");
@@ -166,7 +163,7 @@ final class SweepWriter {
       default -> {
         try (PreparedStatement ps = c.prepareStatement(LIFECYCLE)) {
           ps.setString(1, e.kind());
-          ps.setString(2, e.message());
+          ps.setString(2, bounded(e.message()));
           ps.setLong(3, e.atMs());
           ps.setString(4, e.sweepId());
           ps.executeUpdate();
@@ -221,7 +218,7 @@ final class SweepWriter {
       } else {
         ps.setDouble(3, e.trainImagesPerSecond());
       }
-      ps.setString(4, e.message());
+      ps.setString(4, bounded(e.message()));
       ps.setLong(5, e.atMs());
       ps.setString(6, e.sweepId());
       ps.setString(7, e.pointId());
@@ -236,6 +233,12 @@ final class SweepWriter {
         ps.executeUpdate();
       }
     }
+  }
+
+  private static String bounded(String message) {
+    return message == null || message.length() <= MAX_MESSAGE
+        ? message
+        : message.substring(0, MAX_MESSAGE) + "…";
   }
 
   /** The tables a rebuild empties. */
