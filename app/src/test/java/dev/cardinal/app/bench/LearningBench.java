@@ -71,7 +71,10 @@ public final class LearningBench {
             "--schedule",
             "fashion-mnist",
             "--batch-size",
-            Integer.toString(BATCH));
+            Integer.toString(BATCH),
+            // The recipe's length: the data then ends, and the run's final checkpoint is scored.
+            "--epochs",
+            "10");
     System.out.println("$ " + String.join(" ", command) + "   (log: " + log + ")");
     Process run =
         new ProcessBuilder(command)
