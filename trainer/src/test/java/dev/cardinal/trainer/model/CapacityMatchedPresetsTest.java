@@ -11,6 +11,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -183,14 +184,15 @@ class CapacityMatchedPresetsTest {
         SMALL_FAMILY.stream()
             .mapToLong(name -> ModelStats.count(ModelPresets.get(name), 28, 10).macs())
             .toArray();
-    long min = java.util.Arrays.stream(macs).min().orElseThrow();
-    long max = java.util.Arrays.stream(macs).max().orElseThrow();
+    long min = Arrays.stream(macs).min().orElseThrow();
+    long max = Arrays.stream(macs).max().orElseThrow();
     assertThat((double) max / min).isLessThanOrEqualTo(1.05);
     assertThat(min).as("tens of millions of MACs").isBetween(20_000_000L, 60_000_000L);
     for (String name : SMALL_FAMILY) {
       assertThat(ModelPresets.get(name).cardinality())
           .as(name)
-          .isEqualTo(Integer.parseInt(name.substring("resnext_s_".length(), name.indexOf('x'))));
+          .isEqualTo(
+              Integer.parseInt(name.substring("resnext_s_".length(), name.lastIndexOf('x'))));
     }
   }
 
