@@ -16,13 +16,13 @@ import picocli.CommandLine.Option;
     footer = {
       "",
       "Examples:",
-      "  cardinal models                              ImageNet size: 224 px, 1000 classes",
-      "  cardinal models --resolution 28 --classes 10  the small capacity-matched family",
-      "                                               (resnext_s_*, resnest_s, resnetrs_s,"
-          + " resnet20) at Fashion-MNIST size",
+      "  cardinal models                                224 px, 1000 classes",
+      "  cardinal models --resolution 28 --classes 10",
+      "      the small presets (resnext_s_*, resnest_s, resnetrs_s, resnet20) at 28 px",
       "",
-      "Capacity-matched families: resnext50_1x64d .. resnext50_32x4d cost within 5% of resnet50"
-          + " at 224 px; resnext_s_1x24d .. resnext_s_8x5d within 5% of each other."
+      "Capacity-matched: resnext50_1x64d .. resnext50_32x4d cost within 5% of",
+      "resnet50's MACs at 224 px; resnext_s_1x24d .. resnext_s_8x5d within 5% of each",
+      "other. Takes about 5 s of CPU: every network is built, only its shapes inferred."
     })
 public final class ModelsCommand implements Callable<Integer> {
   @Option(
