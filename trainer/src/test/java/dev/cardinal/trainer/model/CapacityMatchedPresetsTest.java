@@ -4,13 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.Block;
-import ai.djl.training.ParameterStore;
 import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -309,28 +302,12 @@ class CapacityMatchedPresetsTest {
         "resnetrs_s"
       })
   void smallPresetsRunAtTheirResolution(String name) {
-    assertForwardPass(ModelPresets.get(name), 28);
+    ModelPresetsTest.assertForwardPass(ModelPresets.get(name), 28);
   }
 
   @ParameterizedTest(name = "{0} x{1} keeps its grouped convolutions valid")
   @CsvSource({"resnext_s_8x5d, 0.3", "resnext_s_2x15d, 1.7", "resnest_s, 0.75", "resnetrs_s, 1.5"})
   void oddWidthsStillBuildAndRun(String name, double width) {
-    assertForwardPass(ModelPresets.scaled(name, width, 20), 28);
-  }
-
-  private static void assertForwardPass(ResNetSpec spec, int resolution) {
-    Shape input = new Shape(2, 3, resolution, resolution);
-    try (NDManager manager = NDManager.newBaseManager()) {
-      Block net = ResNetBuilder.build(spec);
-      net.initialize(manager, DataType.FLOAT32, input);
-      NDArray out =
-          net.forward(
-                  new ParameterStore(manager, false),
-                  new NDList(manager.randomNormal(input)),
-                  false)
-              .singletonOrThrow();
-      assertThat(out.getShape()).isEqualTo(new Shape(2, spec.numClasses()));
-      assertThat(out.isNaN().any().getBoolean()).isFalse();
-    }
+    ModelPresetsTest.assertForwardPass(ModelPresets.scaled(name, width, 20), 28);
   }
 }
