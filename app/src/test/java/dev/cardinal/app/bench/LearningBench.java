@@ -15,7 +15,6 @@ import dev.cardinal.trainer.Recipe;
 import dev.cardinal.trainer.TrainerConfig;
 import dev.cardinal.trainer.TrainingSession;
 import dev.cardinal.trainer.model.ModelPresets;
-import java.io.File;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -50,39 +49,21 @@ public final class LearningBench {
     double memoryBefore = memoryImagesPerSecond(dir);
     System.out.printf("bare in-memory trainer (before): %.1f img/s%n", memoryBefore);
 
-    int port = freePort();
-    int kafkaPort = freePort();
-    int s3Port = freePort();
-    Path log = dir.resolve("cardinal-run.log");
-    List<String> command =
-        List.of(
-            "./cardinal",
-            "run",
-            "--data-dir",
-            dir.resolve("data").toString(),
-            "--port",
-            Integer.toString(port),
-            "--kafka-port",
-            Integer.toString(kafkaPort),
-            "--s3-port",
-            Integer.toString(s3Port),
-            "--recipe",
-            "fashion-mnist",
-            "--schedule",
-            "fashion-mnist",
-            "--batch-size",
-            Integer.toString(BATCH),
-            // The recipe's length: the data then ends, and the run's final checkpoint is scored.
-            "--epochs",
-            "10");
-    System.out.println("$ " + String.join(" ", command) + "   (log: " + log + ")");
-    Process run =
-        new ProcessBuilder(command)
-            .redirectErrorStream(true)
-            .redirectOutput(log.toFile())
-            .directory(new File("."))
-            .start();
-    Watch watch = new Watch(KafkaSettings.of("127.0.0.1:" + kafkaPort));
+    CardinalProcess run =
+        CardinalProcess.start(
+            dir,
+            List.of(
+                "--recipe",
+                "fashion-mnist",
+                "--schedule",
+                "fashion-mnist",
+                "--batch-size",
+                Integer.toString(BATCH),
+                // The recipe's length: the data then ends, and the run's final checkpoint is
+                // scored.
+                "--epochs",
+                "10"));
+    Watch watch = new Watch(KafkaSettings.of("127.0.0.1:" + run.kafkaPort));
     long startNanos = System.nanoTime();
     long budgetNanos = (long) (minutes * 60e9);
     System.out.printf(
@@ -99,12 +80,7 @@ public final class LearningBench {
         }
       }
     } finally {
-      if (run.isAlive()) {
-        // Ctrl-C as a user would: the trainer saves a final checkpoint on the way out.
-        run.destroy();
-        run.waitFor(2, java.util.concurrent.TimeUnit.MINUTES);
-        run.destroyForcibly();
-      }
+      run.close();
     }
     watch.poll(Duration.ofSeconds(2));
     watch.close();
@@ -130,12 +106,6 @@ public final class LearningBench {
     System.out.printf(
         "RESULT learning top1=%.4f minutes=%.0f pipeline_ratio=%.3f eval_lag_max=%d%n",
         watch.bestTop1(), minutes, inRun / memory, watch.evalLagMax());
-  }
-
-  private static int freePort() throws java.io.IOException {
-    try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
-      return socket.getLocalPort();
-    }
   }
 
   /** The training code of a run fed batches of Fashion-MNIST's shape from memory: images/s. */
