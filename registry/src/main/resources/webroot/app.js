@@ -280,10 +280,11 @@
 
   async function refreshRuns() {
     const { body: runs } = await getJson("/api/runs");
-    const ranked = runs.slice().sort((a, b) => (b.bestTop1 ?? -1) - (a.bestTop1 ?? -1));
+    // The registry ranks the runs by its one rule for "best"; unranked runs (no score yet) last.
+    const ranked = runs.slice().sort((a, b) => (a.bestRank ?? Infinity) - (b.bestRank ?? Infinity));
     const body = document.querySelector("#leaderboard tbody");
     document.getElementById("leaderboard-empty").hidden = runs.length > 0;
-    body.replaceChildren(...ranked.map((r, i) => {
+    body.replaceChildren(...ranked.map((r) => {
       const tr = el("tr");
       const name = el("td");
       const swatch = el("span", "■ ");
@@ -297,7 +298,7 @@
       }
       const verdict = el("td");
       verdict.append(verdictBadge(r.verdict, r.verdict ? "at step " + r.verdictStep : ""));
-      tr.append(el("td", r.bestTop1 === undefined || r.bestTop1 === null ? "" : i + 1, "num"), name,
+      tr.append(el("td", r.bestRank ?? "", "num"), name,
         el("td", r.model || ""), el("td", pct(r.bestTop1), "num"), at,
         el("td", r.checkpoints, "num"), el("td", r.latestStep ?? "–", "num"), verdict,
         el("td", Object.entries(r.aliases || {}).map(([a, s]) => a + "→" + s).join(", ")));
@@ -511,18 +512,13 @@
     scheduleChart.draw();
   }
 
-  // The best resolution of each weight set: as the evaluator reported it, else the highest top-1.
+  // The best resolution of each weight set, as the evaluator reported it with each evaluation
+  // (by core's one rule for "best"); evaluations from older evaluators name none.
   function bestResolutions(evaluations) {
     const best = {};
-    const top = {};
     for (const e of evaluations) {
-      if (e.error) continue;
-      if (e.bestResolution !== undefined && e.bestResolution !== null) {
+      if (!e.error && e.bestResolution !== undefined && e.bestResolution !== null) {
         best[e.weights] = e.bestResolution;
-        top[e.weights] = Infinity;
-      } else if (num(e.top1) !== null && !(top[e.weights] >= e.top1)) {
-        best[e.weights] = e.resolution;
-        top[e.weights] = e.top1;
       }
     }
     return best;
@@ -560,8 +556,10 @@
     select.value = chosen || "";
     select.onchange = () => showPerClass(c, best);
     const ofWeights = withClasses.filter((e) => e.weights === chosen);
+    // The registry's best evaluation where it is of these weights, else the first it lists.
     const e = ofWeights.find((x) => x.resolution === best[chosen])
-      || ofWeights.slice().sort((a, b) => (b.top1 ?? -1) - (a.top1 ?? -1))[0];
+      || ofWeights.find((x) => x.weights === c.bestWeights && x.resolution === c.bestResolution)
+      || ofWeights[0];
     const body = document.querySelector("#per-class-accuracy tbody");
     const note = document.getElementById("per-class-note");
     document.getElementById("per-class-empty").hidden = !!e;

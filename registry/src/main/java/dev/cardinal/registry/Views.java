@@ -13,7 +13,8 @@ public final class Views {
    * known are null, and the JSON mapper leaves them out: absent means unknown.
    *
    * @param deletedAtMs when retention deleted it from S3, or null while it exists
-   * @param bestResolution resolution of the checkpoint's highest top-1 evaluation (raw or EMA)
+   * @param bestResolution resolution of the checkpoint's best evaluation (raw or EMA) by core's
+   *     {@code BestEvaluation} rule
    * @param bestWeights weight set of that evaluation
    * @param bestTop1 its top-1
    * @param verdict the run's regularization verdict at this checkpoint, from its evaluations
@@ -87,7 +88,10 @@ public final class Views {
    * A run as {@code GET /api/runs} lists it.
    *
    * @param checkpoints checkpoints that still exist (not deleted)
-   * @param bestTop1 best top-1 of any evaluation of the run, with where it was reached
+   * @param bestTop1 top-1 of the run's best evaluation (core's {@code BestEvaluation} rule), with
+   *     where it was reached
+   * @param bestRank the run's place on the leaderboard (1 the best) by that same rule over the
+   *     runs' best evaluations, equal ones by name; null without a scored evaluation
    * @param verdict the regularization verdict at the run's latest judged checkpoint
    * @param verdictStep the step of that checkpoint
    * @param aliases alias to step
@@ -102,6 +106,7 @@ public final class Views {
       Long bestTop1Step,
       Integer bestTop1Resolution,
       String bestTop1Weights,
+      Integer bestRank,
       String verdict,
       Long verdictStep,
       Map<String, Long> aliases) {}

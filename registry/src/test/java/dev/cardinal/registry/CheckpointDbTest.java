@@ -8,6 +8,7 @@ import static dev.cardinal.registry.Fixtures.failedEvaluation;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.cardinal.core.event.BestEvaluation;
 import dev.cardinal.core.event.CheckpointEvent;
 import dev.cardinal.core.event.EvaluationEvent;
 import java.nio.file.Files;
@@ -435,6 +436,84 @@ class CheckpointDbTest {
     assertThat(a.bestTop1Step()).isEqualTo(100);
     assertThat(a.bestTop1Resolution()).isEqualTo(224);
     assertThat(runs.get(0).bestTop1()).isNull();
+  }
+
+  /** One evaluation of the tie-break test, and the score core's rule sees in it. */
+  private record Tie(long step, int resolution, String weights, double top1, Double nll) {
+    BestEvaluation.Score score() {
+      return new BestEvaluation.Score(top1, nll, resolution, weights, step);
+    }
+  }
+
+  @Test
+  void theRunsBestFollowsCoresRuleOnEveryTie() {
+    // Each candidate in turn, with the one that must then be best: equal top-1 throughout but the
+    // last, so the later step, a missing NLL, the weights name, the resolution and the NLL decide.
+    Object[][] sequence = {
+      {new Tie(100, 224, "raw", 0.8, 0.6), 100L},
+      {new Tie(200, 224, "raw", 0.8, 0.6), 200L},
+      {new Tie(250, 224, "raw", 0.8, null), 200L},
+      {new Tie(100, 224, "ema", 0.8, 0.6), 100L},
+      {new Tie(50, 160, "raw", 0.8, 0.6), 50L},
+      {new Tie(300, 224, "raw", 0.8, 0.5), 300L},
+      {new Tie(400, 128, "ema", 0.79, 0.1), 300L},
+    };
+    List<Tie> inserted = new ArrayList<>();
+    for (Object[] row : sequence) {
+      Tie t = (Tie) row[0];
+      db.upsertCheckpoint(checkpoint("t", t.step(), t.step()));
+      db.upsertEvaluation(
+          EvaluationEvent.builder("t", t.step(), t.resolution(), t.weights())
+              .images(100)
+              .top1(t.top1())
+              .top5(1.0)
+              // A failed NLL arrives as NaN and is stored as unknown.
+              .nll(t.nll() == null ? Double.NaN : t.nll())
+              .evaluatedAtMs(1)
+              .build());
+      inserted.add(t);
+      Tie expected = BestEvaluation.among(inserted, Tie::score).orElseThrow();
+      assertThat(expected.step()).as("core's rule after " + t).isEqualTo(row[1]);
+
+      Views.Best best = db.best("t", "top1", null, null).orElseThrow();
+      assertThat(
+              new Tie(
+                  best.checkpoint().step(),
+                  best.evaluation().resolution(),
+                  best.evaluation().weights(),
+                  best.evaluation().top1(),
+                  best.evaluation().nll()))
+          .as("GET /api/runs/t/best after " + t)
+          .isEqualTo(expected);
+      Views.Run run = db.runs().get(0);
+      assertThat(List.of(run.bestTop1Step(), run.bestTop1Resolution(), run.bestTop1Weights()))
+          .as("GET /api/runs after " + t)
+          .isEqualTo(List.of(expected.step(), expected.resolution(), expected.weights()));
+      Views.Checkpoint checkpoint = db.find("t", t.step()).orElseThrow();
+      Tie bestHere =
+          BestEvaluation.among(
+                  inserted.stream().filter(c -> c.step() == t.step()).toList(), Tie::score)
+              .orElseThrow();
+      assertThat(List.of(checkpoint.bestResolution(), checkpoint.bestWeights()))
+          .as("the best evaluation of checkpoint " + t.step())
+          .isEqualTo(List.of(bestHere.resolution(), bestHere.weights()));
+    }
+  }
+
+  @Test
+  void theLeaderboardRanksRunsByTheirBestWithTheSameRule() {
+    db.upsertCheckpoint(checkpoint("confident", 10, 1));
+    db.upsertCheckpoint(checkpoint("unsure", 10, 2));
+    db.upsertCheckpoint(checkpoint("unscored", 10, 3));
+    db.upsertEvaluation(
+        EvaluationEvent.builder("unsure", 10, 224, "raw").top1(0.9).nll(0.9).build());
+    db.upsertEvaluation(
+        EvaluationEvent.builder("confident", 10, 224, "raw").top1(0.9).nll(0.3).build());
+
+    Map<String, Integer> ranks = new java.util.HashMap<>();
+    db.runs().forEach(r -> ranks.put(r.run(), r.bestRank()));
+    assertThat(ranks).containsEntry("confident", 1).containsEntry("unsure", 2);
+    assertThat(ranks.get("unscored")).isNull();
   }
 
   @Test

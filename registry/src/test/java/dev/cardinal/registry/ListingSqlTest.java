@@ -153,9 +153,11 @@ class ListingSqlTest {
     ListingSql.Sql nll = ListingSql.best("a", "nll", null, "raw");
 
     assertThat(top1.text()).contains("e.top1 IS NOT NULL AND e.resolution = ?");
-    assertThat(top1.text()).endsWith(" ORDER BY e.top1 DESC, e.step DESC LIMIT 1");
+    assertThat(top1.text())
+        .endsWith(" ORDER BY e.top1 DESC, " + ListingSql.bestFirst("e") + " LIMIT 1");
     assertThat(top1.args()).containsExactly("a", 224);
-    assertThat(nll.text()).endsWith(" ORDER BY e.nll ASC, e.step DESC LIMIT 1");
+    assertThat(nll.text())
+        .endsWith(" ORDER BY e.nll ASC, " + ListingSql.bestFirst("e") + " LIMIT 1");
     assertThat(nll.args()).containsExactly("a", "raw");
     assertThatThrownBy(() -> ListingSql.best("a", "top1; DROP TABLE checkpoints", null, null))
         .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.status()).isEqualTo(400))
