@@ -332,7 +332,7 @@ class CheckpointDbTest {
     assertThat(deleted.deletedAtMs()).isEqualTo(50);
     assertThat(deleted.createdAtMs()).as("creation time is kept").isEqualTo(1);
     assertThat(ids(db.list(CheckpointQuery.all()))).containsExactly("r/2");
-    assertThat(ids(db.list(new CheckpointQuery(null, null, null, null, null, true, 10, null))))
+    assertThat(ids(db.list(CheckpointQuery.all().withIncludeDeleted(true).withLimit(10))))
         .containsExactly("r/2", "r/1");
     assertThat(db.runs().get(0).checkpoints()).isEqualTo(1);
   }
@@ -348,10 +348,16 @@ class CheckpointDbTest {
         .containsExactly("a/300", "a/200", "b/150", "a/100");
     assertThat(ids(db.list(CheckpointQuery.all().withRun("a"))))
         .containsExactly("a/300", "a/200", "a/100");
-    assertThat(
-            ids(db.list(new CheckpointQuery(null, "resnet50", null, null, null, false, 10, null))))
+    assertThat(ids(db.list(CheckpointQuery.all().withModel("resnet50").withLimit(10))))
         .containsExactly("b/150");
-    assertThat(ids(db.list(new CheckpointQuery("a", null, 150L, 250L, null, false, 10, null))))
+    assertThat(
+            ids(
+                db.list(
+                    CheckpointQuery.all()
+                        .withRun("a")
+                        .withMinStep(150L)
+                        .withMaxStep(250L)
+                        .withLimit(10))))
         .containsExactly("a/200");
   }
 
@@ -553,8 +559,7 @@ class CheckpointDbTest {
     assertThat(db.aliases("a")).containsExactly(Map.entry("prod", 2L));
     assertThat(db.find("a", 2).orElseThrow().aliases()).containsExactly("prod");
     assertThat(db.find("a", 1).orElseThrow().tags()).containsExactly("baseline");
-    assertThat(
-            ids(db.list(new CheckpointQuery(null, null, null, null, "baseline", false, 5, null))))
+    assertThat(ids(db.list(CheckpointQuery.all().withTag("baseline").withLimit(5))))
         .containsExactly("a/1");
     assertThatThrownBy(() -> db.setAlias("a", "x", 99))
         .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.status()).isEqualTo(404));

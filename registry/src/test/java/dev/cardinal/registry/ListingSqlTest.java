@@ -28,7 +28,14 @@ class ListingSqlTest {
   void filtersBindTheirValuesInTheOrderOfTheirPlaceholders() {
     String hostile = "r' OR 1=1 --";
     CheckpointQuery q =
-        new CheckpointQuery(hostile, "resnet50", 100L, 900L, "best", true, 10, null)
+        CheckpointQuery.all()
+            .withRun(hostile)
+            .withModel("resnet50")
+            .withMinStep(100L)
+            .withMaxStep(900L)
+            .withTag("best")
+            .withIncludeDeleted(true)
+            .withLimit(10)
             .withTimeRange(1_000L, 2_000L);
 
     ListingSql.Sql sql = ListingSql.page(q);
