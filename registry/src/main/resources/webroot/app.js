@@ -441,72 +441,38 @@
 
   // ------------------------------------------------------------------ checkpoint page
 
-  // The schedule document of core's Schedule: segments [from, to) in epochs, each parameter a
-  // number, a ramp {start, end, step?} or {steps: [...]}; defaults for what a segment omits.
-  function scheduleValue(schedule, parameter, epoch) {
-    const segments = schedule.segments || [];
-    const defaults = schedule.defaults || {};
-    let segment = null;
-    let before = null;
-    for (const s of segments) {
-      const to = s.to === undefined || s.to === null ? Infinity : s.to;
-      if (epoch >= s.from && epoch < to) { segment = s; break; }
-      if (s.from <= epoch) before = s;
-    }
-    let position = 0;
-    if (segment === null) {
-      // Before the first segment its start holds; after a segment ends, its end holds.
-      if (before === null && segments.length) { segment = segments[0]; position = 0; }
-      else if (before !== null) { segment = before; position = 1; }
-    } else {
-      const to = segment.to === undefined || segment.to === null ? Infinity : segment.to;
-      position = Number.isFinite(to) && to > segment.from ? (epoch - segment.from) / (to - segment.from) : 0;
-    }
-    const v = segment ? segment[parameter] : undefined;
-    if (v === undefined || v === null) return num(defaults[parameter]);
-    if (typeof v === "number") return v;
-    if (Array.isArray(v.steps) && v.steps.length) {
-      return v.steps[Math.min(v.steps.length - 1, Math.floor(position * v.steps.length))];
-    }
-    if (typeof v.start === "number" && typeof v.end === "number") {
-      let x = v.start + (v.end - v.start) * position;
-      if (v.step) x = v.start + Math.floor((x - v.start) / v.step) * v.step;
-      return x;
-    }
-    return null;
-  }
-
-  function drawSchedule(c) {
+  // The schedule the checkpoint was trained under, as the registry samples it with core's
+  // Schedule.at: the same values trainer and augment used, the parameters its segments set.
+  async function drawSchedule(c) {
     const note = document.getElementById("schedule-note");
+    let sampled = null;
+    let problem = "";
+    if (c.schedule && Array.isArray(c.schedule.segments) && c.schedule.segments.length) {
+      try {
+        sampled = (await getJson("/api/runs/" + encodeURIComponent(c.run) + "/schedule?step="
+          + encodeURIComponent(c.step) + "&points=201")).body;
+      } catch (e) {
+        problem = e.message;
+      }
+    }
+    // Cleared only now, after the wait, so that two refreshes never draw into each other.
     scheduleChart.clear();
-    const schedule = c.schedule;
-    if (!schedule || !Array.isArray(schedule.segments) || schedule.segments.length === 0) {
-      note.textContent = "";
+    if (!sampled) {
+      note.textContent = problem;
       scheduleChart.draw();
       return;
     }
-    const parameters = new Set();
-    for (const s of schedule.segments) {
-      for (const k of Object.keys(s)) if (k !== "from" && k !== "to") parameters.add(k);
-    }
-    let end = c.epoch + 1;
-    for (const s of schedule.segments) end = Math.max(end, s.to ?? s.from + 1);
-    // Epochs become steps through this checkpoint's own position; before its first epoch ends,
-    // there is no such rate and the axis stays in epochs.
-    const stepsPerEpoch = c.epoch > 0 ? c.step / c.epoch : null;
-    scheduleChart.options.xLabel = stepsPerEpoch ? "step" : "epoch";
-    note.textContent = (schedule.name ? schedule.name + ", " : "")
-      + (stepsPerEpoch ? "≈" + Math.round(stepsPerEpoch) + " steps/epoch; " : "")
+    const perEpoch = sampled.stepsPerEpoch;
+    scheduleChart.options.xLabel = perEpoch ? "step" : "epoch";
+    note.textContent = (sampled.name ? sampled.name + ", " : "")
+      + (perEpoch ? "≈" + Math.round(perEpoch) + " steps/epoch; " : "")
       + "resolution in px/100, regularization as set";
-    const samples = 200;
-    for (const p of parameters) {
-      for (let i = 0; i <= samples; i++) {
-        const epoch = (end * i) / samples;
-        let v = scheduleValue(schedule, p, epoch);
-        if (v === null) continue;
-        if (p === "trainResolution") v = v / 100;
-        scheduleChart.add(p === "trainResolution" ? "trainResolution (px/100)" : p,
-          stepsPerEpoch ? epoch * stepsPerEpoch : epoch, v);
+    for (const p of sampled.parameters) {
+      const series = p === "trainResolution" ? "trainResolution (px/100)" : p;
+      for (const sample of sampled.samples) {
+        const v = sample.stage[p];
+        scheduleChart.add(series, perEpoch ? sample.epoch * perEpoch : sample.epoch,
+          p === "trainResolution" ? v / 100 : v);
       }
     }
     scheduleChart.draw();

@@ -106,6 +106,7 @@ final class RegistryRoutes {
         .handler(ctx -> json(ctx, () -> untag(ctx)));
     router.get("/api/runs").handler(ctx -> json(ctx, () -> noParams(ctx, db::runs)));
     router.get("/api/runs/:run/best").handler(ctx -> json(ctx, () -> best(ctx)));
+    router.get("/api/runs/:run/schedule").handler(ctx -> json(ctx, () -> schedule(ctx)));
     router
         .get("/api/runs/:run/aliases")
         .handler(ctx -> json(ctx, () -> noParams(ctx, () -> db.aliases(ctx.pathParam("run")))));
@@ -197,6 +198,20 @@ final class RegistryRoutes {
     RequestParams p = RequestParams.of(ctx, EVALUATION_PARAMS, "GET /api/evaluations");
     int limit = p.intIn("limit", 1, MAX_EVALUATION_POINTS, MAX_EVALUATION_POINTS);
     return db.evaluationPoints(p.string("run"), limit);
+  }
+
+  private Object schedule(RoutingContext ctx) {
+    RequestParams p =
+        RequestParams.of(ctx, Set.of("step", "points"), "GET /api/runs/{run}/schedule");
+    String run = ctx.pathParam("run");
+    Long step = p.longIn("step", 0, Long.MAX_VALUE);
+    int points = p.intIn("points", 2, ScheduleSamples.MAX_POINTS, ScheduleSamples.DEFAULT_POINTS);
+    Views.Checkpoint c =
+        step != null
+            ? requireCheckpoint(run, step)
+            : db.latest(run)
+                .orElseThrow(() -> ApiException.notFound("run " + run + " has no checkpoint"));
+    return ScheduleSamples.of(c, points);
   }
 
   private Object checkpoint(RoutingContext ctx) {

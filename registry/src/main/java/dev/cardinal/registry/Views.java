@@ -1,6 +1,7 @@
 package dev.cardinal.registry;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.cardinal.core.schedule.ScheduleStage;
 import java.util.List;
 import java.util.Map;
 
@@ -113,6 +114,26 @@ public final class Views {
 
   /** The best checkpoint of a run by one metric, with the evaluation that made it best. */
   public record Best(String metric, double value, Evaluation evaluation, Checkpoint checkpoint) {}
+
+  /**
+   * The schedule a checkpoint of a run was trained under, sampled by core's {@code Schedule.at}.
+   *
+   * @param step the checkpoint whose schedule it is
+   * @param stepsPerEpoch that checkpoint's steps per epoch (null before its first epoch ended):
+   *     what turns the samples' epochs into steps
+   * @param parameters the parameters the schedule's segments set (the others hold their defaults)
+   */
+  public record Schedule(
+      String run,
+      long step,
+      String name,
+      int testResolution,
+      Double stepsPerEpoch,
+      List<String> parameters,
+      List<ScheduleSample> samples) {}
+
+  /** What is in force after {@code epoch} epochs: resolution and regularization. */
+  public record ScheduleSample(double epoch, ScheduleStage stage) {}
 
   /** A page of checkpoints; {@code nextCursor} is null on the last page. */
   public record Page(List<Checkpoint> checkpoints, String nextCursor) {}

@@ -27,6 +27,13 @@ final class Fixtures {
 
   static CheckpointEvent checkpoint(
       String run, long step, long createdAtMs, String model, String kind) {
+    return checkpoint(
+        run, step, createdAtMs, model, kind, Json.MAPPER.createObjectNode().put("resolution", 160));
+  }
+
+  /** A checkpoint trained under {@code schedule} (the document the trainer stores with it). */
+  static CheckpointEvent checkpoint(
+      String run, long step, long createdAtMs, String model, String kind, JsonNode schedule) {
     return new CheckpointEvent(
         CheckpointEvent.SCHEMA_VERSION,
         kind,
@@ -38,7 +45,7 @@ final class Fixtures {
         CheckpointStore.checkpointPrefix(run, step),
         model,
         Json.MAPPER.createObjectNode().put("preset", model),
-        Json.MAPPER.createObjectNode().put("resolution", 160),
+        schedule,
         Map.of("loss", 1.0 / (step + 1)),
         createdAtMs);
   }

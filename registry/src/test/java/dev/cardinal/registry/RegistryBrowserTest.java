@@ -13,6 +13,7 @@ import dev.cardinal.core.event.CheckpointEvent;
 import dev.cardinal.core.event.Json;
 import dev.cardinal.core.event.MetricEvent;
 import dev.cardinal.core.kafka.KafkaSender;
+import dev.cardinal.core.schedule.Schedule;
 import dev.cardinal.core.testing.TestServices;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -52,6 +53,23 @@ class RegistryBrowserTest {
   private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
   private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
   private static final Duration WAIT = Duration.ofSeconds(60);
+
+  /** The schedule one checkpoint carries, as the trainer stores it. */
+  private static final JsonNode SCHEDULE =
+      Schedule.parse(
+              """
+              name: progressive
+              testResolution: 224
+              segments:
+                - {from: 0, to: 3, trainResolution: 128, randAugmentMagnitude: 5}
+                - from: 3
+                  to: 6
+                  trainResolution: {start: 128, end: 192, step: 32}
+                  dropoutRate: {steps: [0.1, 0.2]}
+                - {from: 6, trainResolution: 224}
+              """,
+              "progressive.yaml")
+          .toJson();
 
   private RegistryServer server;
   private KafkaSender sender;
@@ -145,7 +163,10 @@ class RegistryBrowserTest {
       publish(Topics.EVALUATIONS, run, evaluation(run, step, 224, "ema", 0.40 + step / 1000.0));
       publish(Topics.EVALUATIONS, run, evaluation(run, step, 160, "raw", 0.30 + step / 1000.0));
     }
-    publish(Topics.CHECKPOINTS, run, withSchedule(checkpoint(run, 500, now + 500)));
+    publish(
+        Topics.CHECKPOINTS,
+        run,
+        checkpoint(run, 500, now + 500, "resnet20_cifar", CheckpointEvent.CREATED, SCHEDULE));
     // Step 500 carries what the evaluator adds: calibration, the gap, per-class accuracy, the
     // best resolution and a verdict; and one evaluation that failed.
     publish(Topics.EVALUATIONS, run, detailedEvaluation(run, 500, 160, "raw", 0.61, 224));
@@ -242,7 +263,11 @@ class RegistryBrowserTest {
         .contains("top-1 raw")
         .contains("top-1 ema");
     wait.until(d -> Integer.parseInt(attribute("chart-schedule", "data-points")) > 0);
-    assertThat(attribute("chart-schedule", "data-runs")).contains("trainResolution");
+    // Drawn from GET /api/runs/{run}/schedule: every parameter the segments set, one series each.
+    assertThat(attribute("chart-schedule", "data-runs"))
+        .contains("trainResolution")
+        .contains("randAugmentMagnitude")
+        .contains("dropoutRate");
     assertThat(driver.findElement(By.id("manifest")).getText())
         .contains("\"segments\"")
         .contains("\"spec\"");
@@ -322,31 +347,6 @@ class RegistryBrowserTest {
 
   private void publish(String topic, String key, Object event) {
     sender.send(topic, bytes(key), Json.toBytes(event)).block(WAIT);
-  }
-
-  private static CheckpointEvent withSchedule(CheckpointEvent c) throws Exception {
-    JsonNode schedule =
-        Json.MAPPER.readTree(
-            "{\"name\": \"progressive\", \"testResolution\": 224, \"defaults\": {},"
-                + " \"segments\": [{\"from\": 0, \"to\": 3, \"trainResolution\": 128,"
-                + " \"randAugmentMagnitude\": 5}, {\"from\": 3, \"to\": 6,"
-                + " \"trainResolution\": {\"start\": 128, \"end\": 192, \"step\": 32},"
-                + " \"dropoutRate\": {\"steps\": [0.1, 0.2]}}, {\"from\": 6,"
-                + " \"trainResolution\": 224}]}");
-    return new CheckpointEvent(
-        c.schemaVersion(),
-        c.kind(),
-        c.runId(),
-        c.step(),
-        c.epoch(),
-        c.samplesSeen(),
-        c.bucket(),
-        c.prefix(),
-        c.model(),
-        c.spec(),
-        schedule,
-        c.trainMetrics(),
-        c.createdAtMs());
   }
 
   private void publishLoss(String run, long step, double loss) {

@@ -107,7 +107,12 @@ class RegistryHttpParamsTest {
   void everyNumericBoundTheOpenApiDocumentsIsEnforcedWithA400() throws Exception {
     JsonNode doc = new YAMLMapper().readTree(get(port, "/api/openapi.yaml").body());
     int checked = 0;
-    for (String path : List.of("/api/checkpoints", "/api/runs/{run}/best", "/api/evaluations")) {
+    for (String path :
+        List.of(
+            "/api/checkpoints",
+            "/api/runs/{run}/best",
+            "/api/runs/{run}/schedule",
+            "/api/evaluations")) {
       for (JsonNode param : doc.get("paths").get(path).get("get").get("parameters")) {
         JsonNode schema = param.get("schema");
         if (param.has("$ref") || !schema.has("type")) {
