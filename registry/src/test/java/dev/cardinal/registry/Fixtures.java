@@ -5,6 +5,7 @@ import dev.cardinal.core.event.CheckpointEvent;
 import dev.cardinal.core.event.EvaluationEvent;
 import dev.cardinal.core.event.Json;
 import dev.cardinal.core.s3.CheckpointStore;
+import dev.cardinal.core.testing.TestServices;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -20,6 +21,37 @@ final class Fixtures {
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   private Fixtures() {}
+
+  /**
+   * A registry on the test broker with a database file and a consumer group of its own, on a free
+   * port of the default (loopback) address.
+   */
+  static RegistryConfig registryConfig(String name) {
+    return RegistryConfig.of(
+            TestServices.kafka(), TestServices.tempDir(name).resolve("registry.db").toString())
+        .withPort(0)
+        .withGroupId(TestServices.unique(name));
+  }
+
+  /** A started registry; the caller closes it. */
+  static RegistryServer started(RegistryConfig config) {
+    RegistryServer server = new RegistryServer(config);
+    server.start();
+    return server;
+  }
+
+  /** Closes what a test class started, in order, passing over what never started. */
+  static void closeAll(AutoCloseable... started) {
+    for (AutoCloseable c : started) {
+      if (c != null) {
+        try {
+          c.close();
+        } catch (Exception e) {
+          throw new IllegalStateException("closing " + c + " failed", e);
+        }
+      }
+    }
+  }
 
   static CheckpointEvent checkpoint(String run, long step, long createdAtMs) {
     return checkpoint(run, step, createdAtMs, "resnet20_cifar", CheckpointEvent.CREATED);
@@ -79,57 +111,37 @@ final class Fixtures {
     evidence.put("previousGap", 0.05);
     evidence.put("windowStartGap", 0.01);
     evidence.put("wideningThreshold", 0.02);
-    return new EvaluationEvent(
-        EvaluationEvent.SCHEMA_VERSION,
-        EvaluationEvent.evaluationId(run, step, resolution, weights),
-        run,
-        step,
-        resolution,
-        weights,
-        10_000,
-        top1,
-        Math.min(1.0, top1 + 0.1),
-        1.5 - top1,
-        null,
-        2_000_000 + step,
-        0.01 + resolution / 10_000.0,
-        java.util.Arrays.asList(top1 + 0.05, top1 - 0.05, null, 0.25),
-        160,
-        0.875,
-        0.9,
-        0.9 - top1,
-        bestResolution,
-        "over-fitting",
-        OVER_FITTING_REASON,
-        evidence);
+    return EvaluationEvent.builder(run, step, resolution, weights)
+        .images(10_000)
+        .top1(top1)
+        .top5(Math.min(1.0, top1 + 0.1))
+        .nll(1.5 - top1)
+        .evaluatedAtMs(2_000_000 + step)
+        .ece(0.01 + resolution / 10_000.0)
+        .perClassAccuracy(java.util.Arrays.asList(top1 + 0.05, top1 - 0.05, null, 0.25))
+        .trainResolution(160)
+        .cropFraction(0.875)
+        .trainTop1(0.9)
+        .trainEvalGap(0.9 - top1)
+        .bestResolution(bestResolution)
+        .verdict("over-fitting")
+        .verdictReason(OVER_FITTING_REASON)
+        .verdictEvidence(evidence)
+        .build();
   }
 
   /** An evaluation error event as the evaluator sends it: NaN metrics, the error, the plan. */
   static EvaluationEvent failedEvaluation(
       String run, long step, int resolution, String weights, String error) {
-    return new EvaluationEvent(
-        EvaluationEvent.SCHEMA_VERSION,
-        EvaluationEvent.evaluationId(run, step, resolution, weights),
-        run,
-        step,
-        resolution,
-        weights,
-        0,
-        Double.NaN,
-        Double.NaN,
-        Double.NaN,
-        error,
-        3_000_000 + step,
-        null,
-        null,
-        160,
-        0.875,
-        null,
-        null,
-        null,
-        null,
-        null,
-        null);
+    return EvaluationEvent.builder(run, step, resolution, weights)
+        .top1(Double.NaN)
+        .top5(Double.NaN)
+        .nll(Double.NaN)
+        .error(error)
+        .evaluatedAtMs(3_000_000 + step)
+        .trainResolution(160)
+        .cropFraction(0.875)
+        .build();
   }
 
   /**

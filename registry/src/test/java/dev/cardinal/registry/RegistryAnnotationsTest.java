@@ -2,9 +2,12 @@ package dev.cardinal.registry;
 
 import static dev.cardinal.registry.Fixtures.await;
 import static dev.cardinal.registry.Fixtures.checkpoint;
+import static dev.cardinal.registry.Fixtures.closeAll;
 import static dev.cardinal.registry.Fixtures.get;
 import static dev.cardinal.registry.Fixtures.json;
+import static dev.cardinal.registry.Fixtures.registryConfig;
 import static dev.cardinal.registry.Fixtures.send;
+import static dev.cardinal.registry.Fixtures.started;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -20,7 +23,6 @@ import dev.cardinal.core.testing.TestServices;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -39,42 +41,25 @@ class RegistryAnnotationsTest {
   private static AnnotationLog retention;
   private static RegistryServer server;
   private static int port;
-  private static String group;
-  private static Path dbFile;
+  private static RegistryConfig config;
 
   @BeforeAll
   static void start() {
     sender = new KafkaSender(TestServices.kafka());
-    group = TestServices.unique("registry-annotations");
-    dbFile = TestServices.tempDir("registry-annotations").resolve("registry.db");
+    config = registryConfig("registry-annotations").withAdminToken(TOKEN);
     server = startServer(false);
     retention = new AnnotationLog(TestServices.kafka(), sender);
   }
 
   private static RegistryServer startServer(boolean rebuild) {
-    RegistryServer s =
-        new RegistryServer(
-            RegistryConfig.of(TestServices.kafka(), dbFile.toString())
-                .withAddress("127.0.0.1", 0)
-                .withGroupId(group)
-                .withAdminToken(TOKEN)
-                .withRebuild(rebuild));
-    s.start();
+    RegistryServer s = started(config.withRebuild(rebuild));
     port = s.port();
     return s;
   }
 
   @AfterAll
   static void stop() {
-    if (server != null) {
-      server.close();
-    }
-    if (retention != null) {
-      retention.close();
-    }
-    if (sender != null) {
-      sender.close();
-    }
+    closeAll(server, retention, sender);
   }
 
   @Test

@@ -2,9 +2,12 @@ package dev.cardinal.registry;
 
 import static dev.cardinal.registry.Fixtures.OVER_FITTING_REASON;
 import static dev.cardinal.registry.Fixtures.checkpoint;
+import static dev.cardinal.registry.Fixtures.closeAll;
 import static dev.cardinal.registry.Fixtures.detailedEvaluation;
 import static dev.cardinal.registry.Fixtures.evaluation;
 import static dev.cardinal.registry.Fixtures.failedEvaluation;
+import static dev.cardinal.registry.Fixtures.registryConfig;
+import static dev.cardinal.registry.Fixtures.started;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -80,14 +83,7 @@ class RegistryBrowserTest {
     Assumptions.assumeTrue(
         Files.isExecutable(CHROMIUM),
         "no browser at " + CHROMIUM + ": apt-get install chromium chromium-driver");
-    server =
-        new RegistryServer(
-            RegistryConfig.of(
-                    TestServices.kafka(),
-                    TestServices.tempDir("registry-ui").resolve("registry.db").toString())
-                .withAddress("127.0.0.1", 0)
-                .withGroupId(TestServices.unique("registry-ui")));
-    server.start();
+    server = started(registryConfig("registry-ui"));
     sender = new KafkaSender(TestServices.kafka());
 
     ChromeOptions options = new ChromeOptions();
@@ -112,15 +108,7 @@ class RegistryBrowserTest {
 
   @AfterEach
   void stop() {
-    if (driver != null) {
-      driver.quit();
-    }
-    if (sender != null) {
-      sender.close();
-    }
-    if (server != null) {
-      server.close();
-    }
+    closeAll(driver == null ? null : driver::quit, sender, server);
   }
 
   @Test

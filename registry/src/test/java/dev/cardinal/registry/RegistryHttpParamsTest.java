@@ -1,9 +1,12 @@
 package dev.cardinal.registry;
 
 import static dev.cardinal.registry.Fixtures.checkpoint;
+import static dev.cardinal.registry.Fixtures.closeAll;
 import static dev.cardinal.registry.Fixtures.get;
 import static dev.cardinal.registry.Fixtures.json;
+import static dev.cardinal.registry.Fixtures.registryConfig;
 import static dev.cardinal.registry.Fixtures.send;
+import static dev.cardinal.registry.Fixtures.started;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -32,15 +35,7 @@ class RegistryHttpParamsTest {
 
   @BeforeAll
   static void start() {
-    server =
-        new RegistryServer(
-            RegistryConfig.of(
-                    TestServices.kafka(),
-                    TestServices.tempDir("registry-params").resolve("registry.db").toString())
-                .withPort(0)
-                .withGroupId(TestServices.unique("registry-params"))
-                .withAdminToken(TOKEN));
-    server.start();
+    server = started(registryConfig("registry-params").withAdminToken(TOKEN));
     port = server.port();
     run = TestServices.unique("registry-params");
     server.store().applyAll(List.of(checkpoint(run, 100, 4_000_000_000_000L)));
@@ -48,9 +43,7 @@ class RegistryHttpParamsTest {
 
   @AfterAll
   static void stop() {
-    if (server != null) {
-      server.close();
-    }
+    closeAll(server);
   }
 
   @Test

@@ -2,12 +2,15 @@ package dev.cardinal.registry;
 
 import static dev.cardinal.registry.Fixtures.OVER_FITTING_REASON;
 import static dev.cardinal.registry.Fixtures.checkpoint;
+import static dev.cardinal.registry.Fixtures.closeAll;
 import static dev.cardinal.registry.Fixtures.detailedEvaluation;
 import static dev.cardinal.registry.Fixtures.evaluation;
 import static dev.cardinal.registry.Fixtures.failedEvaluation;
 import static dev.cardinal.registry.Fixtures.get;
 import static dev.cardinal.registry.Fixtures.json;
+import static dev.cardinal.registry.Fixtures.registryConfig;
 import static dev.cardinal.registry.Fixtures.send;
+import static dev.cardinal.registry.Fixtures.started;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -20,7 +23,6 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -53,14 +55,7 @@ class RegistryHttpTest {
 
   @BeforeAll
   static void start() {
-    Path dir = TestServices.tempDir("registry-http");
-    server =
-        new RegistryServer(
-            RegistryConfig.of(TestServices.kafka(), dir.resolve("registry.db").toString())
-                .withAddress("127.0.0.1", 0)
-                .withGroupId(TestServices.unique("registry-http"))
-                .withAdminToken(TOKEN));
-    server.start();
+    server = started(registryConfig("registry-http").withAdminToken(TOKEN));
     port = server.port();
     runA = TestServices.unique("run-a");
     runB = TestServices.unique("run-b");
@@ -89,9 +84,7 @@ class RegistryHttpTest {
 
   @AfterAll
   static void stop() {
-    if (server != null) {
-      server.close();
-    }
+    closeAll(server);
   }
 
   @Test
@@ -538,12 +531,7 @@ class RegistryHttpTest {
   void portInUseSaysWhatToDo() throws Exception {
     try (ServerSocket taken = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"))) {
       int busy = taken.getLocalPort();
-      RegistryServer second =
-          new RegistryServer(
-              RegistryConfig.of(
-                      TestServices.kafka(),
-                      TestServices.tempDir("registry-busy").resolve("r.db").toString())
-                  .withAddress("127.0.0.1", busy));
+      RegistryServer second = new RegistryServer(registryConfig("registry-busy").withPort(busy));
       assertThatThrownBy(second::start)
           .isInstanceOf(IllegalStateException.class)
           .hasMessage("port " + busy + " is in use: stop the other process or pass --port");
