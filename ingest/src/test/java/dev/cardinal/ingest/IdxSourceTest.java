@@ -36,13 +36,11 @@ class IdxSourceTest {
   void wrongMagicInTheTestFileIsReportedAndTrainGoesOn() {
     Path dir = TestServices.tempDir("idx-magic");
     TestFiles.idx(dir, "train", 20, 4, 4, 10, false);
-    TestFiles.write(
-        dir.resolve("t10k-images-idx3-ubyte"),
+    TestFiles.idxSplit(
+        dir,
+        "t10k",
         TestFiles.idxBytes(0x0D03, new int[] {3, 4, 4}, new byte[48]),
-        false);
-    TestFiles.write(
-        dir.resolve("t10k-labels-idx1-ubyte"),
-        TestFiles.idxBytes(0x801, new int[] {3}, new byte[3]),
+        new byte[3],
         false);
     IdxSource source = IdxSource.open(dir);
     assertThat(source.trainSize()).isEqualTo(20);
@@ -79,13 +77,11 @@ class IdxSourceTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("no such folder");
     assertThatThrownBy(() -> IdxSource.open(empty)).hasMessageContaining("folder is empty");
-    TestFiles.write(
-        empty.resolve("train-images-idx3-ubyte"),
+    TestFiles.idxSplit(
+        empty,
+        "train",
         TestFiles.idxBytes(0x1234, new int[] {1, 2, 2}, new byte[4]),
-        false);
-    TestFiles.write(
-        empty.resolve("train-labels-idx1-ubyte"),
-        TestFiles.idxBytes(0x801, new int[] {1}, new byte[1]),
+        new byte[1],
         false);
     assertThatThrownBy(() -> IdxSource.open(empty))
         .hasMessageContaining("no usable train images")
@@ -98,13 +94,11 @@ class IdxSourceTest {
     Path dir = TestServices.tempDir("idx-promise");
     TestFiles.idx(dir, "train", 20, 4, 4, 10, true);
     // 10^9 images of 28x28: 784 GB promised by a file of a few dozen bytes.
-    TestFiles.write(
-        dir.resolve("t10k-images-idx3-ubyte.gz"),
+    TestFiles.idxSplit(
+        dir,
+        "t10k",
         TestFiles.idxBytes(0x803, new int[] {1_000_000_000, 28, 28}, new byte[28 * 28]),
-        true);
-    TestFiles.write(
-        dir.resolve("t10k-labels-idx1-ubyte.gz"),
-        TestFiles.idxBytes(0x801, new int[] {1}, new byte[1]),
+        new byte[1],
         true);
     IdxSource source = IdxSource.open(dir);
     assertThat(source.trainSize()).isEqualTo(20);
@@ -127,13 +121,11 @@ class IdxSourceTest {
     Path dir = TestServices.tempDir("idx-inflate");
     TestFiles.idx(dir, "train", 20, 4, 4, 10, true);
     // The header says 2 images of 4x4 (32 bytes); the stream inflates to 8 MB of them.
-    TestFiles.write(
-        dir.resolve("t10k-images-idx3-ubyte.gz"),
+    TestFiles.idxSplit(
+        dir,
+        "t10k",
         TestFiles.idxBytes(0x803, new int[] {2, 4, 4}, new byte[8 << 20]),
-        true);
-    TestFiles.write(
-        dir.resolve("t10k-labels-idx1-ubyte.gz"),
-        TestFiles.idxBytes(0x801, new int[] {2}, new byte[2]),
+        new byte[2],
         true);
     IdxSource source = IdxSource.open(dir);
     assertThat(source.trainSize()).isEqualTo(20);

@@ -123,13 +123,11 @@ class IngestKafkaTest {
   void idxWithTestSplitRoundTripsAndWrongMagicIsADeadLetter() {
     Path dir = TestServices.tempDir("idx-kafka");
     TestFiles.idx(dir, "train", 100, 6, 6, 10, true);
-    TestFiles.write(
-        dir.resolve("t10k-images-idx3-ubyte.gz"),
+    TestFiles.idxSplit(
+        dir,
+        "t10k",
         TestFiles.idxBytes(0x0803_0000, new int[] {1, 6, 6}, new byte[36]),
-        true);
-    TestFiles.write(
-        dir.resolve("t10k-labels-idx1-ubyte.gz"),
-        TestFiles.idxBytes(0x801, new int[] {1}, new byte[1]),
+        new byte[1],
         true);
     IdxSource source = IdxSource.open(dir);
     assertThat(source.evalSize()).isZero();

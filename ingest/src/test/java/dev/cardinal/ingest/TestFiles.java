@@ -33,14 +33,19 @@ final class TestFiles {
     for (int i = 0; i < count; i++) {
       labels[i] = (byte) (i % classes);
     }
+    idxSplit(dir, split, idxBytes(0x803, new int[] {count, h, w}, pixels), labels, gz);
+  }
+
+  /**
+   * The image and label files of one IDX split: {@code images} as given (a test may break its
+   * header), the labels as a well-formed label file.
+   */
+  static void idxSplit(Path dir, String split, byte[] images, byte[] labels, boolean gz) {
     String suffix = gz ? ".gz" : "";
-    write(
-        dir.resolve(split + "-images-idx3-ubyte" + suffix),
-        idxBytes(0x803, new int[] {count, h, w}, pixels),
-        gz);
+    write(dir.resolve(split + "-images-idx3-ubyte" + suffix), images, gz);
     write(
         dir.resolve(split + "-labels-idx1-ubyte" + suffix),
-        idxBytes(0x801, new int[] {count}, labels),
+        idxBytes(0x801, new int[] {labels.length}, labels),
         gz);
   }
 
