@@ -6,6 +6,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** The command line's contract: help lists defaults, user errors are one line and non-zero. */
@@ -57,59 +58,39 @@ class CommandLineTest {
   @Test
   void badValuesNameTheFlag() {
     Result model = run("run", "--model", "resnet9000");
-    assertThat(model.exitCode()).isEqualTo(1);
-    assertThat(model.err()).contains("resnet9000").contains("resnet50");
+    assertRefused(model, "resnet9000", "resnet50");
     Result lr = run("train", "--kafka", "127.0.0.1:1", "--lr", "-1");
-    assertThat(lr.exitCode()).isEqualTo(1);
-    assertThat(lr.err()).contains("--lr");
+    assertRefused(lr, "--lr");
     Result source = run("run", "--source", "synthetic:lots");
-    assertThat(source.exitCode()).isEqualTo(1);
-    assertThat(source.err()).contains("synthetic:lots");
+    assertRefused(source, "synthetic:lots");
   }
 
   @Test
   void severalRunsPairRunsWithModels() {
-    Result mismatched =
-        run(
-            "train",
-            "--run",
-            "a",
-            "--run",
-            "b",
-            "--model",
-            "resnet20",
-            "--model",
-            "resnet56",
-            "--model",
-            "resnet110");
-    assertThat(mismatched.exitCode()).isEqualTo(1);
-    assertThat(mismatched.err()).contains("2 --run but 3 --model");
-    Result twice = run("train", "--run", "a", "--run", "a");
-    assertThat(twice.exitCode()).isEqualTo(1);
-    assertThat(twice.err()).contains("different run id");
     // 'cardinal run' takes the same lists and checks them before it starts anything.
-    Result runMismatched =
-        run(
-            "run",
-            "--run",
-            "a",
-            "--run",
-            "b",
-            "--model",
-            "resnet20",
-            "--model",
-            "resnet32",
-            "--model",
-            "resnet44");
-    assertThat(runMismatched.exitCode()).isEqualTo(1);
-    assertThat(runMismatched.err()).contains("2 --run but 3 --model");
+    for (String command : List.of("train", "run")) {
+      assertRefused(
+          run(
+              command,
+              "--run",
+              "a",
+              "--run",
+              "b",
+              "--model",
+              "resnet20",
+              "--model",
+              "resnet56",
+              "--model",
+              "resnet110"),
+          "2 --run but 3 --model");
+    }
+    assertRefused(run("train", "--run", "a", "--run", "a"), "different run id");
   }
 
   @Test
   void stageWithoutKafkaSaysHowToConfigureIt() {
     Result result = run("augment");
-    assertThat(result.exitCode()).isEqualTo(1);
-    assertThat(result.err()).contains("--kafka").contains("CARDINAL_KAFKA");
+    assertRefused(result, "--kafka", "CARDINAL_KAFKA");
   }
 
   @Test
@@ -141,8 +122,7 @@ class CommandLineTest {
             "some-key",
             "--s3-secret-key",
             "some-secret");
-    assertThat(result.exitCode()).isEqualTo(1);
-    assertThat(result.err()).contains("127.0.0.1:" + closedPort).contains("CARDINAL_S3_ENDPOINT");
+    assertRefused(result, "127.0.0.1:" + closedPort, "CARDINAL_S3_ENDPOINT");
   }
 
   @Test
@@ -154,11 +134,7 @@ class CommandLineTest {
             dev.cardinal.core.testing.TestServices.kafka().bootstrapServers(),
             "--s3-endpoint",
             "http://127.0.0.1:9");
-    assertThat(result.exitCode()).isEqualTo(1);
-    assertThat(result.err())
-        .contains("no S3 credentials")
-        .contains("CARDINAL_S3_ACCESS_KEY")
-        .contains("CARDINAL_S3_SECRET_KEY");
+    assertRefused(result, "no S3 credentials", "CARDINAL_S3_ACCESS_KEY", "CARDINAL_S3_SECRET_KEY");
     assertThat(run("run", "--help").out()).doesNotContain("cardinal-secret");
   }
 
@@ -253,5 +229,11 @@ class CommandLineTest {
     Result result = run("models", "--resolution", "64", "--classes", "10");
     assertThat(result.exitCode()).isZero();
     assertThat(result.out()).contains("resnet50").contains("resnest50d").contains("resnet20");
+  }
+
+  /** The command failed as a user error (exit 1) whose message says each of {@code said}. */
+  private static void assertRefused(Result result, String... said) {
+    assertThat(result.exitCode()).as(result.err()).isEqualTo(1);
+    assertThat(result.err()).contains(said);
   }
 }
