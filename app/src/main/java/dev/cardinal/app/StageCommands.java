@@ -48,6 +48,21 @@ final class StageCommands {
     return 0;
   }
 
+  /** Runs until SIGTERM, then closes what the stage started, in order. */
+  static int untilStopped(String stage, AutoCloseable... started) throws InterruptedException {
+    return untilStopped(
+        stage,
+        () -> {
+          for (AutoCloseable c : started) {
+            try {
+              c.close();
+            } catch (Exception e) {
+              log.warn("{}: closing {} failed", stage, c, e);
+            }
+          }
+        });
+  }
+
   @Command(
       name = "ingest",
       mixinStandardHelpOptions = true,
@@ -133,12 +148,7 @@ final class StageCommands {
                   .withRgb(rgb)
                   .withWorkers(workers));
       stage.start();
-      return untilStopped(
-          "augment",
-          () -> {
-            stage.close();
-            services.close();
-          });
+      return untilStopped("augment", stage, services);
     }
   }
 
@@ -188,12 +198,7 @@ final class StageCommands {
       Services services = Services.connect(connection, null, 0, 0, false);
       EvaluatorStage stage = new EvaluatorStage(services.kafka(), services.store());
       stage.start();
-      return untilStopped(
-          "evaluator",
-          () -> {
-            stage.close();
-            services.close();
-          });
+      return untilStopped("evaluator", stage, services);
     }
   }
 
@@ -203,26 +208,13 @@ final class StageCommands {
       description = "Serve the checkpoint registry, REST API and live UI.")
   static final class Registry implements Callable<Integer> {
     @Mixin ConnectionOptions connection;
+    @Mixin WebOptions web;
 
     @Option(
         names = "--data-dir",
         defaultValue = "${env:CARDINAL_DATA_DIR:-./cardinal-data}",
         description = "Where the registry database lives. Default: ${DEFAULT-VALUE}")
     Path dataDir;
-
-    @Option(
-        names = "--port",
-        defaultValue = "${env:CARDINAL_PORT:-8080}",
-        description = "HTTP port. Default: ${DEFAULT-VALUE}")
-    int port;
-
-    @Option(
-        names = "--host",
-        defaultValue = "${env:CARDINAL_HOST:-" + RegistryConfig.DEFAULT_HOST + "}",
-        description =
-            "Address the web server binds; 0.0.0.0 serves every interface (containers, other"
-                + " machines). Env CARDINAL_HOST. Default: ${DEFAULT-VALUE}")
-    String host;
 
     @Option(
         names = "--database",
@@ -268,33 +260,20 @@ final class StageCommands {
           database == null || database.isBlank()
               ? dataDir.resolve("registry.db").toString()
               : database;
-      RegistryConfig base = RegistryConfig.of(services.kafka(), db);
       RegistryServer server =
           new RegistryServer(
-              new RegistryConfig(
-                  host,
-                  port,
-                  base.kafka(),
-                  base.database(),
-                  services.store(),
-                  base.groupId(),
-                  rebuild,
-                  token.value(),
-                  null,
-                  base.metricHistory(),
-                  base.pointsPerSeries()));
+              RegistryConfig.of(services.kafka(), db)
+                  .withAddress(web.host, web.port)
+                  .withCheckpointStore(services.store())
+                  .withRebuild(rebuild)
+                  .withAdminToken(token.value()));
       try {
         server.start();
       } catch (IllegalStateException e) {
         services.close();
         throw new UserError(e.getMessage(), e);
       }
-      return untilStopped(
-          "registry",
-          () -> {
-            server.close();
-            services.close();
-          });
+      return untilStopped("registry", server, services);
     }
   }
 
