@@ -123,11 +123,12 @@ final class EvaluationEvents {
 
   private static EvaluationEvent error(
       CheckpointEvent event, int resolution, String weights, EvaluationPlan plan, String reason) {
-    return EvaluationEvent.builder(event.runId(), event.step(), resolution, weights)
-        .top1(Double.NaN)
-        .top5(Double.NaN)
-        .nll(Double.NaN)
-        .error(reason == null ? "unknown error" : reason)
+    return EvaluationEvent.failure(
+            event.runId(),
+            event.step(),
+            resolution,
+            weights,
+            reason == null ? "unknown error" : reason)
         .evaluatedAtMs(System.currentTimeMillis())
         .trainResolution(plan == null ? null : plan.trainResolution())
         .cropFraction(plan == null ? null : plan.cropFraction())

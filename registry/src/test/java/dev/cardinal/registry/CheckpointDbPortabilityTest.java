@@ -95,13 +95,7 @@ class CheckpointDbPortabilityTest {
     events.add(checkpoint("b", 150, 5_000, "resnet50", CheckpointEvent.CREATED));
     events.add(evaluation("b", 150, 224, "raw", 0.91));
     events.add(
-        EvaluationEvent.builder("b", 150, 160, "ema")
-            .top1(Double.NaN)
-            .top5(Double.NaN)
-            .nll(Double.NaN)
-            .error("params missing")
-            .evaluatedAtMs(7)
-            .build());
+        EvaluationEvent.failure("b", 150, 160, "ema", "params missing").evaluatedAtMs(7).build());
     events.add(checkpoint("c", 400, 6_000, "resnet50", CheckpointEvent.CREATED));
     events.add(detailedEvaluation("c", 400, 160, "raw", 0.92, 160));
     events.add(detailedEvaluation("c", 400, 224, "raw", 0.88, 160));

@@ -81,13 +81,7 @@ class CheckpointDbTest {
   void failedEvaluationHasNoMetricsButItsError() {
     db.upsertCheckpoint(checkpoint("r", 1, 1));
     db.upsertEvaluation(
-        EvaluationEvent.builder("r", 1, 224, "ema")
-            .top1(Double.NaN)
-            .top5(Double.NaN)
-            .nll(Double.NaN)
-            .error("params missing")
-            .evaluatedAtMs(5)
-            .build());
+        EvaluationEvent.failure("r", 1, 224, "ema", "params missing").evaluatedAtMs(5).build());
     Views.Evaluation e = db.find("r", 1).orElseThrow().evaluations().get(0);
     assertThat(e.top1()).isNull();
     assertThat(e.nll()).isNull();

@@ -3,6 +3,7 @@ package dev.cardinal.registry;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.cardinal.core.event.CheckpointEvent;
 import dev.cardinal.core.event.EvaluationEvent;
+import dev.cardinal.core.event.EvaluationEventBuilder;
 import dev.cardinal.core.event.Json;
 import dev.cardinal.core.s3.CheckpointStore;
 import dev.cardinal.core.testing.TestServices;
@@ -84,13 +85,28 @@ final class Fixtures {
 
   static EvaluationEvent evaluation(
       String run, long step, int resolution, String weights, double top1) {
+    return scored(run, step, resolution, weights, top1, 0.2, 2.0)
+        .evaluatedAtMs(1_000_000 + step)
+        .build();
+  }
+
+  /**
+   * An evaluation of 10,000 images with top-5 {@code top5Margin} above top-1 (at most 1) and NLL
+   * {@code nllBase - top1}, so that the scores rank together.
+   */
+  private static EvaluationEventBuilder scored(
+      String run,
+      long step,
+      int resolution,
+      String weights,
+      double top1,
+      double top5Margin,
+      double nllBase) {
     return EvaluationEvent.builder(run, step, resolution, weights)
         .images(10_000)
         .top1(top1)
-        .top5(Math.min(1.0, top1 + 0.2))
-        .nll(2.0 - top1)
-        .evaluatedAtMs(1_000_000 + step)
-        .build();
+        .top5(Math.min(1.0, top1 + top5Margin))
+        .nll(nllBase - top1);
   }
 
   /** The verdict every {@link #detailedEvaluation} carries, as the evaluator words one. */
@@ -111,11 +127,7 @@ final class Fixtures {
     evidence.put("previousGap", 0.05);
     evidence.put("windowStartGap", 0.01);
     evidence.put("wideningThreshold", 0.02);
-    return EvaluationEvent.builder(run, step, resolution, weights)
-        .images(10_000)
-        .top1(top1)
-        .top5(Math.min(1.0, top1 + 0.1))
-        .nll(1.5 - top1)
+    return scored(run, step, resolution, weights, top1, 0.1, 1.5)
         .evaluatedAtMs(2_000_000 + step)
         .ece(0.01 + resolution / 10_000.0)
         .perClassAccuracy(java.util.Arrays.asList(top1 + 0.05, top1 - 0.05, null, 0.25))
@@ -133,11 +145,7 @@ final class Fixtures {
   /** An evaluation error event as the evaluator sends it: NaN metrics, the error, the plan. */
   static EvaluationEvent failedEvaluation(
       String run, long step, int resolution, String weights, String error) {
-    return EvaluationEvent.builder(run, step, resolution, weights)
-        .top1(Double.NaN)
-        .top5(Double.NaN)
-        .nll(Double.NaN)
-        .error(error)
+    return EvaluationEvent.failure(run, step, resolution, weights, error)
         .evaluatedAtMs(3_000_000 + step)
         .trainResolution(160)
         .cropFraction(0.875)
