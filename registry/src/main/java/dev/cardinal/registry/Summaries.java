@@ -14,6 +14,31 @@ import java.util.Optional;
 
 /** Answers about runs as a whole: each run's summary, its best checkpoint, and row counts. */
 final class Summaries {
+  /** Per run: checkpoints not deleted, latest step and time, the model at the latest step. */
+  private static final String COUNTS =
+      "SELECT c.run_id, SUM(CASE WHEN c.deleted = 0 THEN 1 ELSE 0 END),"
+          + " MAX(c.step), MAX(c.created_at_ms),"
+          + " (SELECT c2.model FROM checkpoints c2 WHERE c2.run_id = c.run_id"
+          + " ORDER BY c2.step DESC LIMIT 1)"
+          + " FROM checkpoints c GROUP BY c.run_id"
+          + " ORDER BY MAX(c.created_at_ms) DESC, c.run_id";
+
+  /** Per run: its best scored evaluation by {@link ListingSql#bestFirst}. */
+  private static final String BEST =
+      "SELECT run_id, step, resolution, weights, top1, nll FROM (SELECT e.*,"
+          + " ROW_NUMBER() OVER (PARTITION BY e.run_id ORDER BY "
+          + ListingSql.bestFirst("e")
+          + ") AS rank FROM evaluations e WHERE e.top1 IS NOT NULL) ranked"
+          + " WHERE rank = 1 ORDER BY run_id";
+
+  /** Per run: the verdict at its highest judged step (the latest evaluation there). */
+  private static final String VERDICTS =
+      "SELECT run_id, step, verdict FROM (SELECT e.run_id, e.step, e.verdict,"
+          + " ROW_NUMBER() OVER (PARTITION BY e.run_id ORDER BY e.step DESC,"
+          + " e.evaluated_at_ms DESC, e.evaluation_id DESC) AS rank"
+          + " FROM evaluations e WHERE e.verdict IS NOT NULL) ranked"
+          + " WHERE rank = 1 ORDER BY run_id";
+
   private final StoreConnections connections;
 
   Summaries(StoreConnections connections) {
@@ -71,24 +96,13 @@ final class Summaries {
 
   private static Map<String, Counts> counts(Connection c) throws SQLException {
     return byRun(
-        c,
-        "SELECT c.run_id, SUM(CASE WHEN c.deleted = 0 THEN 1 ELSE 0 END),"
-            + " MAX(c.step), MAX(c.created_at_ms),"
-            + " (SELECT c2.model FROM checkpoints c2 WHERE c2.run_id = c.run_id"
-            + " ORDER BY c2.step DESC LIMIT 1)"
-            + " FROM checkpoints c GROUP BY c.run_id"
-            + " ORDER BY MAX(c.created_at_ms) DESC, c.run_id",
-        rs -> new Counts(rs.getString(5), rs.getLong(2), rs.getLong(3), rs.getLong(4)));
+        c, COUNTS, rs -> new Counts(rs.getString(5), rs.getLong(2), rs.getLong(3), rs.getLong(4)));
   }
 
   private static Map<String, BestTop1> bestTop1(Connection c) throws SQLException {
     return byRun(
         c,
-        "SELECT run_id, step, resolution, weights, top1, nll FROM (SELECT e.*,"
-            + " ROW_NUMBER() OVER (PARTITION BY e.run_id ORDER BY "
-            + ListingSql.bestFirst("e")
-            + ") AS rank FROM evaluations e WHERE e.top1 IS NOT NULL) ranked"
-            + " WHERE rank = 1 ORDER BY run_id",
+        BEST,
         rs ->
             new BestTop1(
                 rs.getDouble(5),
@@ -99,14 +113,7 @@ final class Summaries {
   }
 
   private static Map<String, Verdict> verdicts(Connection c) throws SQLException {
-    return byRun(
-        c,
-        "SELECT run_id, step, verdict FROM (SELECT e.run_id, e.step, e.verdict,"
-            + " ROW_NUMBER() OVER (PARTITION BY e.run_id ORDER BY e.step DESC,"
-            + " e.evaluated_at_ms DESC, e.evaluation_id DESC) AS rank"
-            + " FROM evaluations e WHERE e.verdict IS NOT NULL) ranked"
-            + " WHERE rank = 1 ORDER BY run_id",
-        rs -> new Verdict(rs.getString(3), rs.getLong(2)));
+    return byRun(c, VERDICTS, rs -> new Verdict(rs.getString(3), rs.getLong(2)));
   }
 
   /** Reads one value from the current row of a result. */
