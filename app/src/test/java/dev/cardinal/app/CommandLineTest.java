@@ -112,11 +112,7 @@ class CommandLineTest {
       closedPort = socket.getLocalPort();
     }
     Result result =
-        run(
-            "evaluate",
-            "--kafka",
-            dev.cardinal.core.testing.TestServices.kafka().bootstrapServers(),
-            "--s3-endpoint",
+        evaluateWithS3(
             "http://127.0.0.1:" + closedPort,
             "--s3-access-key",
             "some-key",
@@ -127,13 +123,7 @@ class CommandLineTest {
 
   @Test
   void anExternalS3WithoutKeysIsAClearErrorNotADefaultPair() {
-    Result result =
-        run(
-            "evaluate",
-            "--kafka",
-            dev.cardinal.core.testing.TestServices.kafka().bootstrapServers(),
-            "--s3-endpoint",
-            "http://127.0.0.1:9");
+    Result result = evaluateWithS3("http://127.0.0.1:9");
     assertRefused(result, "no S3 credentials", "CARDINAL_S3_ACCESS_KEY", "CARDINAL_S3_SECRET_KEY");
     assertThat(run("run", "--help").out()).doesNotContain("cardinal-secret");
   }
@@ -229,6 +219,20 @@ class CommandLineTest {
     Result result = run("models", "--resolution", "64", "--classes", "10");
     assertThat(result.exitCode()).isZero();
     assertThat(result.out()).contains("resnet50").contains("resnest50d").contains("resnet20");
+  }
+
+  /** 'evaluate' on the test broker with an external S3 endpoint, then {@code more} arguments. */
+  private static Result evaluateWithS3(String endpoint, String... more) {
+    List<String> args = new java.util.ArrayList<>();
+    args.addAll(
+        List.of(
+            "evaluate",
+            "--kafka",
+            dev.cardinal.core.testing.TestServices.kafka().bootstrapServers(),
+            "--s3-endpoint",
+            endpoint));
+    args.addAll(List.of(more));
+    return run(args.toArray(String[]::new));
   }
 
   /** The command failed as a user error (exit 1) whose message says each of {@code said}. */

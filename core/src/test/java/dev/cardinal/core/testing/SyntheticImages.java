@@ -1,6 +1,7 @@
 package dev.cardinal.core.testing;
 
 import dev.cardinal.core.wire.ImageBatch;
+import dev.cardinal.core.wire.ImageBatchBuilder;
 import dev.cardinal.core.wire.ScheduleStamp;
 import java.util.Random;
 import java.util.SplittableRandom;
@@ -85,16 +86,16 @@ public final class SyntheticImages {
       ids[i] = index * count + i;
       labels[i] = random.nextInt(classes);
     }
-    return new ImageBatch(
-        "bench",
-        side,
-        side,
-        channels,
-        classes,
-        ids,
-        labels,
-        null,
-        pixels,
-        new ScheduleStamp(0, index * count, epochImages));
+    return ImageBatchBuilder.builder()
+        .datasetId("bench")
+        .height(side)
+        .width(side)
+        .channels(channels)
+        .classes(classes)
+        .sampleIds(ids)
+        .labels(labels)
+        .pixels(pixels)
+        .stamp(new ScheduleStamp(0, index * count, epochImages))
+        .build();
   }
 }
