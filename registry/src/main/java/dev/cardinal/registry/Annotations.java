@@ -27,19 +27,16 @@ final class Annotations {
    * @throws ApiException 404 when the run has no such checkpoint
    */
   void setAlias(String run, String alias, long step) {
-    connections.write(
-        c -> {
-          requireCheckpoint(c, run, step);
-          return update(
-              c,
-              "INSERT INTO aliases (run_id, alias, step, updated_at_ms) VALUES (?, ?, ?, ?)"
-                  + " ON CONFLICT (run_id, alias) DO UPDATE SET step = excluded.step,"
-                  + " updated_at_ms = excluded.updated_at_ms",
-              run,
-              alias,
-              step,
-              System.currentTimeMillis());
-        });
+    writeOnCheckpoint(
+        run,
+        step,
+        "INSERT INTO aliases (run_id, alias, step, updated_at_ms) VALUES (?, ?, ?, ?)"
+            + " ON CONFLICT (run_id, alias) DO UPDATE SET step = excluded.step,"
+            + " updated_at_ms = excluded.updated_at_ms",
+        run,
+        alias,
+        step,
+        System.currentTimeMillis());
   }
 
   /** Removes an alias; true when it existed. */
@@ -89,16 +86,13 @@ final class Annotations {
    * @throws ApiException 404 when there is no such checkpoint
    */
   void addTag(String run, long step, String tag) {
-    connections.write(
-        c -> {
-          requireCheckpoint(c, run, step);
-          return update(
-              c,
-              "INSERT INTO tags (checkpoint_id, tag) VALUES (?, ?)"
-                  + " ON CONFLICT (checkpoint_id, tag) DO NOTHING",
-              CheckpointEvent.checkpointId(run, step),
-              tag);
-        });
+    writeOnCheckpoint(
+        run,
+        step,
+        "INSERT INTO tags (checkpoint_id, tag) VALUES (?, ?)"
+            + " ON CONFLICT (checkpoint_id, tag) DO NOTHING",
+        CheckpointEvent.checkpointId(run, step),
+        tag);
   }
 
   /** Removes a tag; true when the checkpoint had it. */
@@ -111,6 +105,19 @@ final class Annotations {
                     CheckpointEvent.checkpointId(run, step),
                     tag)
                 > 0);
+  }
+
+  /**
+   * Runs an INSERT about a checkpoint of the run, in the transaction that checks it exists.
+   *
+   * @throws ApiException 404 when the run has no such checkpoint
+   */
+  private void writeOnCheckpoint(String run, long step, String sql, Object... args) {
+    connections.write(
+        c -> {
+          requireCheckpoint(c, run, step);
+          return update(c, sql, args);
+        });
   }
 
   /** Runs an INSERT or DELETE with its arguments: how many rows it changed. */

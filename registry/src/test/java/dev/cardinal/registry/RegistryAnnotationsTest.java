@@ -70,15 +70,12 @@ class RegistryAnnotationsTest {
         checkpoint(run, 10, System.currentTimeMillis(), "resnet20_cifar", CheckpointEvent.DELETED));
     awaitCheckpoint(run, 10, c -> c.get("deleted").asBoolean());
 
-    HttpResponse<String> alias = putAlias(run, "production", 10);
-    assertThat(alias.statusCode()).isEqualTo(409);
-    assertThat(json(alias).get("error").asText())
-        .isEqualTo(
-            "checkpoint 10 of run "
-                + run
-                + " was deleted by retention; aliases and tags can only name a live checkpoint");
-    assertThat(putTag(run, 10, "keep").statusCode()).isEqualTo(409);
-    assertThat(get(port, "/api/runs/" + run + "/aliases/production").statusCode()).isEqualTo(404);
+    assertAliasAndTagRefused(
+        run,
+        10,
+        "checkpoint 10 of run "
+            + run
+            + " was deleted by retention; aliases and tags can only name a live checkpoint");
   }
 
   @Test
@@ -89,15 +86,10 @@ class RegistryAnnotationsTest {
     // Retention announced the deletion of 50 and has not deleted it yet.
     assertThat(retention.append(AnnotationEvent.deleteIntent(run, 50))).isTrue();
 
-    HttpResponse<String> alias = putAlias(run, "production", 50);
-    assertThat(alias.statusCode()).isEqualTo(409);
-    assertThat(json(alias).get("error").asText())
-        .isEqualTo(
-            "checkpoint 50 of run "
-                + run
-                + " is being deleted by retention; alias another checkpoint");
-    assertThat(putTag(run, 50, "keep").statusCode()).isEqualTo(409);
-    assertThat(get(port, "/api/runs/" + run + "/aliases/production").statusCode()).isEqualTo(404);
+    assertAliasAndTagRefused(
+        run,
+        50,
+        "checkpoint 50 of run " + run + " is being deleted by retention; alias another checkpoint");
     assertThat(kinds(run, 50))
         .containsExactly(Kind.DELETE_INTENT, Kind.ALIAS, Kind.ALIAS, Kind.TAG, Kind.TAG);
     assertThat(actions(run, 50))
@@ -214,5 +206,17 @@ class RegistryAnnotationsTest {
   private static HttpResponse<String> delete(String path) {
     return send(
         port, HttpRequest.newBuilder().DELETE().header("Authorization", "Bearer " + TOKEN), path);
+  }
+
+  /**
+   * Aliasing and tagging the checkpoint are both refused with a 409, the alias saying {@code why},
+   * and no alias came of it.
+   */
+  private static void assertAliasAndTagRefused(String run, long step, String why) {
+    HttpResponse<String> alias = putAlias(run, "production", step);
+    assertThat(alias.statusCode()).isEqualTo(409);
+    assertThat(json(alias).get("error").asText()).isEqualTo(why);
+    assertThat(putTag(run, step, "keep").statusCode()).isEqualTo(409);
+    assertThat(get(port, "/api/runs/" + run + "/aliases/production").statusCode()).isEqualTo(404);
   }
 }
