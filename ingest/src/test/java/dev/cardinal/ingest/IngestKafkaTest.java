@@ -245,10 +245,7 @@ class IngestKafkaTest {
   @Test
   void watchedFolderIngestsFilesAddedAfterStartOnceEachAcrossARestart() throws Exception {
     Path dir = TestServices.tempDir("watch");
-    TestFiles.save(
-        TestFiles.image(12, 10, BufferedImage.TYPE_INT_RGB, 0xFF0000),
-        "png",
-        dir.resolve("red/1.png"));
+    TestFiles.rgbImage(dir.resolve("red/1.png"), 12, 10, 0xFF0000);
     Files.createDirectories(dir.resolve("blue"));
     SourceSettings settings = new SourceSettings(1, 0, 512);
     WatchSource source = WatchSource.open(dir, settings);
@@ -266,10 +263,7 @@ class IngestKafkaTest {
     running.stop();
     thread.join(10_000);
 
-    TestFiles.save(
-        TestFiles.image(10, 10, BufferedImage.TYPE_INT_RGB, 0x0000FF),
-        "png",
-        dir.resolve("blue/3.png"));
+    TestFiles.rgbImage(dir.resolve("blue/3.png"), 10, 10, 0x0000FF);
     TestFiles.write(dir.resolve("blue/4.png"), new byte[] {9, 9, 9}, false);
     Thread again =
         start(

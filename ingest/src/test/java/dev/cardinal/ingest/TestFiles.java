@@ -114,6 +114,15 @@ final class TestFiles {
     return image;
   }
 
+  /** An RGB image of one colour saved at {@code file} in the format its extension names. */
+  static Path rgbImage(Path file, int width, int height, int rgb) {
+    String name = file.getFileName().toString();
+    return save(
+        image(width, height, BufferedImage.TYPE_INT_RGB, rgb),
+        name.substring(name.lastIndexOf('.') + 1),
+        file);
+  }
+
   static Path save(BufferedImage image, String format, Path file) {
     try {
       Files.createDirectories(file.getParent());
