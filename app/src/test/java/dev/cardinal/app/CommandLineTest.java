@@ -133,14 +133,7 @@ class CommandLineTest {
   void portInUseIsAClearError() throws Exception {
     try (ServerSocket busy = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
       Result result =
-          run(
-              "registry",
-              "--kafka",
-              dev.cardinal.core.testing.TestServices.kafka().bootstrapServers(),
-              "--port",
-              String.valueOf(busy.getLocalPort()),
-              "--data-dir",
-              java.nio.file.Files.createTempDirectory("registry").toString());
+          registryOn(busy.getLocalPort(), java.nio.file.Files.createTempDirectory("registry"));
       assertThat(result.exitCode()).isEqualTo(1);
       assertThat(result.err()).contains("port " + busy.getLocalPort() + " is in use");
     }
@@ -189,17 +182,8 @@ class CommandLineTest {
     Result second;
     // The port is taken so the command stops right after it has dealt with the token.
     try (ServerSocket busy = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-      String[] args = {
-        "registry",
-        "--kafka",
-        dev.cardinal.core.testing.TestServices.kafka().bootstrapServers(),
-        "--port",
-        String.valueOf(busy.getLocalPort()),
-        "--data-dir",
-        dataDir.toString()
-      };
-      first = run(args);
-      second = run(args);
+      first = registryOn(busy.getLocalPort(), dataDir);
+      second = registryOn(busy.getLocalPort(), dataDir);
     } finally {
       root.detachAppender(logged);
     }
@@ -233,6 +217,18 @@ class CommandLineTest {
             endpoint));
     args.addAll(List.of(more));
     return run(args.toArray(String[]::new));
+  }
+
+  /** 'registry' on the test broker, the port and the data directory. */
+  private static Result registryOn(int port, java.nio.file.Path dataDir) {
+    return run(
+        "registry",
+        "--kafka",
+        dev.cardinal.core.testing.TestServices.kafka().bootstrapServers(),
+        "--port",
+        String.valueOf(port),
+        "--data-dir",
+        dataDir.toString());
   }
 
   /** The command failed as a user error (exit 1) whose message says each of {@code said}. */
