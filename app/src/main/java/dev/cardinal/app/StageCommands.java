@@ -1,6 +1,7 @@
 package dev.cardinal.app;
 
 import dev.cardinal.augment.AugmentStage;
+import dev.cardinal.core.Resources;
 import dev.cardinal.core.schedule.Schedule;
 import dev.cardinal.core.schedule.ScheduleException;
 import dev.cardinal.evaluator.EvaluatorStage;
@@ -53,12 +54,10 @@ final class StageCommands {
     return untilStopped(
         stage,
         () -> {
-          for (AutoCloseable c : started) {
-            try {
-              c.close();
-            } catch (Exception e) {
-              log.warn("{}: closing {} failed", stage, c, e);
-            }
+          try {
+            Resources.close(started);
+          } catch (IllegalStateException e) {
+            log.warn("{}: stopping failed", stage, e);
           }
         });
   }

@@ -41,19 +41,6 @@ final class Fixtures {
     return server;
   }
 
-  /** Closes what a test class started, in order, passing over what never started. */
-  static void closeAll(AutoCloseable... started) {
-    for (AutoCloseable c : started) {
-      if (c != null) {
-        try {
-          c.close();
-        } catch (Exception e) {
-          throw new IllegalStateException("closing " + c + " failed", e);
-        }
-      }
-    }
-  }
-
   static CheckpointEvent checkpoint(String run, long step, long createdAtMs) {
     return checkpoint(run, step, createdAtMs, "resnet20_cifar", CheckpointEvent.CREATED);
   }

@@ -2,7 +2,6 @@ package dev.cardinal.registry;
 
 import static dev.cardinal.registry.Fixtures.await;
 import static dev.cardinal.registry.Fixtures.checkpoint;
-import static dev.cardinal.registry.Fixtures.closeAll;
 import static dev.cardinal.registry.Fixtures.get;
 import static dev.cardinal.registry.Fixtures.json;
 import static dev.cardinal.registry.Fixtures.registryConfig;
@@ -11,6 +10,7 @@ import static dev.cardinal.registry.Fixtures.started;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.cardinal.core.Resources;
 import dev.cardinal.core.Topics;
 import dev.cardinal.core.event.AnnotationEvent;
 import dev.cardinal.core.event.AnnotationEvent.Action;
@@ -59,7 +59,7 @@ class RegistryAnnotationsTest {
 
   @AfterAll
   static void stop() {
-    closeAll(server, retention, sender);
+    Resources.close(server, retention, sender);
   }
 
   @Test

@@ -2,7 +2,6 @@ package dev.cardinal.registry;
 
 import static dev.cardinal.registry.Fixtures.OVER_FITTING_REASON;
 import static dev.cardinal.registry.Fixtures.checkpoint;
-import static dev.cardinal.registry.Fixtures.closeAll;
 import static dev.cardinal.registry.Fixtures.detailedEvaluation;
 import static dev.cardinal.registry.Fixtures.evaluation;
 import static dev.cardinal.registry.Fixtures.failedEvaluation;
@@ -11,6 +10,7 @@ import static dev.cardinal.registry.Fixtures.started;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.cardinal.core.Resources;
 import dev.cardinal.core.Topics;
 import dev.cardinal.core.event.CheckpointEvent;
 import dev.cardinal.core.event.Json;
@@ -108,7 +108,7 @@ class RegistryBrowserTest {
 
   @AfterEach
   void stop() {
-    closeAll(driver == null ? null : driver::quit, sender, server);
+    Resources.close(driver == null ? null : driver::quit, sender, server);
   }
 
   @Test

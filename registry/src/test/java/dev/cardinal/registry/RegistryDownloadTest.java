@@ -1,7 +1,6 @@
 package dev.cardinal.registry;
 
 import static dev.cardinal.registry.Fixtures.checkpoint;
-import static dev.cardinal.registry.Fixtures.closeAll;
 import static dev.cardinal.registry.Fixtures.get;
 import static dev.cardinal.registry.Fixtures.json;
 import static dev.cardinal.registry.Fixtures.registryConfig;
@@ -9,6 +8,7 @@ import static dev.cardinal.registry.Fixtures.started;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.cardinal.core.Resources;
 import dev.cardinal.core.event.CheckpointEvent;
 import dev.cardinal.core.s3.CheckpointStore;
 import dev.cardinal.core.testing.TestServices;
@@ -34,7 +34,7 @@ class RegistryDownloadTest {
 
   @AfterAll
   static void stop() {
-    closeAll(server, s3);
+    Resources.close(server, s3);
   }
 
   @Test

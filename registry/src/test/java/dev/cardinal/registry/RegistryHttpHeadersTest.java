@@ -1,12 +1,12 @@
 package dev.cardinal.registry;
 
-import static dev.cardinal.registry.Fixtures.closeAll;
 import static dev.cardinal.registry.Fixtures.get;
 import static dev.cardinal.registry.Fixtures.registryConfig;
 import static dev.cardinal.registry.Fixtures.started;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.cardinal.core.Resources;
 import java.io.InputStream;
 import java.net.ConnectException;
 import java.net.Inet4Address;
@@ -41,7 +41,7 @@ class RegistryHttpHeadersTest {
 
   @AfterAll
   static void stop() {
-    closeAll(server);
+    Resources.close(server);
   }
 
   @Test

@@ -1,7 +1,6 @@
 package dev.cardinal.registry;
 
 import static dev.cardinal.registry.Fixtures.checkpoint;
-import static dev.cardinal.registry.Fixtures.closeAll;
 import static dev.cardinal.registry.Fixtures.get;
 import static dev.cardinal.registry.Fixtures.json;
 import static dev.cardinal.registry.Fixtures.registryConfig;
@@ -11,6 +10,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import dev.cardinal.core.Resources;
 import dev.cardinal.core.testing.TestServices;
 import java.math.BigDecimal;
 import java.net.http.HttpRequest;
@@ -43,7 +43,7 @@ class RegistryHttpParamsTest {
 
   @AfterAll
   static void stop() {
-    closeAll(server);
+    Resources.close(server);
   }
 
   @Test

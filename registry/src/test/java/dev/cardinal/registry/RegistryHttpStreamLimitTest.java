@@ -1,10 +1,10 @@
 package dev.cardinal.registry;
 
-import static dev.cardinal.registry.Fixtures.closeAll;
 import static dev.cardinal.registry.Fixtures.registryConfig;
 import static dev.cardinal.registry.Fixtures.started;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.cardinal.core.Resources;
 import dev.cardinal.core.event.Json;
 import java.io.IOException;
 import java.io.InputStream;
@@ -38,7 +38,7 @@ class RegistryHttpStreamLimitTest {
 
   @AfterAll
   static void stop() {
-    closeAll(server);
+    Resources.close(server);
   }
 
   @Test

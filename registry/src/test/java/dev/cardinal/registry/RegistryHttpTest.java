@@ -2,7 +2,6 @@ package dev.cardinal.registry;
 
 import static dev.cardinal.registry.Fixtures.OVER_FITTING_REASON;
 import static dev.cardinal.registry.Fixtures.checkpoint;
-import static dev.cardinal.registry.Fixtures.closeAll;
 import static dev.cardinal.registry.Fixtures.detailedEvaluation;
 import static dev.cardinal.registry.Fixtures.evaluation;
 import static dev.cardinal.registry.Fixtures.failedEvaluation;
@@ -15,6 +14,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.cardinal.core.Resources;
 import dev.cardinal.core.event.CheckpointEvent;
 import dev.cardinal.core.event.Json;
 import dev.cardinal.core.schedule.Schedule;
@@ -84,7 +84,7 @@ class RegistryHttpTest {
 
   @AfterAll
   static void stop() {
-    closeAll(server);
+    Resources.close(server);
   }
 
   @Test

@@ -1,13 +1,13 @@
 package dev.cardinal.registry;
 
 import static dev.cardinal.registry.Fixtures.checkpoint;
-import static dev.cardinal.registry.Fixtures.closeAll;
 import static dev.cardinal.registry.Fixtures.json;
 import static dev.cardinal.registry.Fixtures.registryConfig;
 import static dev.cardinal.registry.Fixtures.send;
 import static dev.cardinal.registry.Fixtures.started;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.cardinal.core.Resources;
 import dev.cardinal.core.testing.TestServices;
 import io.vertx.ext.web.handler.BodyHandler;
 import java.io.ByteArrayOutputStream;
@@ -57,7 +57,7 @@ class RegistryHttpUploadTest {
 
   @AfterAll
   static void stop() {
-    closeAll(server);
+    Resources.close(server);
   }
 
   @Test
