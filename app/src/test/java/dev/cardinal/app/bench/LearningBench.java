@@ -7,9 +7,10 @@ import dev.cardinal.core.event.CheckpointEvent;
 import dev.cardinal.core.event.EvaluationEvent;
 import dev.cardinal.core.event.Json;
 import dev.cardinal.core.event.MetricEvent;
+import dev.cardinal.core.testing.OwnThread;
+import dev.cardinal.core.testing.SyntheticImages;
 import dev.cardinal.core.testing.TestServices;
 import dev.cardinal.core.wire.ImageBatch;
-import dev.cardinal.core.wire.ScheduleStamp;
 import dev.cardinal.trainer.EngineThreads;
 import dev.cardinal.trainer.Recipe;
 import dev.cardinal.trainer.TrainerConfig;
@@ -46,7 +47,7 @@ public final class LearningBench {
     double minutes = args.length > 0 ? Double.parseDouble(args[0]) : 30;
     EngineThreads.configureForThisMachine();
     Path dir = TestServices.tempDir("bench-learning");
-    double memoryBefore = memoryImagesPerSecond(dir);
+    double memoryBefore = OwnThread.call(LearningBench::memoryLeg);
     System.out.printf("bare in-memory trainer (before): %.1f img/s%n", memoryBefore);
 
     CardinalProcess run =
@@ -87,7 +88,7 @@ public final class LearningBench {
     double elapsed = (System.nanoTime() - startNanos) / 60e9;
     watch.printRow(elapsed);
 
-    double memoryAfter = memoryImagesPerSecond(dir);
+    double memoryAfter = OwnThread.call(LearningBench::memoryLeg);
     System.out.printf("bare in-memory trainer (after): %.1f img/s%n", memoryAfter);
     double memory = (memoryBefore + memoryAfter) / 2;
     double inRun = watch.trainImagesPerSecond(WARMUP_IN_RUN);
@@ -109,51 +110,11 @@ public final class LearningBench {
   }
 
   /** The training code of a run fed batches of Fashion-MNIST's shape from memory: images/s. */
-  private static double memoryImagesPerSecond(Path dir) throws Exception {
-    double[] result = new double[1];
-    Exception[] failure = new Exception[1];
-    // A fresh thread, as the trainer stage has: PyTorch sets up its thread team per thread.
-    Thread thread =
-        new Thread(
-            () -> {
-              try {
-                result[0] = memoryLeg();
-              } catch (Exception e) {
-                failure[0] = e;
-              }
-            });
-    thread.start();
-    thread.join();
-    if (failure[0] != null) {
-      throw failure[0];
-    }
-    return result[0];
-  }
-
   private static double memoryLeg() {
     Random random = new Random(5);
     List<ImageBatch> batches = new ArrayList<>();
     for (int b = 0; b < 8; b++) {
-      byte[] pixels = new byte[BATCH * 28 * 28];
-      random.nextBytes(pixels);
-      long[] ids = new long[BATCH];
-      int[] labels = new int[BATCH];
-      for (int i = 0; i < BATCH; i++) {
-        ids[i] = (long) b * BATCH + i;
-        labels[i] = random.nextInt(10);
-      }
-      batches.add(
-          new ImageBatch(
-              "bench",
-              28,
-              28,
-              1,
-              10,
-              ids,
-              labels,
-              null,
-              pixels,
-              new ScheduleStamp(0, (long) b * BATCH, 60_000)));
+      batches.add(SyntheticImages.noise(random, b, BATCH, 28, 1, 10, 60_000));
     }
     TrainerConfig config =
         TrainerConfig.of("memory", "resnet20", Recipe.named("fashion-mnist"), 1_000_000)
