@@ -1,7 +1,6 @@
 package dev.cardinal.app;
 
 import dev.cardinal.ingest.DataSource;
-import dev.cardinal.registry.RegistryConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -25,6 +24,7 @@ public final class RunCommand implements Callable<Integer> {
   @Mixin ConnectionOptions connection;
   @Mixin SourceOptions source;
   @Mixin TrainOptions train;
+  @Mixin WebOptions web;
 
   @Option(
       names = "--data-dir",
@@ -32,20 +32,6 @@ public final class RunCommand implements Callable<Integer> {
       description =
           "Where embedded Kafka, S3 and the registry keep their state. Default: ${DEFAULT-VALUE}")
   Path dataDir;
-
-  @Option(
-      names = "--port",
-      defaultValue = "${env:CARDINAL_PORT:-8080}",
-      description = "Web UI and REST API port. Default: ${DEFAULT-VALUE}")
-  int port;
-
-  @Option(
-      names = "--host",
-      defaultValue = "${env:CARDINAL_HOST:-" + RegistryConfig.DEFAULT_HOST + "}",
-      description =
-          "Address the web server binds; 0.0.0.0 serves every interface (other machines)."
-              + " Env CARDINAL_HOST. Default: ${DEFAULT-VALUE}")
-  String host;
 
   @Option(
       names = "--kafka-port",
@@ -72,7 +58,8 @@ public final class RunCommand implements Callable<Integer> {
     Pipeline pipeline;
     try {
       pipeline =
-          Pipeline.start(services, imageSource, ingestOptions, trainerConfigs, host, port, dataDir);
+          Pipeline.start(
+              services, imageSource, ingestOptions, trainerConfigs, web.host, web.port, dataDir);
     } catch (RuntimeException e) {
       services.close();
       throw e;

@@ -174,7 +174,8 @@ final class StudyAnswer {
                 s.evaluation().top1(),
                 s.evaluation().nll(),
                 s.evaluation().resolution(),
-                s.evaluation().weights()));
+                s.evaluation().weights(),
+                s.step()));
   }
 
   private static Double bestTop1(List<Scored> scored, String weights) {
