@@ -35,8 +35,8 @@ public final class ConvGradientCheck {
 
   private static final double TOLERANCE = 1e-4;
 
-  private static volatile String cached;
-  private static volatile boolean done;
+  private static String cached;
+  private static boolean done;
 
   private ConvGradientCheck() {}
 
