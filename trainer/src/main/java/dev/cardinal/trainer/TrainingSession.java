@@ -25,6 +25,7 @@ import dev.cardinal.core.schedule.Schedule;
 import dev.cardinal.core.schedule.ScheduleStage;
 import dev.cardinal.core.wire.ImageBatch;
 import dev.cardinal.core.wire.WireFormatException;
+import dev.cardinal.trainer.model.ConvGradientCheck;
 import dev.cardinal.trainer.model.DropPath;
 import dev.cardinal.trainer.model.InputTensors;
 import dev.cardinal.trainer.model.ParameterIO;
@@ -42,6 +43,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.common.TopicPartition;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The network of one run with its DJL trainer, optimizer, loss and weight average: one training
@@ -49,6 +52,7 @@ import org.apache.kafka.common.TopicPartition;
  * or directly (benchmarks, tests).
  */
 public final class TrainingSession implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(TrainingSession.class);
 
   /** What one step measured; gradient norm only when asked (it costs a reduction). */
   public record StepResult(float loss, float correct, float learningRate, double gradientNorm) {}
@@ -98,6 +102,9 @@ public final class TrainingSession implements AutoCloseable {
     this.config = config;
     this.store = store;
     this.spec = spec;
+    if (!device.isGpu()) {
+      warnIfConvolutionGradientsAreWrong();
+    }
     // Seeded initialization: the same seed and data give the same run, resumed or not.
     Engine.getInstance().setRandomSeed((int) config.seed());
     this.block = ResNetBuilder.build(spec);
@@ -365,6 +372,24 @@ public final class TrainingSession implements AutoCloseable {
       throw new IllegalStateException("cannot serialize checkpoint state: " + e, e);
     }
     return buffer.toByteArray();
+  }
+
+  /**
+   * Once per JVM: on some AVX-512 CPUs the engine's convolution gradients are wrong unless oneDNN
+   * is capped at AVX2 (see {@link ConvGradientCheck}). Logged, not thrown: the run still works, and
+   * the log says what to set.
+   */
+  private static void warnIfConvolutionGradientsAreWrong() {
+    String problem;
+    EngineThreads.TURNS.lock(); // the check collects gradients: one collector per process
+    try {
+      problem = ConvGradientCheck.problem();
+    } finally {
+      EngineThreads.TURNS.unlock();
+    }
+    if (problem != null) {
+      log.error("Training on CPU: {}", problem);
+    }
   }
 
   @Override

@@ -92,11 +92,11 @@ class DropPathTest {
     }
   }
 
-  @org.junit.jupiter.api.Disabled(
-      "Flaky since 2026-12-01: a non-finite gradient in 2 of 4 clean-clone CI runs, never alone;"
-          + " open finding in the session note")
   @Test
   void backPropagatesThroughDroppedAndKeptSamples() {
+    // Seeded (-Dcardinal.test.seed=N to try others): which samples are dropped depends on what
+    // earlier tests drew from the engine's generator otherwise.
+    ai.djl.engine.Engine.getInstance().setRandomSeed(Integer.getInteger("cardinal.test.seed", 42));
     ResNetSpec spec =
         ModelPresets.get("resnetrs50")
             .withWidthMultiplier(0.25)

@@ -22,9 +22,6 @@ import org.junit.jupiter.params.provider.CsvSource;
 /** Forward + backward through every family: every trainable parameter receives a gradient. */
 class GradientFlowTest {
 
-  @org.junit.jupiter.api.Disabled(
-      "Flaky on this machine since 2026-12-01: ResNeSt rows saw no gradient at the stem in 2 of 4"
-          + " clean-clone CI runs, never alone; open finding in the session note")
   @ParameterizedTest(name = "{0} at {1} px: finite logits and a non-zero gradient everywhere")
   @CsvSource({
     "resnet18, 32, 1.0",
