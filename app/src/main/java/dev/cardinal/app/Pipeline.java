@@ -57,7 +57,41 @@ public final class Pipeline implements AutoCloseable {
     if (trainerConfigs.isEmpty()) {
       throw new IllegalArgumentException("a pipeline needs at least one run to train");
     }
-    Schedule schedule = trainerConfigs.get(0).schedule();
+    return start(
+        services,
+        source,
+        ingestOptions,
+        trainerConfigs.get(0).schedule(),
+        trainerConfigs,
+        registryHost,
+        port,
+        dataDir);
+  }
+
+  /**
+   * Every stage but the trainers, for runs that a sweep starts and ends itself ({@link
+   * SweepRunner}); augment produces {@code schedule}'s stream (null: native size).
+   */
+  public static Pipeline startWithoutTrainers(
+      Services services,
+      DataSource source,
+      IngestOptions ingestOptions,
+      Schedule schedule,
+      String registryHost,
+      int port,
+      Path dataDir) {
+    return start(services, source, ingestOptions, schedule, List.of(), registryHost, port, dataDir);
+  }
+
+  private static Pipeline start(
+      Services services,
+      DataSource source,
+      IngestOptions ingestOptions,
+      Schedule schedule,
+      List<TrainerConfig> trainerConfigs,
+      String registryHost,
+      int port,
+      Path dataDir) {
     for (TrainerConfig config : trainerConfigs) {
       if (!Objects.equals(config.schedule(), schedule)) {
         throw new IllegalArgumentException(
@@ -72,7 +106,8 @@ public final class Pipeline implements AutoCloseable {
     EngineThreads.configureForThisMachine();
     Pipeline pipeline = new Pipeline(services);
     try {
-      pipeline.startStages(source, ingestOptions, trainerConfigs, registryHost, port, dataDir);
+      pipeline.startStages(
+          source, ingestOptions, schedule, trainerConfigs, registryHost, port, dataDir);
       return pipeline;
     } catch (RuntimeException e) {
       pipeline.close();
@@ -83,6 +118,7 @@ public final class Pipeline implements AutoCloseable {
   private void startStages(
       DataSource source,
       IngestOptions ingestOptions,
+      Schedule schedule,
       List<TrainerConfig> trainerConfigs,
       String registryHost,
       int port,
@@ -115,7 +151,7 @@ public final class Pipeline implements AutoCloseable {
             AugmentStage.Options.defaults()
                 .withSeed(ingestOptions.seed())
                 .withMaxLagBatches(ingestOptions.maxLagBatches())
-                .withSchedule(trainerConfigs.get(0).schedule())
+                .withSchedule(schedule)
                 .withWorkers(augmentWorkers()));
     augment.start();
     ingest = new IngestStage(services.kafka(), source, ingestOptions);

@@ -1,9 +1,11 @@
 package dev.cardinal.app;
 
 import dev.cardinal.ingest.DataSource;
+import dev.cardinal.ingest.IngestOptions;
 import dev.cardinal.registry.RegistryConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
@@ -60,8 +62,34 @@ public final class RunCommand implements Callable<Integer> {
       description = "Port of the embedded S3 server (0 = any free port). Default: ${DEFAULT-VALUE}")
   int s3Port;
 
+  @Option(
+      names = "--sweep",
+      paramLabel = "GRID",
+      description =
+          "Train a scaling study instead of --run/--model: one run per point of this grid file"
+              + " (YAML/JSON, see 'cardinal sweep'), all on this pipeline's stream. A --sweep-name"
+              + " that exists is resumed and extended with the grid's new points.")
+  Path sweepGrid;
+
+  @Option(
+      names = "--sweep-name",
+      description = "Sweep id with --sweep. Default: sweep-<UTC date-time>")
+  String sweepName;
+
+  @Option(
+      names = "--parallel",
+      defaultValue = "0",
+      description =
+          "With --sweep: points trained at once; 0 = all side by side. Each point holds its"
+              + " network, optimizer state and a batch's activations in memory; side-by-side"
+              + " points share the cores, so the budget is in samples. Default: ${DEFAULT-VALUE}")
+  int parallel;
+
   @Override
   public Integer call() throws Exception {
+    if (sweepGrid != null) {
+      return runSweep();
+    }
     DataSource imageSource = source.dataSource();
     var ingestOptions = source.ingestOptions();
     var trainerConfigs = train.trainerConfigs();
@@ -90,6 +118,59 @@ public final class RunCommand implements Callable<Integer> {
                 "cardinal-shutdown"));
     log.info(
         "Cardinal is running: UI and API at http://localhost:{}/ (Ctrl-C stops)", pipeline.port());
+    stopped.await();
+    return 0;
+  }
+
+  /** The pipeline with a sweep's points as its trainers; it serves the UI until Ctrl-C. */
+  private int runSweep() throws Exception {
+    if (!train.runs.isEmpty() || !train.models.isEmpty()) {
+      throw new UserError(
+          "--sweep trains the grid's points: leave out --run and --model (the grid names presets)");
+    }
+    if (parallel < 0) {
+      throw new UserError("--parallel must be >= 0 (0 = every point at once), got " + parallel);
+    }
+    SweepGrid grid = SweepGrid.load(sweepGrid, Map.of(), Map.of());
+    String sweepId =
+        SweepPlan.requireSweepId(sweepName == null ? SweepCommand.defaultName() : sweepName);
+    DataSource imageSource = source.dataSource();
+    IngestOptions ingestOptions = PipelineSweep.withGridBatchSize(grid, source.ingestOptions());
+    // Every point is built and measured before anything starts: a bad grid fails here.
+    SweepPlan plan = PipelineSweep.plan(grid, sweepId, imageSource, ingestOptions);
+    Files.createDirectories(dataDir);
+    log.info("Source: {}", imageSource.describe());
+    CountDownLatch stopped = new CountDownLatch(1);
+    Services services = Services.connect(connection, dataDir, kafkaPort, s3Port, true);
+    PipelineSweep sweep;
+    try {
+      sweep =
+          PipelineSweep.start(
+              services, plan, imageSource, ingestOptions, host, port, dataDir, parallel);
+    } catch (RuntimeException e) {
+      services.close();
+      throw e;
+    }
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  log.info("Stopping Cardinal");
+                  sweep.close();
+                  services.close();
+                  stopped.countDown();
+                },
+                "cardinal-shutdown"));
+    log.info(
+        "Cardinal is running sweep {}: UI and API at http://localhost:{}/ (Ctrl-C stops)",
+        sweepId,
+        sweep.port());
+    sweep.awaitFinished();
+    log.info(
+        "Sweep {} {}: 'cardinal sweep report {}' prints its table; the UI stays up (Ctrl-C stops)",
+        sweepId,
+        sweep.stopped() ? "stopped" : "done",
+        sweepId);
     stopped.await();
     return 0;
   }

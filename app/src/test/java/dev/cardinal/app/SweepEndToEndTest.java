@@ -1,0 +1,148 @@
+package dev.cardinal.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.cardinal.core.Topics;
+import dev.cardinal.core.event.EvaluationEvent;
+import dev.cardinal.core.event.Json;
+import dev.cardinal.core.event.SweepEvent;
+import dev.cardinal.core.event.SweepPoint;
+import dev.cardinal.core.kafka.TopicSnapshot;
+import dev.cardinal.core.testing.Await;
+import dev.cardinal.ingest.IngestOptions;
+import dev.cardinal.ingest.SyntheticSource;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A two-point sweep through {@code cardinal run --sweep}'s wiring on a real embedded broker and S3
+ * server, with real training and evaluation: both points train exactly their budget, checkpoint and
+ * are scored; cardinal.sweeps holds their definition and their done events; and starting the sweep
+ * again, or extending it with a point it has, trains nothing twice.
+ */
+class SweepEndToEndTest {
+  private static final int BATCH = 32;
+  private static final long BUDGET = 20 * BATCH;
+
+  @TempDir Path dataDir;
+
+  @Test
+  void twoPointsTrainTheirBudgetAreScoredAndAreNotTrainedAgain() throws Exception {
+    // Two points of the smallest network: one at the stream's 32 px, one resized to 24 px.
+    SweepGrid grid =
+        SweepGrid.fromMap(
+            Map.of(
+                "presets",
+                List.of("resnet20"),
+                "widths",
+                List.of(0.25),
+                "resolutions",
+                List.of(32, 24),
+                "budget",
+                BUDGET,
+                "recipe",
+                "baseline",
+                "checkpointEvery",
+                10),
+            "test grid");
+    SyntheticSource source = new SyntheticSource(7, 2_000, 128, 32, 10);
+    IngestOptions ingest = new IngestOptions(BATCH, 0, 7, 100);
+    SweepPlan plan = PipelineSweep.plan(grid, "study", source, ingest);
+    assertThat(plan.points())
+        .extracting(SweepPoint::runId)
+        .containsExactly("study-resnet20-w0.25-r32", "study-resnet20-w0.25-r24");
+    assertThat(plan.points().get(0).macs()).isGreaterThan(plan.points().get(1).macs());
+
+    ConnectionOptions connection = new ConnectionOptions();
+    connection.s3Bucket = "cardinal";
+    try (Services services = Services.connect(connection, dataDir, 0, 0, true)) {
+      try (PipelineSweep sweep =
+          PipelineSweep.start(services, plan, source, ingest, "127.0.0.1", 0, dataDir, 0)) {
+        Await.until(
+            Duration.ofMinutes(6),
+            "both points done on " + Topics.SWEEPS,
+            () -> fold(services).unfinished().isEmpty());
+        Set<String> runs =
+            plan.points().stream().map(SweepPoint::runId).collect(Collectors.toSet());
+        Await.until(
+            Duration.ofMinutes(4),
+            "an evaluation of the last checkpoint of each point's run",
+            () -> scoredAtBudget(services).containsAll(runs));
+        sweep.awaitFinished();
+        assertThat(sweep.stopped()).isFalse();
+      }
+      SweepFold fold = fold(services);
+      assertThat(fold.points()).hasSize(2);
+      for (SweepPoint point : fold.points()) {
+        SweepEvent done = fold.progress(point.pointId());
+        assertThat(done.state()).isEqualTo(SweepEvent.DONE);
+        // Exactly the budget: 20 steps of 32, whatever ran side by side.
+        assertThat(done.samplesTrained()).isEqualTo(BUDGET);
+        assertThat(done.trainImagesPerSecond()).isPositive();
+      }
+      List<SweepEvent> before = events(services);
+
+      // Starting the sweep again resumes it: nothing is unfinished, so nothing trains, and its
+      // points are not defined again.
+      try (PipelineSweep again =
+          PipelineSweep.start(services, plan, source, ingest, "127.0.0.1", 0, dataDir, 0)) {
+        again.awaitFinished();
+      }
+      // Extending with a grid that has one point the sweep has and one it has not adds only the
+      // new one.
+      SweepGrid extension =
+          SweepGrid.fromMap(
+              Map.of(
+                  "presets", List.of("resnet20"),
+                  "widths", List.of(0.25, 0.5),
+                  "resolutions", List.of(32),
+                  "budget", BUDGET),
+              "extension");
+      try (SweepLog sweepLog = new SweepLog(services.kafka())) {
+        SweepFold current = fold(services);
+        List<SweepPoint> added =
+            SweepCommand.addPoints(
+                sweepLog, current, PipelineSweep.plan(extension, "study", source, ingest));
+        assertThat(added).extracting(SweepPoint::pointId).containsExactly("resnet20-w0.5-r32");
+      }
+      List<SweepEvent> after = events(services);
+      List<SweepEvent> definitions =
+          after.stream().filter(e -> SweepEvent.DEFINED.equals(e.kind())).toList();
+      assertThat(definitions).hasSize(2);
+      assertThat(definitions.get(1).points())
+          .extracting(SweepPoint::pointId)
+          .containsExactly("resnet20-w0.5-r32");
+      // No point trained a second time: no progress event after the first run's.
+      assertThat(after.stream().filter(e -> SweepEvent.PROGRESS.equals(e.kind())).count())
+          .isEqualTo(before.stream().filter(e -> SweepEvent.PROGRESS.equals(e.kind())).count());
+      assertThat(fold(services).points()).hasSize(3);
+    }
+  }
+
+  private static SweepFold fold(Services services) {
+    try (SweepLog sweepLog = new SweepLog(services.kafka())) {
+      return sweepLog.read().sweep("study");
+    }
+  }
+
+  private static List<SweepEvent> events(Services services) {
+    try (SweepLog sweepLog = new SweepLog(services.kafka())) {
+      return sweepLog.read().events();
+    }
+  }
+
+  /** Runs with a scored evaluation of the checkpoint at the budget (step 20). */
+  private static Set<String> scoredAtBudget(Services services) {
+    return TopicSnapshot.read(services.kafka(), Topics.EVALUATIONS, Duration.ofSeconds(30)).stream()
+        .map(r -> Json.fromBytes(r.value(), EvaluationEvent.class))
+        .filter(e -> e.error() == null && e.step() == BUDGET / BATCH)
+        .map(EvaluationEvent::runId)
+        .collect(Collectors.toSet());
+  }
+}
