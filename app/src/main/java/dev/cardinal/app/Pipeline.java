@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -57,15 +58,22 @@ public final class Pipeline implements AutoCloseable {
     if (trainerConfigs.isEmpty()) {
       throw new IllegalArgumentException("a pipeline needs at least one run to train");
     }
-    return start(
+    Schedule schedule = trainerConfigs.get(0).schedule();
+    for (TrainerConfig config : trainerConfigs) {
+      if (!Objects.equals(config.schedule(), schedule)) {
+        throw new IllegalArgumentException(
+            "runs "
+                + trainerConfigs.get(0).runId()
+                + " and "
+                + config.runId()
+                + " have different schedules, but augment produces one stream for both");
+      }
+    }
+    return started(
         services,
-        source,
-        ingestOptions,
-        trainerConfigs.get(0).schedule(),
-        trainerConfigs,
-        registryHost,
-        port,
-        dataDir);
+        pipeline ->
+            pipeline.startStages(
+                source, ingestOptions, schedule, trainerConfigs, registryHost, port, dataDir));
   }
 
   /**
@@ -80,34 +88,20 @@ public final class Pipeline implements AutoCloseable {
       String registryHost,
       int port,
       Path dataDir) {
-    return start(services, source, ingestOptions, schedule, List.of(), registryHost, port, dataDir);
+    return started(
+        services,
+        pipeline ->
+            pipeline.startStages(
+                source, ingestOptions, schedule, List.of(), registryHost, port, dataDir));
   }
 
-  private static Pipeline start(
-      Services services,
-      DataSource source,
-      IngestOptions ingestOptions,
-      Schedule schedule,
-      List<TrainerConfig> trainerConfigs,
-      String registryHost,
-      int port,
-      Path dataDir) {
-    for (TrainerConfig config : trainerConfigs) {
-      if (!Objects.equals(config.schedule(), schedule)) {
-        throw new IllegalArgumentException(
-            "runs "
-                + trainerConfigs.get(0).runId()
-                + " and "
-                + config.runId()
-                + " have different schedules, but augment produces one stream for both");
-      }
-    }
+  /** A pipeline whose stages {@code stages} started; one that fails closes what it started. */
+  private static Pipeline started(Services services, Consumer<Pipeline> stages) {
     // Before the trainer and evaluator start the engine, which reads its threads once per JVM.
     EngineThreads.configureForThisMachine();
     Pipeline pipeline = new Pipeline(services);
     try {
-      pipeline.startStages(
-          source, ingestOptions, schedule, trainerConfigs, registryHost, port, dataDir);
+      stages.accept(pipeline);
       return pipeline;
     } catch (RuntimeException e) {
       pipeline.close();

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -96,26 +97,12 @@ public final class RunCommand implements Callable<Integer> {
     Files.createDirectories(dataDir);
     log.info("Source: {}", imageSource.describe());
     CountDownLatch stopped = new CountDownLatch(1);
-    Services services = Services.connect(connection, dataDir, kafkaPort, s3Port, true);
-    Pipeline pipeline;
-    try {
-      pipeline =
-          Pipeline.start(services, imageSource, ingestOptions, trainerConfigs, host, port, dataDir);
-    } catch (RuntimeException e) {
-      services.close();
-      throw e;
-    }
-    Runtime.getRuntime()
-        .addShutdownHook(
-            new Thread(
-                () -> {
-                  log.info("Stopping Cardinal");
-                  pipeline.close();
-                  services.close();
-                  stopped.countDown();
-                  log.info("Cardinal stopped");
-                },
-                "cardinal-shutdown"));
+    Pipeline pipeline =
+        startUntilCtrlC(
+            services ->
+                Pipeline.start(
+                    services, imageSource, ingestOptions, trainerConfigs, host, port, dataDir),
+            stopped);
     log.info(
         "Cardinal is running: UI and API at http://localhost:{}/ (Ctrl-C stops)", pipeline.port());
     stopped.await();
@@ -141,26 +128,12 @@ public final class RunCommand implements Callable<Integer> {
     Files.createDirectories(dataDir);
     log.info("Source: {}", imageSource.describe());
     CountDownLatch stopped = new CountDownLatch(1);
-    Services services = Services.connect(connection, dataDir, kafkaPort, s3Port, true);
-    PipelineSweep sweep;
-    try {
-      sweep =
-          PipelineSweep.start(
-              services, plan, imageSource, ingestOptions, host, port, dataDir, parallel);
-    } catch (RuntimeException e) {
-      services.close();
-      throw e;
-    }
-    Runtime.getRuntime()
-        .addShutdownHook(
-            new Thread(
-                () -> {
-                  log.info("Stopping Cardinal");
-                  sweep.close();
-                  services.close();
-                  stopped.countDown();
-                },
-                "cardinal-shutdown"));
+    PipelineSweep sweep =
+        startUntilCtrlC(
+            services ->
+                PipelineSweep.start(
+                    services, plan, imageSource, ingestOptions, host, port, dataDir, parallel),
+            stopped);
     log.info(
         "Cardinal is running sweep {}: UI and API at http://localhost:{}/ (Ctrl-C stops)",
         sweepId,
@@ -173,5 +146,37 @@ public final class RunCommand implements Callable<Integer> {
         sweepId);
     stopped.await();
     return 0;
+  }
+
+  /**
+   * Connects Kafka and S3 (embedded unless given) and starts {@code start} on them; Ctrl-C closes
+   * it, then the services, and counts {@code stopped} down.
+   */
+  private <T extends AutoCloseable> T startUntilCtrlC(
+      Function<Services, T> start, CountDownLatch stopped) {
+    Services services = Services.connect(connection, dataDir, kafkaPort, s3Port, true);
+    T running;
+    try {
+      running = start.apply(services);
+    } catch (RuntimeException e) {
+      services.close();
+      throw e;
+    }
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  log.info("Stopping Cardinal");
+                  try {
+                    running.close();
+                  } catch (Exception e) {
+                    log.warn("Error while stopping: {}", e.toString());
+                  }
+                  services.close();
+                  stopped.countDown();
+                  log.info("Cardinal stopped");
+                },
+                "cardinal-shutdown"));
+    return running;
   }
 }

@@ -3,8 +3,10 @@ package dev.cardinal.app;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cardinal.core.Topics;
+import dev.cardinal.core.event.CheckpointEvent;
 import dev.cardinal.core.event.EvaluationEvent;
 import dev.cardinal.core.event.Json;
+import dev.cardinal.core.event.MetricEvent;
 import dev.cardinal.core.event.SweepEvent;
 import dev.cardinal.core.event.SweepPoint;
 import dev.cardinal.core.kafka.TopicSnapshot;
@@ -126,8 +128,12 @@ class SweepEndToEndTest {
   }
 
   private static SweepFold fold(Services services) {
+    return fold(services, "study");
+  }
+
+  private static SweepFold fold(Services services, String sweepId) {
     try (SweepLog sweepLog = new SweepLog(services.kafka())) {
-      return sweepLog.read().sweep("study");
+      return sweepLog.read().sweep(sweepId);
     }
   }
 
@@ -144,5 +150,84 @@ class SweepEndToEndTest {
         .filter(e -> e.error() == null && e.step() == BUDGET / BATCH)
         .map(EvaluationEvent::runId)
         .collect(Collectors.toSet());
+  }
+
+  @Test
+  void aStoppedSweepCheckpointsItsPointAndResumesItFromThere() throws Exception {
+    long budget = 40 * BATCH;
+    SweepGrid grid =
+        SweepGrid.fromMap(
+            Map.of(
+                "presets",
+                List.of("resnet20"),
+                "widths",
+                List.of(0.25),
+                "budget",
+                budget,
+                "recipe",
+                "baseline",
+                // Only the stop's and the budget's checkpoints.
+                "checkpointEvery",
+                1_000),
+            "test grid");
+    SyntheticSource source = new SyntheticSource(7, 2_000, 64, 32, 10);
+    IngestOptions ingest = new IngestOptions(BATCH, 0, 7, 100);
+    SweepPlan plan = PipelineSweep.plan(grid, "halt", source, ingest);
+    String runId = plan.points().get(0).runId();
+    String pointId = plan.points().get(0).pointId();
+    ConnectionOptions connection = new ConnectionOptions();
+    connection.s3Bucket = "cardinal";
+    try (Services services = Services.connect(connection, dataDir, 0, 0, true)) {
+      long stoppedAtSamples;
+      try (PipelineSweep sweep =
+              PipelineSweep.start(services, plan, source, ingest, "127.0.0.1", 0, dataDir, 1);
+          SweepLog sweepLog = new SweepLog(services.kafka())) {
+        Await.until(
+            Duration.ofMinutes(4),
+            "10 steps of " + runId + " on " + Topics.METRICS,
+            () -> trainedSteps(services, runId) >= 10);
+        sweepLog.publish(SweepEvent.lifecycle("halt", SweepEvent.STOP_REQUESTED, "the test"));
+        SweepFold stopped =
+            Await.until(
+                Duration.ofMinutes(2),
+                "sweep halt stopped",
+                () -> fold(services, "halt"),
+                f -> SweepEvent.STOPPED.equals(f.state()));
+        sweep.awaitFinished();
+        assertThat(sweep.stopped()).isTrue();
+        SweepEvent last = stopped.progress(pointId);
+        assertThat(last.state()).isEqualTo(SweepEvent.STOPPED);
+        stoppedAtSamples = last.samplesTrained();
+        assertThat(stoppedAtSamples).isBetween(10L * BATCH, budget - 1);
+      }
+      // The stop's final checkpoint holds every sample the point trained.
+      List<Long> checkpoints = services.store().completeCheckpoints(runId);
+      assertThat(checkpoints).isNotEmpty();
+      assertThat(checkpoints.get(checkpoints.size() - 1)).isEqualTo(stoppedAtSamples / BATCH);
+
+      try (PipelineSweep resumed =
+          PipelineSweep.start(services, plan, source, ingest, "127.0.0.1", 0, dataDir, 1)) {
+        Await.until(
+            Duration.ofMinutes(4),
+            "point " + pointId + " done after the resume",
+            () -> fold(services, "halt").done(pointId));
+        resumed.awaitFinished();
+      }
+      assertThat(fold(services, "halt").progress(pointId).samplesTrained()).isEqualTo(budget);
+      // The budget's checkpoint continues the stop's: the point was resumed, not restarted.
+      var manifest = services.store().getManifest(runId, budget / BATCH);
+      assertThat(manifest.samplesSeen()).isEqualTo(budget);
+      assertThat(manifest.parentCheckpoint())
+          .isEqualTo(CheckpointEvent.checkpointId(runId, stoppedAtSamples / BATCH));
+    }
+  }
+
+  private static long trainedSteps(Services services, String runId) {
+    return TopicSnapshot.read(services.kafka(), Topics.METRICS, Duration.ofSeconds(30)).stream()
+        .map(r -> Json.fromBytes(r.value(), MetricEvent.class))
+        .filter(m -> runId.equals(m.runId()))
+        .mapToLong(MetricEvent::step)
+        .max()
+        .orElse(0);
   }
 }
