@@ -84,9 +84,15 @@ public record TrainerConfig(
     if (maxSamples < 0) {
       throw new IllegalArgumentException("the sample budget must be >= 0, got " + maxSamples);
     }
-    if (regularization != null && !(regularization >= 0 && regularization <= 100)) {
+    if (regularization != null) {
+      requireStrength(regularization);
+    }
+  }
+
+  private static void requireStrength(double strength) {
+    if (!(strength >= 0 && strength <= 100)) {
       throw new IllegalArgumentException(
-          "regularization strength must be a multiplier in [0, 100], got " + regularization);
+          "regularization strength must be a multiplier in [0, 100], got " + strength);
     }
   }
 
@@ -99,6 +105,7 @@ public record TrainerConfig(
    * as training reaches them. Label smoothing stays below 1.
    */
   public TrainerConfig withRegularization(double strength) {
+    requireStrength(strength);
     Recipe scaled =
         recipe.with(
             r ->
