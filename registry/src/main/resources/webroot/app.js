@@ -280,10 +280,11 @@
 
   async function refreshRuns() {
     const { body: runs } = await getJson("/api/runs");
-    const ranked = runs.slice().sort((a, b) => (b.bestTop1 ?? -1) - (a.bestTop1 ?? -1));
+    // The registry ranks the runs by its one rule for "best"; unranked runs (no score yet) last.
+    const ranked = runs.slice().sort((a, b) => (a.bestRank ?? Infinity) - (b.bestRank ?? Infinity));
     const body = document.querySelector("#leaderboard tbody");
     document.getElementById("leaderboard-empty").hidden = runs.length > 0;
-    body.replaceChildren(...ranked.map((r, i) => {
+    body.replaceChildren(...ranked.map((r) => {
       const tr = el("tr");
       const name = el("td");
       const swatch = el("span", "■ ");
@@ -297,7 +298,7 @@
       }
       const verdict = el("td");
       verdict.append(verdictBadge(r.verdict, r.verdict ? "at step " + r.verdictStep : ""));
-      tr.append(el("td", r.bestTop1 === undefined || r.bestTop1 === null ? "" : i + 1, "num"), name,
+      tr.append(el("td", r.bestRank ?? "", "num"), name,
         el("td", r.model || ""), el("td", pct(r.bestTop1), "num"), at,
         el("td", r.checkpoints, "num"), el("td", r.latestStep ?? "–", "num"), verdict,
         el("td", Object.entries(r.aliases || {}).map(([a, s]) => a + "→" + s).join(", ")));
@@ -440,89 +441,50 @@
 
   // ------------------------------------------------------------------ checkpoint page
 
-  // The schedule document of core's Schedule: segments [from, to) in epochs, each parameter a
-  // number, a ramp {start, end, step?} or {steps: [...]}; defaults for what a segment omits.
-  function scheduleValue(schedule, parameter, epoch) {
-    const segments = schedule.segments || [];
-    const defaults = schedule.defaults || {};
-    let segment = null;
-    let before = null;
-    for (const s of segments) {
-      const to = s.to === undefined || s.to === null ? Infinity : s.to;
-      if (epoch >= s.from && epoch < to) { segment = s; break; }
-      if (s.from <= epoch) before = s;
-    }
-    let position = 0;
-    if (segment === null) {
-      // Before the first segment its start holds; after a segment ends, its end holds.
-      if (before === null && segments.length) { segment = segments[0]; position = 0; }
-      else if (before !== null) { segment = before; position = 1; }
-    } else {
-      const to = segment.to === undefined || segment.to === null ? Infinity : segment.to;
-      position = Number.isFinite(to) && to > segment.from ? (epoch - segment.from) / (to - segment.from) : 0;
-    }
-    const v = segment ? segment[parameter] : undefined;
-    if (v === undefined || v === null) return num(defaults[parameter]);
-    if (typeof v === "number") return v;
-    if (Array.isArray(v.steps) && v.steps.length) {
-      return v.steps[Math.min(v.steps.length - 1, Math.floor(position * v.steps.length))];
-    }
-    if (typeof v.start === "number" && typeof v.end === "number") {
-      let x = v.start + (v.end - v.start) * position;
-      if (v.step) x = v.start + Math.floor((x - v.start) / v.step) * v.step;
-      return x;
-    }
-    return null;
-  }
-
-  function drawSchedule(c) {
+  // The schedule the checkpoint was trained under, as the registry samples it with core's
+  // Schedule.at: the same values trainer and augment used, the parameters its segments set.
+  async function drawSchedule(c) {
     const note = document.getElementById("schedule-note");
+    let sampled = null;
+    let problem = "";
+    if (c.schedule && Array.isArray(c.schedule.segments) && c.schedule.segments.length) {
+      try {
+        sampled = (await getJson("/api/runs/" + encodeURIComponent(c.run) + "/schedule?step="
+          + encodeURIComponent(c.step) + "&points=201")).body;
+      } catch (e) {
+        problem = e.message;
+      }
+    }
+    // Cleared only now, after the wait, so that two refreshes never draw into each other.
     scheduleChart.clear();
-    const schedule = c.schedule;
-    if (!schedule || !Array.isArray(schedule.segments) || schedule.segments.length === 0) {
-      note.textContent = "";
+    if (!sampled) {
+      note.textContent = problem;
       scheduleChart.draw();
       return;
     }
-    const parameters = new Set();
-    for (const s of schedule.segments) {
-      for (const k of Object.keys(s)) if (k !== "from" && k !== "to") parameters.add(k);
-    }
-    let end = c.epoch + 1;
-    for (const s of schedule.segments) end = Math.max(end, s.to ?? s.from + 1);
-    // Epochs become steps through this checkpoint's own position; before its first epoch ends,
-    // there is no such rate and the axis stays in epochs.
-    const stepsPerEpoch = c.epoch > 0 ? c.step / c.epoch : null;
-    scheduleChart.options.xLabel = stepsPerEpoch ? "step" : "epoch";
-    note.textContent = (schedule.name ? schedule.name + ", " : "")
-      + (stepsPerEpoch ? "≈" + Math.round(stepsPerEpoch) + " steps/epoch; " : "")
+    const perEpoch = sampled.stepsPerEpoch;
+    scheduleChart.options.xLabel = perEpoch ? "step" : "epoch";
+    note.textContent = (sampled.name ? sampled.name + ", " : "")
+      + (perEpoch ? "≈" + Math.round(perEpoch) + " steps/epoch; " : "")
       + "resolution in px/100, regularization as set";
-    const samples = 200;
-    for (const p of parameters) {
-      for (let i = 0; i <= samples; i++) {
-        const epoch = (end * i) / samples;
-        let v = scheduleValue(schedule, p, epoch);
-        if (v === null) continue;
-        if (p === "trainResolution") v = v / 100;
-        scheduleChart.add(p === "trainResolution" ? "trainResolution (px/100)" : p,
-          stepsPerEpoch ? epoch * stepsPerEpoch : epoch, v);
+    for (const p of sampled.parameters) {
+      const series = p === "trainResolution" ? "trainResolution (px/100)" : p;
+      for (const sample of sampled.samples) {
+        const v = sample.stage[p];
+        scheduleChart.add(series, perEpoch ? sample.epoch * perEpoch : sample.epoch,
+          p === "trainResolution" ? v / 100 : v);
       }
     }
     scheduleChart.draw();
   }
 
-  // The best resolution of each weight set: as the evaluator reported it, else the highest top-1.
+  // The best resolution of each weight set, as the evaluator reported it with each evaluation
+  // (by core's one rule for "best"); evaluations from older evaluators name none.
   function bestResolutions(evaluations) {
     const best = {};
-    const top = {};
     for (const e of evaluations) {
-      if (e.error) continue;
-      if (e.bestResolution !== undefined && e.bestResolution !== null) {
+      if (!e.error && e.bestResolution !== undefined && e.bestResolution !== null) {
         best[e.weights] = e.bestResolution;
-        top[e.weights] = Infinity;
-      } else if (num(e.top1) !== null && !(top[e.weights] >= e.top1)) {
-        best[e.weights] = e.resolution;
-        top[e.weights] = e.top1;
       }
     }
     return best;
@@ -560,8 +522,10 @@
     select.value = chosen || "";
     select.onchange = () => showPerClass(c, best);
     const ofWeights = withClasses.filter((e) => e.weights === chosen);
+    // The registry's best evaluation where it is of these weights, else the first it lists.
     const e = ofWeights.find((x) => x.resolution === best[chosen])
-      || ofWeights.slice().sort((a, b) => (b.top1 ?? -1) - (a.top1 ?? -1))[0];
+      || ofWeights.find((x) => x.weights === c.bestWeights && x.resolution === c.bestResolution)
+      || ofWeights[0];
     const body = document.querySelector("#per-class-accuracy tbody");
     const note = document.getElementById("per-class-note");
     document.getElementById("per-class-empty").hidden = !!e;

@@ -6,6 +6,7 @@ import java.time.Instant;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 
 /**
@@ -62,8 +63,8 @@ final class CheckpointPrinter {
   }
 
   /**
-   * The runs of {@code GET /api/runs} as a leaderboard: ranked by the best top-1 the registry
-   * reports for each, runs without one last.
+   * The runs of {@code GET /api/runs} as a leaderboard: in the registry's {@code bestRank} order
+   * (its one rule for "best"), runs without a rank last.
    */
   static void printRuns(JsonNode runs) {
     if (runs.isEmpty()) {
@@ -72,8 +73,7 @@ final class CheckpointPrinter {
     }
     List<JsonNode> ranked = new ArrayList<>();
     runs.forEach(ranked::add);
-    ranked.sort(
-        (a, b) -> Double.compare(b.path("bestTop1").asDouble(-1), a.path("bestTop1").asDouble(-1)));
+    ranked.sort(Comparator.comparingInt(r -> r.path("bestRank").asInt(Integer.MAX_VALUE)));
     TextTable table =
         new TextTable("RUN", "MODEL", "CHECKPOINTS", "LATEST STEP", "BEST TOP-1", "AT", "ALIASES");
     for (JsonNode r : ranked) {

@@ -16,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.Consumer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -60,6 +61,16 @@ public final class CheckpointsCommand implements Runnable {
 
     RegistryClient client() {
       return new RegistryClient(url);
+    }
+
+    /** Prints an answer of the registry: its JSON with --json, else as people read it. */
+    int print(JsonNode answer, Consumer<JsonNode> forPeople) {
+      if (json) {
+        CheckpointPrinter.printJson(answer);
+      } else {
+        forPeople.accept(answer);
+      }
+      return 0;
     }
   }
 
@@ -240,12 +251,7 @@ public final class CheckpointsCommand implements Runnable {
           stepOrAlias.chars().allMatch(Character::isDigit)
               ? client.get("/api/checkpoints/" + segment(run) + "/" + stepOrAlias)
               : client.get("/api/runs/" + segment(run) + "/aliases/" + segment(stepOrAlias));
-      if (registry.json) {
-        CheckpointPrinter.printJson(c);
-        return 0;
-      }
-      CheckpointPrinter.printCheckpoint(c);
-      return 0;
+      return registry.print(c, CheckpointPrinter::printCheckpoint);
     }
   }
 
@@ -280,12 +286,7 @@ public final class CheckpointsCommand implements Runnable {
       q.put("resolution", resolution);
       q.put("weights", weights);
       JsonNode best = registry.client().get("/api/runs/" + segment(run) + "/best" + query(q));
-      if (registry.json) {
-        CheckpointPrinter.printJson(best);
-        return 0;
-      }
-      CheckpointPrinter.printBest(run, metric, best);
-      return 0;
+      return registry.print(best, b -> CheckpointPrinter.printBest(run, metric, b));
     }
   }
 
@@ -298,13 +299,7 @@ public final class CheckpointsCommand implements Runnable {
 
     @Override
     public Integer call() {
-      JsonNode runs = registry.client().get("/api/runs");
-      if (registry.json) {
-        CheckpointPrinter.printJson(runs);
-        return 0;
-      }
-      CheckpointPrinter.printRuns(runs);
-      return 0;
+      return registry.print(registry.client().get("/api/runs"), CheckpointPrinter::printRuns);
     }
   }
 
@@ -338,13 +333,7 @@ public final class CheckpointsCommand implements Runnable {
       switch (action) {
         case "list" -> {
           requireArgs(0, "list RUN");
-          JsonNode aliases = client.get(path);
-          if (registry.json) {
-            CheckpointPrinter.printJson(aliases);
-            return 0;
-          }
-          CheckpointPrinter.printAliases(run, aliases);
-          return 0;
+          return registry.print(client.get(path), a -> CheckpointPrinter.printAliases(run, a));
         }
         case "set", "move" -> {
           requireArgs(2, action + " RUN ALIAS STEP");
@@ -378,12 +367,11 @@ public final class CheckpointsCommand implements Runnable {
                       path + "/" + segment(alias),
                       secret)
                   .body();
-          if (registry.json) {
-            CheckpointPrinter.printJson(c);
-          } else {
-            System.out.println(run + " " + alias + " -> step " + c.path("step").asText());
-          }
-          return 0;
+          return registry.print(
+              c,
+              moved ->
+                  System.out.println(
+                      run + " " + alias + " -> step " + moved.path("step").asText()));
         }
         case "remove" -> {
           requireArgs(1, "remove RUN ALIAS");
@@ -394,12 +382,8 @@ public final class CheckpointsCommand implements Runnable {
                       path + "/" + segment(rest.get(0)),
                       token.require())
                   .body();
-          if (registry.json) {
-            CheckpointPrinter.printJson(removed);
-          } else {
-            System.out.println("Removed alias " + rest.get(0) + " of " + run);
-          }
-          return 0;
+          return registry.print(
+              removed, r -> System.out.println("Removed alias " + rest.get(0) + " of " + run));
         }
         default ->
             throw new UserError(

@@ -2,7 +2,6 @@ package dev.cardinal.app;
 
 import dev.cardinal.ingest.DataSource;
 import dev.cardinal.ingest.IngestOptions;
-import dev.cardinal.registry.RegistryConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -28,6 +27,7 @@ public final class RunCommand implements Callable<Integer> {
   @Mixin ConnectionOptions connection;
   @Mixin SourceOptions source;
   @Mixin TrainOptions train;
+  @Mixin WebOptions web;
 
   @Option(
       names = "--data-dir",
@@ -35,20 +35,6 @@ public final class RunCommand implements Callable<Integer> {
       description =
           "Where embedded Kafka, S3 and the registry keep their state. Default: ${DEFAULT-VALUE}")
   Path dataDir;
-
-  @Option(
-      names = "--port",
-      defaultValue = "${env:CARDINAL_PORT:-8080}",
-      description = "Web UI and REST API port. Default: ${DEFAULT-VALUE}")
-  int port;
-
-  @Option(
-      names = "--host",
-      defaultValue = "${env:CARDINAL_HOST:-" + RegistryConfig.DEFAULT_HOST + "}",
-      description =
-          "Address the web server binds; 0.0.0.0 serves every interface (other machines)."
-              + " Env CARDINAL_HOST. Default: ${DEFAULT-VALUE}")
-  String host;
 
   @Option(
       names = "--kafka-port",
@@ -101,7 +87,13 @@ public final class RunCommand implements Callable<Integer> {
         startUntilCtrlC(
             services ->
                 Pipeline.start(
-                    services, imageSource, ingestOptions, trainerConfigs, host, port, dataDir),
+                    services,
+                    imageSource,
+                    ingestOptions,
+                    trainerConfigs,
+                    web.host,
+                    web.port,
+                    dataDir),
             stopped);
     log.info(
         "Cardinal is running: UI and API at http://localhost:{}/ (Ctrl-C stops)", pipeline.port());
@@ -132,7 +124,14 @@ public final class RunCommand implements Callable<Integer> {
         startUntilCtrlC(
             services ->
                 PipelineSweep.start(
-                    services, plan, imageSource, ingestOptions, host, port, dataDir, parallel),
+                    services,
+                    plan,
+                    imageSource,
+                    ingestOptions,
+                    web.host,
+                    web.port,
+                    dataDir,
+                    parallel),
             stopped);
     log.info(
         "Cardinal is running sweep {}: UI and API at http://localhost:{}/ (Ctrl-C stops)",

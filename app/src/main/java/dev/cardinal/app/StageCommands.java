@@ -1,6 +1,7 @@
 package dev.cardinal.app;
 
 import dev.cardinal.augment.AugmentStage;
+import dev.cardinal.core.Resources;
 import dev.cardinal.core.schedule.Schedule;
 import dev.cardinal.core.schedule.ScheduleException;
 import dev.cardinal.evaluator.EvaluatorStage;
@@ -46,6 +47,19 @@ final class StageCommands {
     log.info("{} running (Ctrl-C stops)", stage);
     stopped.await();
     return 0;
+  }
+
+  /** Runs until SIGTERM, then closes what the stage started, in order. */
+  static int untilStopped(String stage, AutoCloseable... started) throws InterruptedException {
+    return untilStopped(
+        stage,
+        () -> {
+          try {
+            Resources.close(started);
+          } catch (IllegalStateException e) {
+            log.warn("{}: stopping failed", stage, e);
+          }
+        });
   }
 
   @Command(
@@ -133,12 +147,7 @@ final class StageCommands {
                   .withRgb(rgb)
                   .withWorkers(workers));
       stage.start();
-      return untilStopped(
-          "augment",
-          () -> {
-            stage.close();
-            services.close();
-          });
+      return untilStopped("augment", stage, services);
     }
   }
 
@@ -188,12 +197,7 @@ final class StageCommands {
       Services services = Services.connect(connection, null, 0, 0, false);
       EvaluatorStage stage = new EvaluatorStage(services.kafka(), services.store());
       stage.start();
-      return untilStopped(
-          "evaluator",
-          () -> {
-            stage.close();
-            services.close();
-          });
+      return untilStopped("evaluator", stage, services);
     }
   }
 
@@ -203,26 +207,13 @@ final class StageCommands {
       description = "Serve the checkpoint registry, REST API and live UI.")
   static final class Registry implements Callable<Integer> {
     @Mixin ConnectionOptions connection;
+    @Mixin WebOptions web;
 
     @Option(
         names = "--data-dir",
         defaultValue = "${env:CARDINAL_DATA_DIR:-./cardinal-data}",
         description = "Where the registry database lives. Default: ${DEFAULT-VALUE}")
     Path dataDir;
-
-    @Option(
-        names = "--port",
-        defaultValue = "${env:CARDINAL_PORT:-8080}",
-        description = "HTTP port. Default: ${DEFAULT-VALUE}")
-    int port;
-
-    @Option(
-        names = "--host",
-        defaultValue = "${env:CARDINAL_HOST:-" + RegistryConfig.DEFAULT_HOST + "}",
-        description =
-            "Address the web server binds; 0.0.0.0 serves every interface (containers, other"
-                + " machines). Env CARDINAL_HOST. Default: ${DEFAULT-VALUE}")
-    String host;
 
     @Option(
         names = "--database",
@@ -268,33 +259,20 @@ final class StageCommands {
           database == null || database.isBlank()
               ? dataDir.resolve("registry.db").toString()
               : database;
-      RegistryConfig base = RegistryConfig.of(services.kafka(), db);
       RegistryServer server =
           new RegistryServer(
-              new RegistryConfig(
-                  host,
-                  port,
-                  base.kafka(),
-                  base.database(),
-                  services.store(),
-                  base.groupId(),
-                  rebuild,
-                  token.value(),
-                  null,
-                  base.metricHistory(),
-                  base.pointsPerSeries()));
+              RegistryConfig.of(services.kafka(), db)
+                  .withAddress(web.host, web.port)
+                  .withCheckpointStore(services.store())
+                  .withRebuild(rebuild)
+                  .withAdminToken(token.value()));
       try {
         server.start();
       } catch (IllegalStateException e) {
         services.close();
         throw new UserError(e.getMessage(), e);
       }
-      return untilStopped(
-          "registry",
-          () -> {
-            server.close();
-            services.close();
-          });
+      return untilStopped("registry", server, services);
     }
   }
 

@@ -2,6 +2,7 @@ package dev.cardinal.app;
 
 import dev.cardinal.core.event.SweepPoint;
 import dev.cardinal.trainer.Recipe;
+import dev.cardinal.trainer.model.ModelPresets;
 import dev.cardinal.trainer.model.ModelStats;
 import dev.cardinal.trainer.model.ResNetSpec;
 import java.util.ArrayList;
@@ -70,13 +71,13 @@ record SweepPlan(
       ModelStats stats =
           measured.computeIfAbsent(
               knobs.preset() + "/" + knobs.width() + "/" + knobs.depth() + "/" + knobs.resolution(),
-              key -> ScaledModels.stats(spec(knobs), stream.classes(), knobs.resolution()));
+              key -> ModelStats.count(spec(knobs), knobs.resolution(), stream.classes()));
       points.add(
           new SweepPoint(
               pointId,
               runId,
               knobs.preset(),
-              ScaledModels.family(knobs.preset()),
+              ModelPresets.family(knobs.preset()),
               knobs.width(),
               knobs.depth(),
               knobs.resolution(),
@@ -89,7 +90,7 @@ record SweepPlan(
 
   private static ResNetSpec spec(SweepGrid.Knobs knobs) {
     try {
-      return ScaledModels.scaled(knobs.preset(), knobs.width(), knobs.depth());
+      return ModelPresets.scaled(knobs.preset(), knobs.width(), knobs.depth());
     } catch (IllegalArgumentException e) {
       throw new UserError(
           "grid point "

@@ -7,6 +7,7 @@ import dev.cardinal.core.schedule.Schedule;
 import dev.cardinal.trainer.Recipe;
 import dev.cardinal.trainer.TrainerConfig;
 import dev.cardinal.trainer.TrainerConfigBuilder;
+import dev.cardinal.trainer.model.ModelPresets;
 
 /**
  * How every point of a sweep trains, written into the sweep's first {@code defined} event so any
@@ -56,7 +57,7 @@ record SweepTraining(
     return TrainerConfigBuilder.builder()
         .runId(point.runId())
         .model(point.preset())
-        .spec(ScaledModels.scaled(point.preset(), point.widthMultiplier(), point.depth()))
+        .spec(ModelPresets.scaled(point.preset(), point.widthMultiplier(), point.depth()))
         .recipe(recipe)
         .checkpointEverySteps(checkpointEvery)
         .metricsEverySteps(metricsEvery)

@@ -35,7 +35,7 @@ public final class TrainOptions {
       defaultValue = "baseline",
       description =
           "Training recipe: baseline (step LR, wd 1e-4), resnet-rs (cosine, warm-up, wd 4e-5,"
-              + " label smoothing 0.1, EMA) or fashion-mnist (8 epochs: cosine, momentum 0.9,"
+              + " label smoothing 0.1, EMA) or fashion-mnist (10 epochs: cosine, momentum 0.9,"
               + " wd 5e-4, label smoothing 0.1, EMA; with --schedule fashion-mnist). Default:"
               + " ${DEFAULT-VALUE}")
   String recipe;

@@ -6,6 +6,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** The command line's contract: help lists defaults, user errors are one line and non-zero. */
@@ -57,59 +58,39 @@ class CommandLineTest {
   @Test
   void badValuesNameTheFlag() {
     Result model = run("run", "--model", "resnet9000");
-    assertThat(model.exitCode()).isEqualTo(1);
-    assertThat(model.err()).contains("resnet9000").contains("resnet50");
+    assertRefused(model, "resnet9000", "resnet50");
     Result lr = run("train", "--kafka", "127.0.0.1:1", "--lr", "-1");
-    assertThat(lr.exitCode()).isEqualTo(1);
-    assertThat(lr.err()).contains("--lr");
+    assertRefused(lr, "--lr");
     Result source = run("run", "--source", "synthetic:lots");
-    assertThat(source.exitCode()).isEqualTo(1);
-    assertThat(source.err()).contains("synthetic:lots");
+    assertRefused(source, "synthetic:lots");
   }
 
   @Test
   void severalRunsPairRunsWithModels() {
-    Result mismatched =
-        run(
-            "train",
-            "--run",
-            "a",
-            "--run",
-            "b",
-            "--model",
-            "resnet20",
-            "--model",
-            "resnet56",
-            "--model",
-            "resnet110");
-    assertThat(mismatched.exitCode()).isEqualTo(1);
-    assertThat(mismatched.err()).contains("2 --run but 3 --model");
-    Result twice = run("train", "--run", "a", "--run", "a");
-    assertThat(twice.exitCode()).isEqualTo(1);
-    assertThat(twice.err()).contains("different run id");
     // 'cardinal run' takes the same lists and checks them before it starts anything.
-    Result runMismatched =
-        run(
-            "run",
-            "--run",
-            "a",
-            "--run",
-            "b",
-            "--model",
-            "resnet20",
-            "--model",
-            "resnet32",
-            "--model",
-            "resnet44");
-    assertThat(runMismatched.exitCode()).isEqualTo(1);
-    assertThat(runMismatched.err()).contains("2 --run but 3 --model");
+    for (String command : List.of("train", "run")) {
+      assertRefused(
+          run(
+              command,
+              "--run",
+              "a",
+              "--run",
+              "b",
+              "--model",
+              "resnet20",
+              "--model",
+              "resnet56",
+              "--model",
+              "resnet110"),
+          "2 --run but 3 --model");
+    }
+    assertRefused(run("train", "--run", "a", "--run", "a"), "different run id");
   }
 
   @Test
   void stageWithoutKafkaSaysHowToConfigureIt() {
     Result result = run("augment");
-    assertThat(result.exitCode()).isEqualTo(1);
-    assertThat(result.err()).contains("--kafka").contains("CARDINAL_KAFKA");
+    assertRefused(result, "--kafka", "CARDINAL_KAFKA");
   }
 
   @Test
@@ -131,34 +112,19 @@ class CommandLineTest {
       closedPort = socket.getLocalPort();
     }
     Result result =
-        run(
-            "evaluate",
-            "--kafka",
-            dev.cardinal.core.testing.TestServices.kafka().bootstrapServers(),
-            "--s3-endpoint",
+        evaluateWithS3(
             "http://127.0.0.1:" + closedPort,
             "--s3-access-key",
             "some-key",
             "--s3-secret-key",
             "some-secret");
-    assertThat(result.exitCode()).isEqualTo(1);
-    assertThat(result.err()).contains("127.0.0.1:" + closedPort).contains("CARDINAL_S3_ENDPOINT");
+    assertRefused(result, "127.0.0.1:" + closedPort, "CARDINAL_S3_ENDPOINT");
   }
 
   @Test
   void anExternalS3WithoutKeysIsAClearErrorNotADefaultPair() {
-    Result result =
-        run(
-            "evaluate",
-            "--kafka",
-            dev.cardinal.core.testing.TestServices.kafka().bootstrapServers(),
-            "--s3-endpoint",
-            "http://127.0.0.1:9");
-    assertThat(result.exitCode()).isEqualTo(1);
-    assertThat(result.err())
-        .contains("no S3 credentials")
-        .contains("CARDINAL_S3_ACCESS_KEY")
-        .contains("CARDINAL_S3_SECRET_KEY");
+    Result result = evaluateWithS3("http://127.0.0.1:9");
+    assertRefused(result, "no S3 credentials", "CARDINAL_S3_ACCESS_KEY", "CARDINAL_S3_SECRET_KEY");
     assertThat(run("run", "--help").out()).doesNotContain("cardinal-secret");
   }
 
@@ -167,14 +133,7 @@ class CommandLineTest {
   void portInUseIsAClearError() throws Exception {
     try (ServerSocket busy = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
       Result result =
-          run(
-              "registry",
-              "--kafka",
-              dev.cardinal.core.testing.TestServices.kafka().bootstrapServers(),
-              "--port",
-              String.valueOf(busy.getLocalPort()),
-              "--data-dir",
-              java.nio.file.Files.createTempDirectory("registry").toString());
+          registryOn(busy.getLocalPort(), java.nio.file.Files.createTempDirectory("registry"));
       assertThat(result.exitCode()).isEqualTo(1);
       assertThat(result.err()).contains("port " + busy.getLocalPort() + " is in use");
     }
@@ -223,17 +182,8 @@ class CommandLineTest {
     Result second;
     // The port is taken so the command stops right after it has dealt with the token.
     try (ServerSocket busy = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-      String[] args = {
-        "registry",
-        "--kafka",
-        dev.cardinal.core.testing.TestServices.kafka().bootstrapServers(),
-        "--port",
-        String.valueOf(busy.getLocalPort()),
-        "--data-dir",
-        dataDir.toString()
-      };
-      first = run(args);
-      second = run(args);
+      first = registryOn(busy.getLocalPort(), dataDir);
+      second = registryOn(busy.getLocalPort(), dataDir);
     } finally {
       root.detachAppender(logged);
     }
@@ -289,5 +239,37 @@ class CommandLineTest {
     Result both = run("run", "--sweep", "grid.yaml", "--model", "resnet50");
     assertThat(both.exitCode()).isEqualTo(1);
     assertThat(both.err()).contains("leave out --run and --model");
+  }
+
+  /** 'evaluate' on the test broker with an external S3 endpoint, then {@code more} arguments. */
+  private static Result evaluateWithS3(String endpoint, String... more) {
+    List<String> args = new java.util.ArrayList<>();
+    args.addAll(
+        List.of(
+            "evaluate",
+            "--kafka",
+            dev.cardinal.core.testing.TestServices.kafka().bootstrapServers(),
+            "--s3-endpoint",
+            endpoint));
+    args.addAll(List.of(more));
+    return run(args.toArray(String[]::new));
+  }
+
+  /** 'registry' on the test broker, the port and the data directory. */
+  private static Result registryOn(int port, java.nio.file.Path dataDir) {
+    return run(
+        "registry",
+        "--kafka",
+        dev.cardinal.core.testing.TestServices.kafka().bootstrapServers(),
+        "--port",
+        String.valueOf(port),
+        "--data-dir",
+        dataDir.toString());
+  }
+
+  /** The command failed as a user error (exit 1) whose message says each of {@code said}. */
+  private static void assertRefused(Result result, String... said) {
+    assertThat(result.exitCode()).as(result.err()).isEqualTo(1);
+    assertThat(result.err()).contains(said);
   }
 }

@@ -1,5 +1,6 @@
 package dev.cardinal.augment;
 
+import dev.cardinal.core.Resources;
 import dev.cardinal.core.Topics;
 import dev.cardinal.core.config.KafkaSettings;
 import dev.cardinal.core.event.Json;
@@ -270,24 +271,10 @@ public final class AugmentStage implements AutoCloseable {
   @Override
   public void close() {
     running.set(false);
-    if (metrics != null) {
-      metrics.dispose();
-    }
-    if (subscription != null) {
-      subscription.dispose();
-    }
-    if (workers != null) {
-      workers.dispose();
-    }
-    if (trainerGate != null) {
-      trainerGate.close();
-    }
-    if (inputLag != null) {
-      inputLag.close();
-    }
+    Resources.dispose(metrics, subscription, workers);
     if (sender != null) {
       sender.flush();
-      sender.close();
     }
+    Resources.close(trainerGate, inputLag, sender);
   }
 }

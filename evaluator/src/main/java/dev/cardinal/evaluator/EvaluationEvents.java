@@ -49,29 +49,23 @@ final class EvaluationEvents {
         int resolution = entry.getKey();
         Scores s = entry.getValue();
         out.add(
-            new EvaluationEvent(
-                EvaluationEvent.SCHEMA_VERSION,
-                EvaluationEvent.evaluationId(event.runId(), event.step(), resolution, weights),
-                event.runId(),
-                event.step(),
-                resolution,
-                weights,
-                s.images(),
-                s.top1(),
-                s.top5(),
-                s.nll(),
-                null,
-                now,
-                s.ece(),
-                s.perClassAccuracy(),
-                plan.trainResolution(),
-                plan.cropFraction(),
-                Double.isNaN(trainTop1) ? null : trainTop1,
-                Double.isNaN(trainTop1) ? null : trainTop1 - s.top1(),
-                best,
-                verdict.verdict(),
-                verdict.reason(),
-                verdict.evidence()));
+            EvaluationEvent.builder(event.runId(), event.step(), resolution, weights)
+                .images(s.images())
+                .top1(s.top1())
+                .top5(s.top5())
+                .nll(s.nll())
+                .evaluatedAtMs(now)
+                .ece(s.ece())
+                .perClassAccuracy(s.perClassAccuracy())
+                .trainResolution(plan.trainResolution())
+                .cropFraction(plan.cropFraction())
+                .trainTop1(Double.isNaN(trainTop1) ? null : trainTop1)
+                .trainEvalGap(Double.isNaN(trainTop1) ? null : trainTop1 - s.top1())
+                .bestResolution(best)
+                .verdict(verdict.verdict())
+                .verdictReason(verdict.reason())
+                .verdictEvidence(verdict.evidence())
+                .build());
         log.info(
             "Checkpoint {} {} at {} px: top-1 {} top-5 {} nll {} ece {} on {} images",
             event.checkpointId(),
@@ -129,29 +123,16 @@ final class EvaluationEvents {
 
   private static EvaluationEvent error(
       CheckpointEvent event, int resolution, String weights, EvaluationPlan plan, String reason) {
-    return new EvaluationEvent(
-        EvaluationEvent.SCHEMA_VERSION,
-        EvaluationEvent.evaluationId(event.runId(), event.step(), resolution, weights),
-        event.runId(),
-        event.step(),
-        resolution,
-        weights,
-        0,
-        Double.NaN,
-        Double.NaN,
-        Double.NaN,
-        reason == null ? "unknown error" : reason,
-        System.currentTimeMillis(),
-        null,
-        null,
-        plan == null ? null : plan.trainResolution(),
-        plan == null ? null : plan.cropFraction(),
-        null,
-        null,
-        null,
-        null,
-        null,
-        null);
+    return EvaluationEvent.failure(
+            event.runId(),
+            event.step(),
+            resolution,
+            weights,
+            reason == null ? "unknown error" : reason)
+        .evaluatedAtMs(System.currentTimeMillis())
+        .trainResolution(plan == null ? null : plan.trainResolution())
+        .cropFraction(plan == null ? null : plan.cropFraction())
+        .build();
   }
 
   private static String f(double value) {

@@ -1,6 +1,7 @@
 package dev.cardinal.evaluator;
 
 import ai.djl.Device;
+import dev.cardinal.core.Resources;
 import dev.cardinal.core.Topics;
 import dev.cardinal.core.config.KafkaSettings;
 import dev.cardinal.core.event.CheckpointEvent;
@@ -205,14 +206,7 @@ public final class EvaluatorStage implements AutoCloseable {
 
   @Override
   public void close() {
-    if (subscription != null) {
-      subscription.dispose();
-    }
-    if (worker != null) {
-      worker.dispose();
-    }
-    if (sender != null) {
-      sender.close();
-    }
+    Resources.dispose(subscription, worker);
+    Resources.close(sender);
   }
 }

@@ -22,13 +22,18 @@ class EvalTransformTest {
     return max;
   }
 
+  /** The batch as the evaluator holds it: gathered into its eval images and normalized once. */
+  private static NDArray normalized(NDManager manager, ImageBatch batch) {
+    EvalImages images = new EvalImages(8);
+    images.add(batch);
+    return new EvalTransform(manager).normalized(manager, images.batches().get(0));
+  }
+
   @Test
   void cropAndResizeMatchPlainJavaDownAndUp() {
     ImageBatch batch = SyntheticImages.batch(0, 3, 24, 4);
-    EvalImages images = new EvalImages(8);
-    images.add(batch);
     try (NDManager manager = NDManager.newBaseManager()) {
-      NDArray normalized = new EvalTransform(manager).normalized(manager, images.batches().get(0));
+      NDArray normalized = normalized(manager, batch);
       // 0.875 of 24 is a 21 px crop: 16 and 20 downsample (antialiased), 24 and 32 upsample.
       for (int resolution : new int[] {16, 20, 24, 32}) {
         float[] got = EvalTransform.at(normalized, resolution, 0.875).toFloatArray();
@@ -42,10 +47,8 @@ class EvalTransformTest {
   @Test
   void fullFrameAtTheNativeSizeIsTheTrainersInput() {
     ImageBatch batch = SyntheticImages.batch(100, 5, 16, 4);
-    EvalImages images = new EvalImages(8);
-    images.add(batch);
     try (NDManager manager = NDManager.newBaseManager()) {
-      NDArray normalized = new EvalTransform(manager).normalized(manager, images.batches().get(0));
+      NDArray normalized = normalized(manager, batch);
       float[] got = EvalTransform.at(normalized, 16, 1.0).toFloatArray();
       float[] want = InputTensors.images(manager, batch).toFloatArray();
       assertThat(largestDifference(got, want)).isLessThan(1e-5);

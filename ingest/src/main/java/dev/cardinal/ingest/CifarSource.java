@@ -17,17 +17,13 @@ import java.util.List;
  * cifar-100-binary} subfolder. Records are read on demand; pixels are stored planar (all red, then
  * green, then blue) and come out HWC.
  */
-public final class CifarSource implements ImageSource {
+public final class CifarSource extends FolderDataset {
   private static final int SIDE = 32;
   private static final int PIXELS = SIDE * SIDE * 3;
 
-  private final String datasetId;
-  private final Path folder;
-  private final int classes;
   private final int labelBytes;
   private final Split train;
   private final Split eval;
-  private final List<BadInput> problems;
 
   private CifarSource(
       String datasetId,
@@ -37,13 +33,10 @@ public final class CifarSource implements ImageSource {
       Split train,
       Split eval,
       List<BadInput> problems) {
-    this.datasetId = datasetId;
-    this.folder = folder;
-    this.classes = classes;
+    super(datasetId, folder, classes, problems);
     this.labelBytes = labelBytes;
     this.train = train;
     this.eval = eval;
-    this.problems = List.copyOf(problems);
   }
 
   /**
@@ -195,11 +188,6 @@ public final class CifarSource implements ImageSource {
   }
 
   @Override
-  public String datasetId() {
-    return datasetId;
-  }
-
-  @Override
   public String describe() {
     return "CIFAR-"
         + classes
@@ -210,11 +198,6 @@ public final class CifarSource implements ImageSource {
         + " train, "
         + eval.count
         + " eval images, 32x32 RGB)";
-  }
-
-  @Override
-  public int classes() {
-    return classes;
   }
 
   @Override
@@ -235,10 +218,5 @@ public final class CifarSource implements ImageSource {
   @Override
   public LabelledImage eval(long index) {
     return eval.image(index, classes);
-  }
-
-  @Override
-  public List<BadInput> problems() {
-    return problems;
   }
 }

@@ -3,7 +3,6 @@ package dev.cardinal.ingest;
 import dev.cardinal.core.Topics;
 import dev.cardinal.core.wire.ScheduleStamp;
 import java.util.SplittableRandom;
-import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -17,30 +16,16 @@ final class FiniteReplay {
   private static final Logger log = LoggerFactory.getLogger(FiniteReplay.class);
 
   private final ImageSource src;
-  private final IngestOptions options;
-  private final IngestOutput output;
-  private final BatchAssembler assembler;
-  private final BooleanSupplier running;
+  private final IngestWiring wiring;
 
-  /**
-   * @param running false once the stage is asked to stop: the replay then commits and returns
-   */
-  FiniteReplay(
-      ImageSource src,
-      IngestOptions options,
-      IngestOutput output,
-      BatchAssembler assembler,
-      BooleanSupplier running) {
+  FiniteReplay(ImageSource src, IngestWiring wiring) {
     this.src = src;
-    this.options = options;
-    this.output = output;
-    this.assembler = assembler;
-    this.running = running;
+    this.wiring = wiring;
   }
 
   /** Replays from {@code start}, the progress last committed, until the epochs are done or stop. */
   void run(IngestProgress start) {
-    output.startFrom(start);
+    wiring.output().startFrom(start);
     boolean decodes = src.trainSize() > 0 && src.trainShape(0) != null;
     IngestProgress progress = start;
     if (!progress.evalDone()) {
@@ -65,32 +50,38 @@ final class FiniteReplay {
       order[i] = i;
     }
     for (BatchPlan.Batch b :
-        BatchPlan.of(order, src::evalShape, options.batchSize(), BatchPlan.MAX_BATCH_BYTES)) {
-      if (!running.getAsBoolean()) {
+        BatchPlan.of(
+            order, src::evalShape, wiring.options().batchSize(), BatchPlan.MAX_BATCH_BYTES)) {
+      if (wiring.stopping()) {
         break;
       }
       if (b.end() <= progress.evalOffsetOrZero()) {
         continue;
       }
-      output.send(
-          Topics.IMAGES_EVAL,
-          assembler.assemble(
-              src, true, b.indices(), new ScheduleStamp(0, b.start(), size), decodes),
-          true);
+      wiring
+          .output()
+          .send(
+              Topics.IMAGES_EVAL,
+              wiring
+                  .assembler()
+                  .assemble(src, true, b.indices(), new ScheduleStamp(0, b.start(), size), decodes),
+              true);
       progress = progress.withEval(b.end(), false);
-      output.meter().position(0, b.end(), size, "eval split");
-      output.maybeCommit(progress);
+      wiring.output().meter().position(0, b.end(), size, "eval split");
+      wiring.output().maybeCommit(progress);
     }
-    if (!running.getAsBoolean()) {
-      output.commit(progress);
+    if (wiring.stopping()) {
+      wiring.output().commit(progress);
       return progress;
     }
     progress = progress.withEval(size, true);
-    output.commit(progress);
+    wiring.output().commit(progress);
     return progress;
   }
 
   private void trainSplit(IngestProgress progress, boolean decodes) {
+    IngestOptions options = wiring.options();
+    IngestOutput output = wiring.output();
     long size = src.trainSize();
     int epoch = progress.epoch();
     long offset = progress.nextOffset();
@@ -101,11 +92,11 @@ final class FiniteReplay {
         offset > 0 && progress.batchSize() != null ? progress.batchSize() : options.batchSize();
     long total = options.epochs() == 0 ? size : options.epochs() * size;
     log.info("Train split: {} images from epoch {} offset {}", size, epoch, offset);
-    while (running.getAsBoolean() && (options.epochs() == 0 || epoch < options.epochs())) {
+    while (!wiring.stopping() && (options.epochs() == 0 || epoch < options.epochs())) {
       long[] order = permutation(size, seed + epoch);
       for (BatchPlan.Batch b :
           BatchPlan.of(order, src::trainShape, batchSize, BatchPlan.MAX_BATCH_BYTES)) {
-        if (!running.getAsBoolean()) {
+        if (wiring.stopping()) {
           break;
         }
         if (b.end() <= offset) {
@@ -115,8 +106,10 @@ final class FiniteReplay {
           break;
         }
         BatchAssembler.Encoded batch =
-            assembler.assemble(
-                src, false, b.indices(), new ScheduleStamp(epoch, b.start(), size), decodes);
+            wiring
+                .assembler()
+                .assemble(
+                    src, false, b.indices(), new ScheduleStamp(epoch, b.start(), size), decodes);
         output.send(Topics.IMAGES_TRAIN, batch, false);
         offset = b.end();
         progress = progress.at(epoch, offset, seed, batchSize);

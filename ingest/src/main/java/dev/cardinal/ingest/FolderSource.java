@@ -14,15 +14,12 @@ import java.util.stream.Stream;
  * at open to learn each image's size (so batches can group equal sizes); pixels are decoded when
  * ingested, at native resolution up to the side cap.
  */
-public final class FolderSource implements ImageSource {
-  private final String datasetId;
-  private final Path root;
+public final class FolderSource extends FolderDataset {
   private final List<String> classNames;
   private final int channels;
   private final int maxSide;
   private final Entries train;
   private final Entries eval;
-  private final List<BadInput> problems;
 
   private FolderSource(
       String datasetId,
@@ -33,14 +30,12 @@ public final class FolderSource implements ImageSource {
       Entries train,
       Entries eval,
       List<BadInput> problems) {
-    this.datasetId = datasetId;
-    this.root = root;
+    super(datasetId, root, Math.max(2, classNames.size()), problems);
     this.classNames = List.copyOf(classNames);
     this.channels = channels;
     this.maxSide = maxSide;
     this.train = train;
     this.eval = eval;
-    this.problems = List.copyOf(problems);
   }
 
   /**
@@ -259,14 +254,9 @@ public final class FolderSource implements ImageSource {
   }
 
   @Override
-  public String datasetId() {
-    return datasetId;
-  }
-
-  @Override
   public String describe() {
     return "image folder "
-        + root
+        + folder
         + " ("
         + train.paths.length
         + " train, "
@@ -278,11 +268,6 @@ public final class FolderSource implements ImageSource {
         + ", longer side capped at "
         + maxSide
         + " px)";
-  }
-
-  @Override
-  public int classes() {
-    return Math.max(2, classNames.size());
   }
 
   @Override
@@ -313,10 +298,5 @@ public final class FolderSource implements ImageSource {
   @Override
   public ImageShape evalShape(long index) {
     return eval.shapes[eval.index(index)];
-  }
-
-  @Override
-  public List<BadInput> problems() {
-    return problems;
   }
 }

@@ -16,16 +16,12 @@ import java.util.regex.Pattern;
  * {@code train-labels-idx1-ubyte[.gz]} and the test split as {@code t10k-*} or {@code test-*}.
  * Files are read into memory once; a truncated file keeps its complete images.
  */
-public final class IdxSource implements ImageSource, InMemoryImages {
+public final class IdxSource extends FolderDataset implements InMemoryImages {
   private static final Pattern NAME =
       Pattern.compile("(train|t10k|test)-(images|labels)[.-]idx(\\d)-ubyte(\\.gz)?");
 
-  private final String datasetId;
-  private final Path folder;
   private final Split train;
   private final Split eval;
-  private final int classes;
-  private final List<BadInput> problems;
 
   private IdxSource(
       String datasetId,
@@ -34,12 +30,9 @@ public final class IdxSource implements ImageSource, InMemoryImages {
       Split eval,
       int classes,
       List<BadInput> problems) {
-    this.datasetId = datasetId;
-    this.folder = folder;
+    super(datasetId, folder, classes, problems);
     this.train = train;
     this.eval = eval;
-    this.classes = classes;
-    this.problems = List.copyOf(problems);
   }
 
   /**
@@ -307,11 +300,6 @@ public final class IdxSource implements ImageSource, InMemoryImages {
   }
 
   @Override
-  public String datasetId() {
-    return datasetId;
-  }
-
-  @Override
   public String describe() {
     return "IDX dataset "
         + folder
@@ -326,11 +314,6 @@ public final class IdxSource implements ImageSource, InMemoryImages {
         + " grey, "
         + classes
         + " classes)";
-  }
-
-  @Override
-  public int classes() {
-    return classes;
   }
 
   @Override
@@ -382,10 +365,5 @@ public final class IdxSource implements ImageSource, InMemoryImages {
       throw new IndexOutOfBoundsException("this IDX dataset has no test split");
     }
     return evalSplit ? eval : train;
-  }
-
-  @Override
-  public List<BadInput> problems() {
-    return problems;
   }
 }

@@ -101,6 +101,7 @@ public final class IngestStage implements Runnable {
               () -> running);
       BatchAssembler assembler = new BatchAssembler(writer, decoders, output::deadLetter);
       // After the transactional producer fenced any earlier instance: its leftovers are aborted.
+      IngestWiring wiring = new IngestWiring(options, output, assembler, () -> running);
       ProgressStore.Loaded loaded = clients.progress().load(source.datasetId());
       log.info("Ingesting {}", source.describe());
       for (BadInput bad : source.problems()) {
@@ -108,10 +109,9 @@ public final class IngestStage implements Runnable {
       }
       try {
         if (source instanceof ImageSource finite) {
-          new FiniteReplay(finite, options, output, assembler, () -> running)
-              .run(loaded.progress());
+          new FiniteReplay(finite, wiring).run(loaded.progress());
         } else if (source instanceof ImageStream stream) {
-          new StreamIngest(stream, options, output, assembler, () -> running).run(loaded);
+          new StreamIngest(stream, wiring).run(loaded);
         }
       } finally {
         meter.finish();

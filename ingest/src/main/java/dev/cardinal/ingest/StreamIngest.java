@@ -9,7 +9,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.function.BooleanSupplier;
 import java.util.stream.IntStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -25,25 +24,11 @@ final class StreamIngest {
   private static final Duration POLL = Duration.ofMillis(500);
 
   private final ImageStream stream;
-  private final IngestOptions options;
-  private final IngestOutput output;
-  private final BatchAssembler assembler;
-  private final BooleanSupplier running;
+  private final IngestWiring wiring;
 
-  /**
-   * @param running false once the stage is asked to stop: the stream then commits and returns
-   */
-  StreamIngest(
-      ImageStream stream,
-      IngestOptions options,
-      IngestOutput output,
-      BatchAssembler assembler,
-      BooleanSupplier running) {
+  StreamIngest(ImageStream stream, IngestWiring wiring) {
     this.stream = stream;
-    this.options = options;
-    this.output = output;
-    this.assembler = assembler;
-    this.running = running;
+    this.wiring = wiring;
   }
 
   /**
@@ -51,7 +36,7 @@ final class StreamIngest {
    */
   void run(ProgressStore.Loaded loaded) {
     IngestProgress progress = loaded.progress();
-    output.startFrom(progress);
+    wiring.output().startFrom(progress);
     Set<String> done = new HashSet<>(loaded.files());
     long trainOffset = progress.nextOffset();
     long evalOffset = progress.evalOffsetOrZero();
@@ -59,7 +44,7 @@ final class StreamIngest {
     Map<List<Object>, List<ImageStream.Arrival>> pending = new LinkedHashMap<>();
     log.info(
         "Watching: {} files ingested before, {} train images so far", done.size(), trainOffset);
-    while (running.getAsBoolean()) {
+    while (!wiring.stopping()) {
       List<ImageStream.Arrival> arrivals;
       try {
         arrivals = stream.poll(POLL, done::contains);
@@ -69,7 +54,7 @@ final class StreamIngest {
       }
       for (ImageStream.Arrival a : arrivals) {
         if (a.image() == null) {
-          output.deadLetter(new BadInput(a.key(), a.badReason()));
+          wiring.output().deadLetter(new BadInput(a.key(), a.badReason()));
           continue;
         }
         LabelledImage image = a.image();
@@ -88,7 +73,7 @@ final class StreamIngest {
         int limit =
             BatchPlan.limit(
                 new ImageShape(first.height(), first.width(), first.channels()),
-                options.batchSize(),
+                wiring.options().batchSize(),
                 BatchPlan.MAX_BATCH_BYTES);
         while (bucket.size() >= limit || (idle && !bucket.isEmpty())) {
           List<ImageStream.Arrival> take =
@@ -97,19 +82,21 @@ final class StreamIngest {
           boolean eval = take.get(0).eval();
           // Between transactions only: an open one is invisible to augment, and the progress
           // record that would commit it is written once per poll.
-          if (!eval && !output.roomBetweenTransactions()) {
+          if (!eval && !wiring.output().roomBetweenTransactions()) {
             break;
           }
           long offset = eval ? evalOffset : trainOffset;
           BatchAssembler.Encoded batch =
-              assembler.assemble(
-                  i -> take.get((int) i).image(),
-                  IntStream.range(0, take.size()).asLongStream().toArray(),
-                  new ScheduleStamp(0, offset, 0),
-                  false);
-          output.send(eval ? Topics.IMAGES_EVAL : Topics.IMAGES_TRAIN, batch, eval);
+              wiring
+                  .assembler()
+                  .assemble(
+                      i -> take.get((int) i).image(),
+                      IntStream.range(0, take.size()).asLongStream().toArray(),
+                      new ScheduleStamp(0, offset, 0),
+                      false);
+          wiring.output().send(eval ? Topics.IMAGES_EVAL : Topics.IMAGES_TRAIN, batch, eval);
           for (ImageStream.Arrival a : take) {
-            output.sendIngestedFile(a.key(), eval);
+            wiring.output().sendIngestedFile(a.key(), eval);
             done.add(a.key());
           }
           if (eval) {
@@ -128,13 +115,13 @@ final class StreamIngest {
               false,
               evalOffset,
               null,
-              options.batchSize());
-      output.meter().position(0, trainOffset + evalOffset, 0, "watching");
-      output.meter().tick();
-      if (output.isOpen()) {
-        output.commit(progress);
+              wiring.options().batchSize());
+      wiring.output().meter().position(0, trainOffset + evalOffset, 0, "watching");
+      wiring.output().meter().tick();
+      if (wiring.output().isOpen()) {
+        wiring.output().commit(progress);
       }
     }
-    output.commit(progress);
+    wiring.output().commit(progress);
   }
 }

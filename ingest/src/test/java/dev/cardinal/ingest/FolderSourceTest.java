@@ -19,24 +19,15 @@ class FolderSourceTest {
   /** cat: RGB JPEG, grey PNG, RGBA PNG; dog: JPEG and a wide PNG over the cap; three bad files. */
   static Path mixedFolder() {
     Path dir = TestServices.tempDir("folder");
-    TestFiles.save(
-        TestFiles.image(40, 30, BufferedImage.TYPE_INT_RGB, 0x2080C0),
-        "jpg",
-        dir.resolve("cat/a.jpg"));
+    TestFiles.rgbImage(dir.resolve("cat/a.jpg"), 40, 30, 0x2080C0);
     TestFiles.save(
         TestFiles.image(20, 20, BufferedImage.TYPE_BYTE_GRAY, 77), "png", dir.resolve("cat/b.png"));
     TestFiles.save(
         TestFiles.image(20, 20, BufferedImage.TYPE_INT_ARGB, 0x80C80000),
         "png",
         dir.resolve("cat/c.png"));
-    TestFiles.save(
-        TestFiles.image(40, 30, BufferedImage.TYPE_INT_RGB, 0x10F010),
-        "jpg",
-        dir.resolve("dog/d.jpg"));
-    TestFiles.save(
-        TestFiles.image(100, 50, BufferedImage.TYPE_INT_RGB, 0x0000FF),
-        "png",
-        dir.resolve("dog/e.png"));
+    TestFiles.rgbImage(dir.resolve("dog/d.jpg"), 40, 30, 0x10F010);
+    TestFiles.rgbImage(dir.resolve("dog/e.png"), 100, 50, 0x0000FF);
     TestFiles.write(dir.resolve("dog/notes.txt"), "not an image".getBytes(), false);
     TestFiles.write(dir.resolve("dog/broken.jpg"), new byte[] {1, 2, 3, 4, 5, 6, 7, 8}, false);
     byte[] png =
@@ -118,12 +109,9 @@ class FolderSourceTest {
   @Test
   void trainAndTestSubfoldersGiveTheSplit() {
     Path dir = TestServices.tempDir("folder-split");
-    TestFiles.save(
-        TestFiles.image(8, 8, BufferedImage.TYPE_INT_RGB, 1), "png", dir.resolve("train/a/1.png"));
-    TestFiles.save(
-        TestFiles.image(8, 8, BufferedImage.TYPE_INT_RGB, 2), "png", dir.resolve("train/b/2.png"));
-    TestFiles.save(
-        TestFiles.image(8, 8, BufferedImage.TYPE_INT_RGB, 3), "png", dir.resolve("test/b/3.png"));
+    TestFiles.rgbImage(dir.resolve("train/a/1.png"), 8, 8, 1);
+    TestFiles.rgbImage(dir.resolve("train/b/2.png"), 8, 8, 2);
+    TestFiles.rgbImage(dir.resolve("test/b/3.png"), 8, 8, 3);
     FolderSource source = FolderSource.open(dir, SourceSettings.defaults(1));
     assertThat(source.trainSize()).isEqualTo(2);
     assertThat(source.evalSize()).isEqualTo(1);
@@ -133,8 +121,7 @@ class FolderSourceTest {
   @Test
   void folderWithoutClassSubfoldersFailsWithOneLine() {
     Path dir = TestServices.tempDir("folder-flat");
-    TestFiles.save(
-        TestFiles.image(8, 8, BufferedImage.TYPE_INT_RGB, 1), "png", dir.resolve("1.png"));
+    TestFiles.rgbImage(dir.resolve("1.png"), 8, 8, 1);
     assertThatThrownBy(() -> FolderSource.open(dir, ALL_TRAIN))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("no class subfolders");

@@ -34,19 +34,9 @@ class IdxSourceTest {
 
   @Test
   void wrongMagicInTheTestFileIsReportedAndTrainGoesOn() {
-    Path dir = TestServices.tempDir("idx-magic");
-    TestFiles.idx(dir, "train", 20, 4, 4, 10, false);
-    TestFiles.write(
-        dir.resolve("t10k-images-idx3-ubyte"),
-        TestFiles.idxBytes(0x0D03, new int[] {3, 4, 4}, new byte[48]),
-        false);
-    TestFiles.write(
-        dir.resolve("t10k-labels-idx1-ubyte"),
-        TestFiles.idxBytes(0x801, new int[] {3}, new byte[3]),
-        false);
-    IdxSource source = IdxSource.open(dir);
-    assertThat(source.trainSize()).isEqualTo(20);
-    assertThat(source.evalSize()).isZero();
+    IdxSource source =
+        withBrokenTestSplit(
+            "idx-magic", TestFiles.idxBytes(0x0D03, new int[] {3, 4, 4}, new byte[48]), 3, false);
     assertThat(source.problems())
         .singleElement()
         .satisfies(
@@ -79,13 +69,11 @@ class IdxSourceTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("no such folder");
     assertThatThrownBy(() -> IdxSource.open(empty)).hasMessageContaining("folder is empty");
-    TestFiles.write(
-        empty.resolve("train-images-idx3-ubyte"),
+    TestFiles.idxSplit(
+        empty,
+        "train",
         TestFiles.idxBytes(0x1234, new int[] {1, 2, 2}, new byte[4]),
-        false);
-    TestFiles.write(
-        empty.resolve("train-labels-idx1-ubyte"),
-        TestFiles.idxBytes(0x801, new int[] {1}, new byte[1]),
+        new byte[1],
         false);
     assertThatThrownBy(() -> IdxSource.open(empty))
         .hasMessageContaining("no usable train images")
@@ -95,20 +83,13 @@ class IdxSourceTest {
 
   @Test
   void aGzipTestFileWhoseHeaderPromisesMoreThanTheCapIsSkippedAndTrainGoesOn() {
-    Path dir = TestServices.tempDir("idx-promise");
-    TestFiles.idx(dir, "train", 20, 4, 4, 10, true);
     // 10^9 images of 28x28: 784 GB promised by a file of a few dozen bytes.
-    TestFiles.write(
-        dir.resolve("t10k-images-idx3-ubyte.gz"),
-        TestFiles.idxBytes(0x803, new int[] {1_000_000_000, 28, 28}, new byte[28 * 28]),
-        true);
-    TestFiles.write(
-        dir.resolve("t10k-labels-idx1-ubyte.gz"),
-        TestFiles.idxBytes(0x801, new int[] {1}, new byte[1]),
-        true);
-    IdxSource source = IdxSource.open(dir);
-    assertThat(source.trainSize()).isEqualTo(20);
-    assertThat(source.evalSize()).isZero();
+    IdxSource source =
+        withBrokenTestSplit(
+            "idx-promise",
+            TestFiles.idxBytes(0x803, new int[] {1_000_000_000, 28, 28}, new byte[28 * 28]),
+            1,
+            true);
     assertThat(source.problems())
         .singleElement()
         .satisfies(
@@ -124,20 +105,13 @@ class IdxSourceTest {
 
   @Test
   void aGzipStreamThatInflatesBeyondWhatItsHeaderPromisesIsRefused() {
-    Path dir = TestServices.tempDir("idx-inflate");
-    TestFiles.idx(dir, "train", 20, 4, 4, 10, true);
     // The header says 2 images of 4x4 (32 bytes); the stream inflates to 8 MB of them.
-    TestFiles.write(
-        dir.resolve("t10k-images-idx3-ubyte.gz"),
-        TestFiles.idxBytes(0x803, new int[] {2, 4, 4}, new byte[8 << 20]),
-        true);
-    TestFiles.write(
-        dir.resolve("t10k-labels-idx1-ubyte.gz"),
-        TestFiles.idxBytes(0x801, new int[] {2}, new byte[2]),
-        true);
-    IdxSource source = IdxSource.open(dir);
-    assertThat(source.trainSize()).isEqualTo(20);
-    assertThat(source.evalSize()).isZero();
+    IdxSource source =
+        withBrokenTestSplit(
+            "idx-inflate",
+            TestFiles.idxBytes(0x803, new int[] {2, 4, 4}, new byte[8 << 20]),
+            2,
+            true);
     assertThat(source.problems())
         .singleElement()
         .satisfies(
@@ -148,5 +122,20 @@ class IdxSourceTest {
                             + " of 16 bytes): corrupt or not the file it claims to be; skipped"));
     // The train images still read as written.
     assertThat(source.train(13).pixels()[0]).isEqualTo((byte) 13);
+  }
+
+  /**
+   * Opens a dataset of 20 good train images and a test split whose image file is {@code testImages}
+   * (with that many labels): the train split reads whole and the test split not at all.
+   */
+  private static IdxSource withBrokenTestSplit(
+      String name, byte[] testImages, int testLabels, boolean gz) {
+    Path dir = TestServices.tempDir(name);
+    TestFiles.idx(dir, "train", 20, 4, 4, 10, gz);
+    TestFiles.idxSplit(dir, "t10k", testImages, new byte[testLabels], gz);
+    IdxSource source = IdxSource.open(dir);
+    assertThat(source.trainSize()).isEqualTo(20);
+    assertThat(source.evalSize()).isZero();
+    return source;
   }
 }

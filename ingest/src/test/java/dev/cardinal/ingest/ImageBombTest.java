@@ -27,15 +27,9 @@ class ImageBombTest {
   /** cat: an RGB PNG and the bomb; dog: an RGB JPEG and a PNG cut in half. */
   static Path folderWithABombAndACutImage() {
     Path dir = TestServices.tempDir("bomb-folder");
-    TestFiles.save(
-        TestFiles.image(12, 10, BufferedImage.TYPE_INT_RGB, 0x336699),
-        "png",
-        dir.resolve("cat/a.png"));
+    TestFiles.rgbImage(dir.resolve("cat/a.png"), 12, 10, 0x336699);
     TestFiles.write(dir.resolve("cat/bomb.png"), TestFiles.pngBomb(BOMB_SIDE, BOMB_SIDE), false);
-    TestFiles.save(
-        TestFiles.image(12, 10, BufferedImage.TYPE_INT_RGB, 0x996633),
-        "jpg",
-        dir.resolve("dog/d.jpg"));
+    TestFiles.rgbImage(dir.resolve("dog/d.jpg"), 12, 10, 0x996633);
     byte[] png =
         TestFiles.encoded(TestFiles.image(30, 30, BufferedImage.TYPE_INT_RGB, 0x123456), "png");
     TestFiles.write(dir.resolve("dog/cut.png"), Arrays.copyOf(png, png.length / 2), false);
@@ -103,10 +97,7 @@ class ImageBombTest {
   @Test
   void aWatchedFolderTurnsTheBombAndTheCutImageIntoBadArrivals() throws Exception {
     Path dir = TestServices.tempDir("bomb-watch");
-    TestFiles.save(
-        TestFiles.image(12, 10, BufferedImage.TYPE_INT_RGB, 0x336699),
-        "png",
-        dir.resolve("cat/a.png"));
+    TestFiles.rgbImage(dir.resolve("cat/a.png"), 12, 10, 0x336699);
     Files.createDirectories(dir.resolve("dog"));
     WatchSource source = WatchSource.open(dir, new SourceSettings(1, 0, 64));
     // Dropped in after start, as a camera or a labelling queue would.
@@ -114,10 +105,7 @@ class ImageBombTest {
     byte[] png =
         TestFiles.encoded(TestFiles.image(30, 30, BufferedImage.TYPE_INT_RGB, 0x123456), "png");
     TestFiles.write(dir.resolve("dog/cut.png"), Arrays.copyOf(png, png.length / 2), false);
-    TestFiles.save(
-        TestFiles.image(12, 10, BufferedImage.TYPE_INT_RGB, 0x996633),
-        "jpg",
-        dir.resolve("dog/d.jpg"));
+    TestFiles.rgbImage(dir.resolve("dog/d.jpg"), 12, 10, 0x996633);
     // Settled files: written a minute ago, so the watcher takes them on its second look.
     FileTime settled = FileTime.from(Instant.now().minusSeconds(60));
     for (String file : List.of("cat/a.png", "cat/bomb.png", "dog/cut.png", "dog/d.jpg")) {

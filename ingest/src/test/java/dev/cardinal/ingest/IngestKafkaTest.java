@@ -123,13 +123,11 @@ class IngestKafkaTest {
   void idxWithTestSplitRoundTripsAndWrongMagicIsADeadLetter() {
     Path dir = TestServices.tempDir("idx-kafka");
     TestFiles.idx(dir, "train", 100, 6, 6, 10, true);
-    TestFiles.write(
-        dir.resolve("t10k-images-idx3-ubyte.gz"),
+    TestFiles.idxSplit(
+        dir,
+        "t10k",
         TestFiles.idxBytes(0x0803_0000, new int[] {1, 6, 6}, new byte[36]),
-        true);
-    TestFiles.write(
-        dir.resolve("t10k-labels-idx1-ubyte.gz"),
-        TestFiles.idxBytes(0x801, new int[] {1}, new byte[1]),
+        new byte[1],
         true);
     IdxSource source = IdxSource.open(dir);
     assertThat(source.evalSize()).isZero();
@@ -247,10 +245,7 @@ class IngestKafkaTest {
   @Test
   void watchedFolderIngestsFilesAddedAfterStartOnceEachAcrossARestart() throws Exception {
     Path dir = TestServices.tempDir("watch");
-    TestFiles.save(
-        TestFiles.image(12, 10, BufferedImage.TYPE_INT_RGB, 0xFF0000),
-        "png",
-        dir.resolve("red/1.png"));
+    TestFiles.rgbImage(dir.resolve("red/1.png"), 12, 10, 0xFF0000);
     Files.createDirectories(dir.resolve("blue"));
     SourceSettings settings = new SourceSettings(1, 0, 512);
     WatchSource source = WatchSource.open(dir, settings);
@@ -268,10 +263,7 @@ class IngestKafkaTest {
     running.stop();
     thread.join(10_000);
 
-    TestFiles.save(
-        TestFiles.image(10, 10, BufferedImage.TYPE_INT_RGB, 0x0000FF),
-        "png",
-        dir.resolve("blue/3.png"));
+    TestFiles.rgbImage(dir.resolve("blue/3.png"), 10, 10, 0x0000FF);
     TestFiles.write(dir.resolve("blue/4.png"), new byte[] {9, 9, 9}, false);
     Thread again =
         start(

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.cardinal.core.testing.TestServices;
-import java.awt.image.BufferedImage;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -19,10 +18,8 @@ class SourcesTest {
     Path cifar = TestServices.tempDir("spec-cifar");
     TestFiles.write(cifar.resolve("data_batch_1.bin"), TestFiles.cifarRecords(3, 1, 10), false);
     Path folder = TestServices.tempDir("spec-folder");
-    TestFiles.save(
-        TestFiles.image(8, 8, BufferedImage.TYPE_INT_RGB, 1), "png", folder.resolve("a/1.png"));
-    TestFiles.save(
-        TestFiles.image(8, 8, BufferedImage.TYPE_INT_RGB, 1), "png", folder.resolve("b/1.png"));
+    TestFiles.rgbImage(folder.resolve("a/1.png"), 8, 8, 1);
+    TestFiles.rgbImage(folder.resolve("b/1.png"), 8, 8, 1);
     assertThat(Sources.parse("idx:" + idx, SETTINGS)).isInstanceOf(IdxSource.class);
     assertThat(Sources.parse(" cifar:" + cifar, SETTINGS)).isInstanceOf(CifarSource.class);
     assertThat(Sources.parse("folder:" + folder, SETTINGS)).isInstanceOf(FolderSource.class);

@@ -33,14 +33,19 @@ final class TestFiles {
     for (int i = 0; i < count; i++) {
       labels[i] = (byte) (i % classes);
     }
+    idxSplit(dir, split, idxBytes(0x803, new int[] {count, h, w}, pixels), labels, gz);
+  }
+
+  /**
+   * The image and label files of one IDX split: {@code images} as given (a test may break its
+   * header), the labels as a well-formed label file.
+   */
+  static void idxSplit(Path dir, String split, byte[] images, byte[] labels, boolean gz) {
     String suffix = gz ? ".gz" : "";
-    write(
-        dir.resolve(split + "-images-idx3-ubyte" + suffix),
-        idxBytes(0x803, new int[] {count, h, w}, pixels),
-        gz);
+    write(dir.resolve(split + "-images-idx3-ubyte" + suffix), images, gz);
     write(
         dir.resolve(split + "-labels-idx1-ubyte" + suffix),
-        idxBytes(0x801, new int[] {count}, labels),
+        idxBytes(0x801, new int[] {labels.length}, labels),
         gz);
   }
 
@@ -107,6 +112,15 @@ final class TestFiles {
       }
     }
     return image;
+  }
+
+  /** An RGB image of one colour saved at {@code file} in the format its extension names. */
+  static Path rgbImage(Path file, int width, int height, int rgb) {
+    String name = file.getFileName().toString();
+    return save(
+        image(width, height, BufferedImage.TYPE_INT_RGB, rgb),
+        name.substring(name.lastIndexOf('.') + 1),
+        file);
   }
 
   static Path save(BufferedImage image, String format, Path file) {

@@ -1,13 +1,12 @@
 package dev.cardinal.registry;
 
+import dev.cardinal.core.config.SecretFile;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.Base64;
 
@@ -45,17 +44,10 @@ public record AdminToken(String value, boolean generated, Path file) {
       if (Files.exists(file)) {
         return new AdminToken(read(file), false, file);
       }
-      Files.createDirectories(dir);
       byte[] random = new byte[32];
       new SecureRandom().nextBytes(random);
       String token = Base64.getUrlEncoder().withoutPadding().encodeToString(random);
-      try {
-        Files.createFile(
-            file,
-            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-      } catch (UnsupportedOperationException e) {
-        Files.createFile(file);
-      } catch (FileAlreadyExistsException e) {
+      if (!SecretFile.createOwnerOnly(file)) {
         // Another instance on the same data directory was first: use its token.
         return new AdminToken(read(file), false, file);
       }

@@ -11,7 +11,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -37,13 +36,7 @@ final class AnnotationSync implements AutoCloseable {
   private volatile AnnotationLog annotations;
   private final Set<Key> dirty = new LinkedHashSet<>();
   private final Set<Key> waiting = new LinkedHashSet<>();
-  private final ScheduledExecutorService timer =
-      Executors.newSingleThreadScheduledExecutor(
-          r -> {
-            Thread t = new Thread(r, "registry-annotations");
-            t.setDaemon(true);
-            return t;
-          });
+  private final ScheduledExecutorService timer = Background.timer("registry-annotations");
   private final Object applying = new Object();
   private long checkpointsWhenParked = -1;
 
@@ -179,12 +172,7 @@ final class AnnotationSync implements AutoCloseable {
 
   @Override
   public void close() {
-    timer.shutdownNow();
-    try {
-      timer.awaitTermination(5, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    Background.stop(timer);
     if (annotations != null) {
       annotations.close();
     }

@@ -5,6 +5,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
@@ -26,35 +27,22 @@ final class Annotations {
    * @throws ApiException 404 when the run has no such checkpoint
    */
   void setAlias(String run, String alias, long step) {
-    connections.write(
-        c -> {
-          requireCheckpoint(c, run, step);
-          try (PreparedStatement ps =
-              c.prepareStatement(
-                  "INSERT INTO aliases (run_id, alias, step, updated_at_ms) VALUES (?, ?, ?, ?)"
-                      + " ON CONFLICT (run_id, alias) DO UPDATE SET step = excluded.step,"
-                      + " updated_at_ms = excluded.updated_at_ms")) {
-            ps.setString(1, run);
-            ps.setString(2, alias);
-            ps.setLong(3, step);
-            ps.setLong(4, System.currentTimeMillis());
-            ps.executeUpdate();
-          }
-          return null;
-        });
+    writeOnCheckpoint(
+        run,
+        step,
+        "INSERT INTO aliases (run_id, alias, step, updated_at_ms) VALUES (?, ?, ?, ?)"
+            + " ON CONFLICT (run_id, alias) DO UPDATE SET step = excluded.step,"
+            + " updated_at_ms = excluded.updated_at_ms",
+        run,
+        alias,
+        step,
+        System.currentTimeMillis());
   }
 
   /** Removes an alias; true when it existed. */
   boolean removeAlias(String run, String alias) {
     return connections.write(
-        c -> {
-          try (PreparedStatement ps =
-              c.prepareStatement("DELETE FROM aliases WHERE run_id = ? AND alias = ?")) {
-            ps.setString(1, run);
-            ps.setString(2, alias);
-            return ps.executeUpdate() > 0;
-          }
-        });
+        c -> update(c, "DELETE FROM aliases WHERE run_id = ? AND alias = ?", run, alias) > 0);
   }
 
   /** The step an alias points at. */
@@ -98,32 +86,46 @@ final class Annotations {
    * @throws ApiException 404 when there is no such checkpoint
    */
   void addTag(String run, long step, String tag) {
-    connections.write(
-        c -> {
-          requireCheckpoint(c, run, step);
-          try (PreparedStatement ps =
-              c.prepareStatement(
-                  "INSERT INTO tags (checkpoint_id, tag) VALUES (?, ?)"
-                      + " ON CONFLICT (checkpoint_id, tag) DO NOTHING")) {
-            ps.setString(1, CheckpointEvent.checkpointId(run, step));
-            ps.setString(2, tag);
-            ps.executeUpdate();
-          }
-          return null;
-        });
+    writeOnCheckpoint(
+        run,
+        step,
+        "INSERT INTO tags (checkpoint_id, tag) VALUES (?, ?)"
+            + " ON CONFLICT (checkpoint_id, tag) DO NOTHING",
+        CheckpointEvent.checkpointId(run, step),
+        tag);
   }
 
   /** Removes a tag; true when the checkpoint had it. */
   boolean removeTag(String run, long step, String tag) {
     return connections.write(
+        c ->
+            update(
+                    c,
+                    "DELETE FROM tags WHERE checkpoint_id = ? AND tag = ?",
+                    CheckpointEvent.checkpointId(run, step),
+                    tag)
+                > 0);
+  }
+
+  /**
+   * Runs an INSERT about a checkpoint of the run, in the transaction that checks it exists.
+   *
+   * @throws ApiException 404 when the run has no such checkpoint
+   */
+  private void writeOnCheckpoint(String run, long step, String sql, Object... args) {
+    connections.write(
         c -> {
-          try (PreparedStatement ps =
-              c.prepareStatement("DELETE FROM tags WHERE checkpoint_id = ? AND tag = ?")) {
-            ps.setString(1, CheckpointEvent.checkpointId(run, step));
-            ps.setString(2, tag);
-            return ps.executeUpdate() > 0;
-          }
+          requireCheckpoint(c, run, step);
+          return update(c, sql, args);
         });
+  }
+
+  /** Runs an INSERT or DELETE with its arguments: how many rows it changed. */
+  private static int update(Connection c, String sql, Object... args) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      Rows.bind(ps, List.of(args));
+      return ps.executeUpdate();
+    }
   }
 
   private static void requireCheckpoint(Connection c, String run, long step) throws SQLException {

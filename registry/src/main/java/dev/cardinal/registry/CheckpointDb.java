@@ -212,6 +212,17 @@ public final class CheckpointDb implements AutoCloseable {
     return listings.find(run, step);
   }
 
+  /** The run's checkpoint at its highest step (also a deleted one), with its evaluations. */
+  public Optional<Views.Checkpoint> latest(String run) {
+    CheckpointQuery q =
+        CheckpointQuery.all()
+            .withRun(run)
+            .withIncludeDeleted(true)
+            .withLimit(1)
+            .withScores(null, null, null, null, null, "step", true);
+    return list(q).checkpoints().stream().findFirst();
+  }
+
   /** Every run with a summary, most recently active first. */
   public List<Views.Run> runs() {
     return summaries.runs();

@@ -1,9 +1,12 @@
 package dev.cardinal.registry;
 
+import io.soabase.recordbuilder.core.RecordBuilder;
 import java.util.List;
 
 /**
- * Filters and order of {@code GET /api/checkpoints}. Null fields do not filter.
+ * Filters and order of {@code GET /api/checkpoints}. Null fields do not filter. Copies with other
+ * values come from the generated {@link CheckpointQueryBuilder.With} withers; each goes through the
+ * validating constructor.
  *
  * <p>The score filters and a score sort look at a checkpoint's evaluations at {@code resolution}
  * and with {@code weights} (any when null); a checkpoint counts as its best matching evaluation.
@@ -16,6 +19,7 @@ import java.util.List;
  * @param descending order; null picks the natural one (highest first, lowest nll first)
  * @param cursor opaque position returned as the previous page's next cursor
  */
+@RecordBuilder
 public record CheckpointQuery(
     String run,
     String model,
@@ -33,7 +37,8 @@ public record CheckpointQuery(
     String sort,
     Boolean descending,
     int limit,
-    String cursor) {
+    String cursor)
+    implements CheckpointQueryBuilder.With {
 
   public static final int DEFAULT_LIMIT = 50;
   public static final int MAX_LIMIT = 1000;
@@ -67,106 +72,14 @@ public record CheckpointQuery(
     }
   }
 
-  /** The filters the shell and tests use most; no score filters, newest first. */
-  public CheckpointQuery(
-      String run,
-      String model,
-      Long minStep,
-      Long maxStep,
-      String tag,
-      boolean includeDeleted,
-      int limit,
-      String cursor) {
-    this(
-        run,
-        model,
-        minStep,
-        maxStep,
-        null,
-        null,
-        tag,
-        includeDeleted,
-        null,
-        null,
-        null,
-        null,
-        null,
-        null,
-        null,
-        limit,
-        cursor);
-  }
-
+  /** Every live checkpoint, newest first, a page of the default size. */
   public static CheckpointQuery all() {
-    return new CheckpointQuery(null, null, null, null, null, false, DEFAULT_LIMIT, null);
+    return CheckpointQueryBuilder.builder().limit(DEFAULT_LIMIT).build();
   }
 
   /** True when the order is by an evaluation score rather than a checkpoint column. */
   public boolean sortsByScore() {
     return !sort.equals("created") && !sort.equals("step");
-  }
-
-  public CheckpointQuery withRun(String newRun) {
-    return new CheckpointQuery(
-        newRun,
-        model,
-        minStep,
-        maxStep,
-        since,
-        until,
-        tag,
-        includeDeleted,
-        resolution,
-        weights,
-        minTop1,
-        minTop5,
-        maxNll,
-        sort,
-        descending,
-        limit,
-        cursor);
-  }
-
-  public CheckpointQuery withLimit(int newLimit) {
-    return new CheckpointQuery(
-        run,
-        model,
-        minStep,
-        maxStep,
-        since,
-        until,
-        tag,
-        includeDeleted,
-        resolution,
-        weights,
-        minTop1,
-        minTop5,
-        maxNll,
-        sort,
-        descending,
-        newLimit,
-        cursor);
-  }
-
-  public CheckpointQuery withCursor(String newCursor) {
-    return new CheckpointQuery(
-        run,
-        model,
-        minStep,
-        maxStep,
-        since,
-        until,
-        tag,
-        includeDeleted,
-        resolution,
-        weights,
-        minTop1,
-        minTop5,
-        maxNll,
-        sort,
-        descending,
-        limit,
-        newCursor);
   }
 
   /** Scores: evaluations at a resolution and weights, a threshold on each score, and an order. */
@@ -178,44 +91,19 @@ public record CheckpointQuery(
       Double nllAtMost,
       String sortBy,
       Boolean desc) {
-    return new CheckpointQuery(
-        run,
-        model,
-        minStep,
-        maxStep,
-        since,
-        until,
-        tag,
-        includeDeleted,
-        atResolution,
-        withWeights,
-        top1AtLeast,
-        top5AtLeast,
-        nllAtMost,
-        sortBy,
-        desc,
-        limit,
-        cursor);
+    return with(
+        q ->
+            q.resolution(atResolution)
+                .weights(withWeights)
+                .minTop1(top1AtLeast)
+                .minTop5(top5AtLeast)
+                .maxNll(nllAtMost)
+                .sort(sortBy)
+                .descending(desc));
   }
 
+  /** Only checkpoints created in {@code [from, to)} (epoch ms; null: unbounded). */
   public CheckpointQuery withTimeRange(Long from, Long to) {
-    return new CheckpointQuery(
-        run,
-        model,
-        minStep,
-        maxStep,
-        from,
-        to,
-        tag,
-        includeDeleted,
-        resolution,
-        weights,
-        minTop1,
-        minTop5,
-        maxNll,
-        sort,
-        descending,
-        limit,
-        cursor);
+    return with(q -> q.since(from).until(to));
   }
 }

@@ -42,7 +42,7 @@ final class EventWriter {
   /**
    * The evaluation columns in the order {@link #upsert(Connection, EvaluationEvent)} binds them.
    */
-  private static final List<String> EVALUATION_COLUMNS =
+  static final List<String> EVALUATION_COLUMNS =
       List.of(
           "evaluation_id",
           "checkpoint_id",

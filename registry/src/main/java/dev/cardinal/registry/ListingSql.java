@@ -28,6 +28,23 @@ final class ListingSql {
   private ListingSql() {}
 
   /**
+   * Core's {@link dev.cardinal.core.event.BestEvaluation} rule as an ORDER BY over evaluations of
+   * the given alias, best first: higher top-1, lower NLL, smaller resolution, the weights name that
+   * sorts first, the later step; a missing score last. The evaluation id only makes the order total
+   * (one evaluation per checkpoint, resolution and weights, so it never decides between scores).
+   */
+  static String bestFirst(String alias) {
+    return String.join(
+        ", ",
+        alias + ".top1 DESC NULLS LAST",
+        alias + ".nll ASC NULLS LAST",
+        alias + ".resolution ASC",
+        alias + ".weights ASC NULLS LAST",
+        alias + ".step DESC",
+        alias + ".evaluation_id ASC");
+  }
+
+  /**
    * One page of {@code GET /api/checkpoints}: the checkpoint columns and the sort value, one row
    * more than the limit so the caller knows whether a next page exists.
    *
@@ -224,8 +241,8 @@ final class ListingSql {
   }
 
   /**
-   * The run's best evaluation of an existing checkpoint by a metric (highest top1/top5, lowest nll,
-   * then the latest step): the evaluation columns, then the step.
+   * The run's best evaluation of an existing checkpoint by a metric (highest top1/top5, lowest
+   * nll), ties broken by {@link #bestFirst}: the evaluation columns, then the step.
    *
    * @throws ApiException 400 for a metric other than top1, top5, nll
    */
@@ -246,7 +263,9 @@ final class ListingSql {
     sql.append(" ORDER BY e.")
         .append(column)
         .append(column.equals("nll") ? " ASC" : " DESC")
-        .append(", e.step DESC LIMIT 1");
+        .append(", ")
+        .append(bestFirst("e"))
+        .append(" LIMIT 1");
     return new Sql(sql.toString(), args);
   }
 

@@ -1,5 +1,6 @@
 package dev.cardinal.registry;
 
+import dev.cardinal.core.event.BestEvaluation;
 import dev.cardinal.core.event.CheckpointEvent;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -184,20 +185,12 @@ final class Listings {
     return out;
   }
 
-  /**
-   * The checkpoint's best scored evaluation: highest top-1, then lowest NLL, then the smaller
-   * resolution (the evaluator's own tie-break for its per-weight-set best resolution), then the
-   * weights name so the answer never depends on row order.
-   */
+  /** The checkpoint's best scored evaluation by core's {@link BestEvaluation} rule, or null. */
   private static Views.Evaluation bestOf(List<Views.Evaluation> evaluations) {
-    Comparator<Views.Evaluation> better =
-        Comparator.comparing(Views.Evaluation::top1)
-            .thenComparing(
-                e -> e.nll() == null ? Double.NEGATIVE_INFINITY : -e.nll(),
-                Comparator.naturalOrder())
-            .thenComparing(e -> -e.resolution())
-            .thenComparing(Views.Evaluation::weights, Comparator.reverseOrder());
-    return evaluations.stream().filter(e -> e.top1() != null).max(better).orElse(null);
+    List<Views.Evaluation> scored = evaluations.stream().filter(e -> e.top1() != null).toList();
+    return BestEvaluation.among(
+            scored, e -> new BestEvaluation.Score(e.top1(), e.nll(), e.resolution(), e.weights()))
+        .orElse(null);
   }
 
   /**

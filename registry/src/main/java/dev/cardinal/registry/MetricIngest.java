@@ -7,11 +7,9 @@ import dev.cardinal.core.kafka.KafkaReceiver;
 import dev.cardinal.core.kafka.ReceivedRecord;
 import dev.cardinal.core.kafka.ReceiverOptions;
 import dev.cardinal.core.wire.WireFormatException;
-import java.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.Disposable;
-import reactor.util.retry.Retry;
 
 /**
  * Feeds the metric topic into the {@link MetricHub}. Every registry instance reads every metric
@@ -37,13 +35,7 @@ final class MetricIngest implements AutoCloseable {
         receiver
             .receive()
             .doOnNext(this::accept)
-            .retryWhen(
-                Retry.backoff(Long.MAX_VALUE, Duration.ofSeconds(1))
-                    .maxBackoff(Duration.ofSeconds(30))
-                    .doBeforeRetry(
-                        s ->
-                            log.error(
-                                "Metric stream failed, restarting: {}", s.failure().toString())))
+            .retryWhen(Background.restartForever(log, "Metric stream failed, restarting"))
             .subscribe();
   }
 

@@ -15,7 +15,6 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -76,13 +75,7 @@ final class PipelineHealth implements AutoCloseable {
       new AtomicReference<>(new Snapshot(0, "not sampled yet", List.of(), Map.of(), Map.of()));
   private final Map<String, Meter> meters = new ConcurrentHashMap<>();
   private final Map<String, Double> gaugeValues = new ConcurrentHashMap<>();
-  private final ScheduledExecutorService timer =
-      Executors.newSingleThreadScheduledExecutor(
-          r -> {
-            Thread t = new Thread(r, "registry-pipeline-health");
-            t.setDaemon(true);
-            return t;
-          });
+  private final ScheduledExecutorService timer = Background.timer("registry-pipeline-health");
   private Admin admin;
 
   PipelineHealth(KafkaSettings kafka, String registryGroup, MetricHub hub, MeterRegistry registry) {
@@ -319,12 +312,7 @@ final class PipelineHealth implements AutoCloseable {
 
   @Override
   public void close() {
-    timer.shutdownNow();
-    try {
-      timer.awaitTermination(5, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    Background.stop(timer);
     if (admin != null) {
       admin.close(Duration.ofSeconds(2));
     }

@@ -3,12 +3,13 @@ package dev.cardinal.registry;
 import dev.cardinal.core.config.KafkaSettings;
 import dev.cardinal.core.s3.CheckpointStore;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.soabase.recordbuilder.core.RecordBuilder;
 import java.time.Duration;
 import java.util.Objects;
 
 /**
- * How a {@link RegistryServer} runs. Built once at start; the {@code with...} methods return
- * copies.
+ * How a {@link RegistryServer} runs. Built once at start; copies with other values come from the
+ * generated {@link RegistryConfigBuilder.With} withers, each through the validating constructor.
  *
  * @param host address to listen on: loopback by default, so a registry is reachable from other
  *     machines only when the operator says so ({@code 0.0.0.0} for every interface)
@@ -27,6 +28,7 @@ import java.util.Objects;
  * @param metricHistory how far back a new server reads the metric topic to fill its buffers
  * @param pointsPerSeries capacity of each (run, metric) ring buffer
  */
+@RecordBuilder
 public record RegistryConfig(
     String host,
     int port,
@@ -38,7 +40,8 @@ public record RegistryConfig(
     String adminToken,
     PrometheusMeterRegistry meters,
     Duration metricHistory,
-    int pointsPerSeries) {
+    int pointsPerSeries)
+    implements RegistryConfigBuilder.With {
 
   public static final String DEFAULT_HOST = "127.0.0.1";
   public static final int DEFAULT_PORT = 8080;
@@ -69,127 +72,23 @@ public record RegistryConfig(
 
   /** Defaults for everything but where Kafka and the database are. */
   public static RegistryConfig of(KafkaSettings kafka, String database) {
-    return new RegistryConfig(
-        DEFAULT_HOST,
-        DEFAULT_PORT,
-        kafka,
-        database,
-        null,
-        DEFAULT_GROUP,
-        false,
-        null,
-        null,
-        DEFAULT_METRIC_HISTORY,
-        DEFAULT_POINTS_PER_SERIES);
+    return RegistryConfigBuilder.builder()
+        .host(DEFAULT_HOST)
+        .port(DEFAULT_PORT)
+        .kafka(kafka)
+        .database(database)
+        .groupId(DEFAULT_GROUP)
+        .metricHistory(DEFAULT_METRIC_HISTORY)
+        .pointsPerSeries(DEFAULT_POINTS_PER_SERIES)
+        .build();
   }
 
   public RegistryConfig withAddress(String newHost, int newPort) {
-    return new RegistryConfig(
-        newHost,
-        newPort,
-        kafka,
-        database,
-        checkpointStore,
-        groupId,
-        rebuild,
-        adminToken,
-        meters,
-        metricHistory,
-        pointsPerSeries);
-  }
-
-  public RegistryConfig withPort(int newPort) {
-    return withAddress(host, newPort);
-  }
-
-  public RegistryConfig withCheckpointStore(CheckpointStore store) {
-    return new RegistryConfig(
-        host,
-        port,
-        kafka,
-        database,
-        store,
-        groupId,
-        rebuild,
-        adminToken,
-        meters,
-        metricHistory,
-        pointsPerSeries);
-  }
-
-  public RegistryConfig withGroupId(String group) {
-    return new RegistryConfig(
-        host,
-        port,
-        kafka,
-        database,
-        checkpointStore,
-        group,
-        rebuild,
-        adminToken,
-        meters,
-        metricHistory,
-        pointsPerSeries);
-  }
-
-  public RegistryConfig withRebuild(boolean replay) {
-    return new RegistryConfig(
-        host,
-        port,
-        kafka,
-        database,
-        checkpointStore,
-        groupId,
-        replay,
-        adminToken,
-        meters,
-        metricHistory,
-        pointsPerSeries);
-  }
-
-  public RegistryConfig withAdminToken(String token) {
-    return new RegistryConfig(
-        host,
-        port,
-        kafka,
-        database,
-        checkpointStore,
-        groupId,
-        rebuild,
-        token,
-        meters,
-        metricHistory,
-        pointsPerSeries);
-  }
-
-  public RegistryConfig withMeters(PrometheusMeterRegistry registry) {
-    return new RegistryConfig(
-        host,
-        port,
-        kafka,
-        database,
-        checkpointStore,
-        groupId,
-        rebuild,
-        adminToken,
-        registry,
-        metricHistory,
-        pointsPerSeries);
+    return with(c -> c.host(newHost).port(newPort));
   }
 
   public RegistryConfig withMetricHistory(Duration history, int points) {
-    return new RegistryConfig(
-        host,
-        port,
-        kafka,
-        database,
-        checkpointStore,
-        groupId,
-        rebuild,
-        adminToken,
-        meters,
-        history,
-        points);
+    return with(c -> c.metricHistory(history).pointsPerSeries(points));
   }
 
   @Override

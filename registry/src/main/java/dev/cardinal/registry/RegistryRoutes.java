@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.cardinal.core.Topics;
 import dev.cardinal.core.event.AnnotationEvent;
+import dev.cardinal.core.event.AnnotationEvent.Action;
 import dev.cardinal.core.event.Json;
 import dev.cardinal.core.s3.CheckpointStore;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -106,6 +107,7 @@ final class RegistryRoutes {
         .handler(ctx -> json(ctx, () -> untag(ctx)));
     router.get("/api/runs").handler(ctx -> json(ctx, () -> noParams(ctx, db::runs)));
     router.get("/api/runs/:run/best").handler(ctx -> json(ctx, () -> best(ctx)));
+    router.get("/api/runs/:run/schedule").handler(ctx -> json(ctx, () -> schedule(ctx)));
     router
         .get("/api/runs/:run/aliases")
         .handler(ctx -> json(ctx, () -> noParams(ctx, () -> db.aliases(ctx.pathParam("run")))));
@@ -199,6 +201,20 @@ final class RegistryRoutes {
     return db.evaluationPoints(p.string("run"), limit);
   }
 
+  private Object schedule(RoutingContext ctx) {
+    RequestParams p =
+        RequestParams.of(ctx, Set.of("step", "points"), "GET /api/runs/{run}/schedule");
+    String run = ctx.pathParam("run");
+    Long step = p.longIn("step", 0, Long.MAX_VALUE);
+    int points = p.intIn("points", 2, ScheduleSamples.MAX_POINTS, ScheduleSamples.DEFAULT_POINTS);
+    Views.Checkpoint c =
+        step != null
+            ? requireCheckpoint(run, step)
+            : db.latest(run)
+                .orElseThrow(() -> ApiException.notFound("run " + run + " has no checkpoint"));
+    return ScheduleSamples.of(c, points);
+  }
+
   private Object checkpoint(RoutingContext ctx) {
     RequestParams.of(ctx, Set.of(), "GET /api/checkpoints/{run}/{step}");
     return requireCheckpoint(ctx.pathParam("run"), step(ctx));
@@ -241,11 +257,7 @@ final class RegistryRoutes {
   private Object tag(RoutingContext ctx) {
     authorize(ctx);
     String tag = name(ctx.pathParam("tag"), "tag");
-    String run = ctx.pathParam("run");
-    long step = step(ctx);
-    requireLive(requireCheckpoint(run, step));
-    annotate(AnnotationEvent.tag(run, step, tag, AnnotationEvent.Action.SET));
-    return requireCheckpoint(run, step);
+    return setOnLive(AnnotationEvent.tag(ctx.pathParam("run"), step(ctx), tag, Action.SET));
   }
 
   private Object untag(RoutingContext ctx) {
@@ -330,12 +342,19 @@ final class RegistryRoutes {
 
   private Object setAlias(RoutingContext ctx) {
     authorize(ctx);
-    String run = ctx.pathParam("run");
     String alias = name(ctx.pathParam("alias"), "alias");
-    long step = stepFromBody(ctx);
-    requireLive(requireCheckpoint(run, step));
-    annotate(AnnotationEvent.alias(run, step, alias, AnnotationEvent.Action.SET));
-    return requireCheckpoint(run, step);
+    return setOnLive(
+        AnnotationEvent.alias(ctx.pathParam("run"), stepFromBody(ctx), alias, Action.SET));
+  }
+
+  /**
+   * Sets an alias or tag on a checkpoint that still exists, through the annotations log: the
+   * checkpoint as it stands after.
+   */
+  private Views.Checkpoint setOnLive(AnnotationEvent set) {
+    requireLive(requireCheckpoint(set.runId(), set.step()));
+    annotate(set);
+    return requireCheckpoint(set.runId(), set.step());
   }
 
   private Object removeAlias(RoutingContext ctx) {
@@ -437,29 +456,21 @@ final class RegistryRoutes {
 
   /** Runs a handler off the event loop (it touches the database) and answers with its JSON. */
   private void json(RoutingContext ctx, Callable<Object> work) {
-    vertx
-        .executeBlocking(() -> Json.toString(work.call()), false)
-        .onComplete(
-            ar -> {
-              if (ar.succeeded()) {
-                ctx.response()
-                    .putHeader("Content-Type", "application/json; charset=utf-8")
-                    .end(ar.result());
-              } else {
-                error(ctx, ar.cause());
-              }
-            });
+    answer(ctx, "application/json; charset=utf-8", () -> Json.toString(work.call()));
   }
 
   private void scrape(RoutingContext ctx) {
+    answer(ctx, "text/plain; version=0.0.4; charset=utf-8", meters::scrape);
+  }
+
+  /** Computes a body off the event loop and answers with it, or with the error it failed with. */
+  private void answer(RoutingContext ctx, String contentType, Callable<String> body) {
     vertx
-        .executeBlocking(meters::scrape, false)
+        .executeBlocking(body, false)
         .onComplete(
             ar -> {
               if (ar.succeeded()) {
-                ctx.response()
-                    .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-                    .end(ar.result());
+                ctx.response().putHeader("Content-Type", contentType).end(ar.result());
               } else {
                 error(ctx, ar.cause());
               }

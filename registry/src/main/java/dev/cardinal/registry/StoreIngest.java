@@ -20,7 +20,6 @@ import reactor.core.Disposable;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
-import reactor.util.retry.Retry;
 
 /**
  * Materializes the checkpoint and evaluation topics into the store. Records are written in batches,
@@ -55,12 +54,7 @@ final class StoreIngest implements AutoCloseable {
   // database and on dead-letter sends.
   private final Scheduler writer =
       Schedulers.fromExecutorService(
-          Executors.newSingleThreadExecutor(
-              r -> {
-                Thread t = new Thread(r, "registry-store-writer");
-                t.setDaemon(true);
-                return t;
-              }));
+          Executors.newSingleThreadExecutor(Background.daemon("registry-store-writer")));
   private Disposable subscription;
   private volatile boolean closed;
 
@@ -83,13 +77,8 @@ final class StoreIngest implements AutoCloseable {
             .bufferTimeout(BATCH, Duration.ofMillis(50), true)
             .concatMap(batch -> Mono.fromRunnable(() -> store(batch)).subscribeOn(writer), 1)
             .retryWhen(
-                Retry.backoff(Long.MAX_VALUE, Duration.ofSeconds(1))
-                    .maxBackoff(Duration.ofSeconds(30))
-                    .doBeforeRetry(
-                        s ->
-                            log.error(
-                                "Registry ingest failed, restarting from the committed offsets: {}",
-                                s.failure().toString())))
+                Background.restartForever(
+                    log, "Registry ingest failed, restarting from the committed offsets"))
             .subscribe();
   }
 

@@ -1,6 +1,7 @@
 package dev.cardinal.registry;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.cardinal.core.schedule.ScheduleStage;
 import java.util.List;
 import java.util.Map;
 
@@ -13,7 +14,8 @@ public final class Views {
    * known are null, and the JSON mapper leaves them out: absent means unknown.
    *
    * @param deletedAtMs when retention deleted it from S3, or null while it exists
-   * @param bestResolution resolution of the checkpoint's highest top-1 evaluation (raw or EMA)
+   * @param bestResolution resolution of the checkpoint's best evaluation (raw or EMA) by core's
+   *     {@code BestEvaluation} rule
    * @param bestWeights weight set of that evaluation
    * @param bestTop1 its top-1
    * @param verdict the run's regularization verdict at this checkpoint, from its evaluations
@@ -87,7 +89,10 @@ public final class Views {
    * A run as {@code GET /api/runs} lists it.
    *
    * @param checkpoints checkpoints that still exist (not deleted)
-   * @param bestTop1 best top-1 of any evaluation of the run, with where it was reached
+   * @param bestTop1 top-1 of the run's best evaluation (core's {@code BestEvaluation} rule), with
+   *     where it was reached
+   * @param bestRank the run's place on the leaderboard (1 the best) by that same rule over the
+   *     runs' best evaluations, equal ones by name; null without a scored evaluation
    * @param verdict the regularization verdict at the run's latest judged checkpoint
    * @param verdictStep the step of that checkpoint
    * @param aliases alias to step
@@ -102,12 +107,33 @@ public final class Views {
       Long bestTop1Step,
       Integer bestTop1Resolution,
       String bestTop1Weights,
+      Integer bestRank,
       String verdict,
       Long verdictStep,
       Map<String, Long> aliases) {}
 
   /** The best checkpoint of a run by one metric, with the evaluation that made it best. */
   public record Best(String metric, double value, Evaluation evaluation, Checkpoint checkpoint) {}
+
+  /**
+   * The schedule a checkpoint of a run was trained under, sampled by core's {@code Schedule.at}.
+   *
+   * @param step the checkpoint whose schedule it is
+   * @param stepsPerEpoch that checkpoint's steps per epoch (null before its first epoch ended):
+   *     what turns the samples' epochs into steps
+   * @param parameters the parameters the schedule's segments set (the others hold their defaults)
+   */
+  public record Schedule(
+      String run,
+      long step,
+      String name,
+      int testResolution,
+      Double stepsPerEpoch,
+      List<String> parameters,
+      List<ScheduleSample> samples) {}
+
+  /** What is in force after {@code epoch} epochs: resolution and regularization. */
+  public record ScheduleSample(double epoch, ScheduleStage stage) {}
 
   /** A page of checkpoints; {@code nextCursor} is null on the last page. */
   public record Page(List<Checkpoint> checkpoints, String nextCursor) {}

@@ -95,13 +95,7 @@ class CheckpointDbPortabilityTest {
     events.add(checkpoint("b", 150, 5_000, "resnet50", CheckpointEvent.CREATED));
     events.add(evaluation("b", 150, 224, "raw", 0.91));
     events.add(
-        EvaluationEvent.builder("b", 150, 160, "ema")
-            .top1(Double.NaN)
-            .top5(Double.NaN)
-            .nll(Double.NaN)
-            .error("params missing")
-            .evaluatedAtMs(7)
-            .build());
+        EvaluationEvent.failure("b", 150, 160, "ema", "params missing").evaluatedAtMs(7).build());
     events.add(checkpoint("c", 400, 6_000, "resnet50", CheckpointEvent.CREATED));
     events.add(detailedEvaluation("c", 400, 160, "raw", 0.92, 160));
     events.add(detailedEvaluation("c", 400, 224, "raw", 0.88, 160));
@@ -115,8 +109,7 @@ class CheckpointDbPortabilityTest {
 
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("newest", db.list(CheckpointQuery.all()));
-    out.put(
-        "withDeleted", db.list(new CheckpointQuery(null, null, null, null, null, true, 3, null)));
+    out.put("withDeleted", db.list(CheckpointQuery.all().withIncludeDeleted(true).withLimit(3)));
     CheckpointQuery byTop1 =
         CheckpointQuery.all().withScores(224, null, 0.6, null, null, "top1", null).withLimit(2);
     Views.Page first = db.list(byTop1);
@@ -129,8 +122,7 @@ class CheckpointDbPortabilityTest {
     out.put(
         "byStepAsc",
         db.list(CheckpointQuery.all().withScores(null, null, null, null, null, "step", false)));
-    out.put(
-        "tagged", db.list(new CheckpointQuery(null, null, null, null, "baseline", false, 5, null)));
+    out.put("tagged", db.list(CheckpointQuery.all().withTag("baseline").withLimit(5)));
     out.put("runs", db.runs());
     out.put("best", db.best("a", "top1", 224, "ema").orElse(null));
     out.put("bestDetailed", db.best("c", "top1", null, null).orElse(null));

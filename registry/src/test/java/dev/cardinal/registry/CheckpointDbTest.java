@@ -8,6 +8,7 @@ import static dev.cardinal.registry.Fixtures.failedEvaluation;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.cardinal.core.event.BestEvaluation;
 import dev.cardinal.core.event.CheckpointEvent;
 import dev.cardinal.core.event.EvaluationEvent;
 import java.nio.file.Files;
@@ -80,13 +81,7 @@ class CheckpointDbTest {
   void failedEvaluationHasNoMetricsButItsError() {
     db.upsertCheckpoint(checkpoint("r", 1, 1));
     db.upsertEvaluation(
-        EvaluationEvent.builder("r", 1, 224, "ema")
-            .top1(Double.NaN)
-            .top5(Double.NaN)
-            .nll(Double.NaN)
-            .error("params missing")
-            .evaluatedAtMs(5)
-            .build());
+        EvaluationEvent.failure("r", 1, 224, "ema", "params missing").evaluatedAtMs(5).build());
     Views.Evaluation e = db.find("r", 1).orElseThrow().evaluations().get(0);
     assertThat(e.top1()).isNull();
     assertThat(e.nll()).isNull();
@@ -243,17 +238,9 @@ class CheckpointDbTest {
 
     db = CheckpointDb.open(file.toString(), false);
     assertThat(evaluationColumns(file))
-        .contains(
-            "ece",
-            "per_class_accuracy",
-            "train_resolution",
-            "crop_fraction",
-            "train_top1",
-            "train_eval_gap",
-            "best_resolution",
-            "verdict",
-            "verdict_reason",
-            "verdict_evidence");
+        .as("every column the event writer binds, the later ones included")
+        .containsAll(EventWriter.EVALUATION_COLUMNS)
+        .contains("per_class_accuracy", "verdict_evidence");
     // The old row reads, its new fields unknown.
     Views.Evaluation old = db.find("old", 10).orElseThrow().evaluations().get(0);
     assertThat(old.top1()).isEqualTo(0.625);
@@ -331,7 +318,7 @@ class CheckpointDbTest {
     assertThat(deleted.deletedAtMs()).isEqualTo(50);
     assertThat(deleted.createdAtMs()).as("creation time is kept").isEqualTo(1);
     assertThat(ids(db.list(CheckpointQuery.all()))).containsExactly("r/2");
-    assertThat(ids(db.list(new CheckpointQuery(null, null, null, null, null, true, 10, null))))
+    assertThat(ids(db.list(CheckpointQuery.all().withIncludeDeleted(true).withLimit(10))))
         .containsExactly("r/2", "r/1");
     assertThat(db.runs().get(0).checkpoints()).isEqualTo(1);
   }
@@ -347,10 +334,16 @@ class CheckpointDbTest {
         .containsExactly("a/300", "a/200", "b/150", "a/100");
     assertThat(ids(db.list(CheckpointQuery.all().withRun("a"))))
         .containsExactly("a/300", "a/200", "a/100");
-    assertThat(
-            ids(db.list(new CheckpointQuery(null, "resnet50", null, null, null, false, 10, null))))
+    assertThat(ids(db.list(CheckpointQuery.all().withModel("resnet50").withLimit(10))))
         .containsExactly("b/150");
-    assertThat(ids(db.list(new CheckpointQuery("a", null, 150L, 250L, null, false, 10, null))))
+    assertThat(
+            ids(
+                db.list(
+                    CheckpointQuery.all()
+                        .withRun("a")
+                        .withMinStep(150L)
+                        .withMaxStep(250L)
+                        .withLimit(10))))
         .containsExactly("a/200");
   }
 
@@ -437,6 +430,84 @@ class CheckpointDbTest {
     assertThat(runs.get(0).bestTop1()).isNull();
   }
 
+  /** One evaluation of the tie-break test, and the score core's rule sees in it. */
+  private record Tie(long step, int resolution, String weights, double top1, Double nll) {
+    BestEvaluation.Score score() {
+      return new BestEvaluation.Score(top1, nll, resolution, weights, step);
+    }
+  }
+
+  @Test
+  void theRunsBestFollowsCoresRuleOnEveryTie() {
+    // Each candidate in turn, with the one that must then be best: equal top-1 throughout but the
+    // last, so the later step, a missing NLL, the weights name, the resolution and the NLL decide.
+    Object[][] sequence = {
+      {new Tie(100, 224, "raw", 0.8, 0.6), 100L},
+      {new Tie(200, 224, "raw", 0.8, 0.6), 200L},
+      {new Tie(250, 224, "raw", 0.8, null), 200L},
+      {new Tie(100, 224, "ema", 0.8, 0.6), 100L},
+      {new Tie(50, 160, "raw", 0.8, 0.6), 50L},
+      {new Tie(300, 224, "raw", 0.8, 0.5), 300L},
+      {new Tie(400, 128, "ema", 0.79, 0.1), 300L},
+    };
+    List<Tie> inserted = new ArrayList<>();
+    for (Object[] row : sequence) {
+      Tie t = (Tie) row[0];
+      db.upsertCheckpoint(checkpoint("t", t.step(), t.step()));
+      db.upsertEvaluation(
+          EvaluationEvent.builder("t", t.step(), t.resolution(), t.weights())
+              .images(100)
+              .top1(t.top1())
+              .top5(1.0)
+              // A failed NLL arrives as NaN and is stored as unknown.
+              .nll(t.nll() == null ? Double.NaN : t.nll())
+              .evaluatedAtMs(1)
+              .build());
+      inserted.add(t);
+      Tie expected = BestEvaluation.among(inserted, Tie::score).orElseThrow();
+      assertThat(expected.step()).as("core's rule after " + t).isEqualTo(row[1]);
+
+      Views.Best best = db.best("t", "top1", null, null).orElseThrow();
+      assertThat(
+              new Tie(
+                  best.checkpoint().step(),
+                  best.evaluation().resolution(),
+                  best.evaluation().weights(),
+                  best.evaluation().top1(),
+                  best.evaluation().nll()))
+          .as("GET /api/runs/t/best after " + t)
+          .isEqualTo(expected);
+      Views.Run run = db.runs().get(0);
+      assertThat(List.of(run.bestTop1Step(), run.bestTop1Resolution(), run.bestTop1Weights()))
+          .as("GET /api/runs after " + t)
+          .isEqualTo(List.of(expected.step(), expected.resolution(), expected.weights()));
+      Views.Checkpoint checkpoint = db.find("t", t.step()).orElseThrow();
+      Tie bestHere =
+          BestEvaluation.among(
+                  inserted.stream().filter(c -> c.step() == t.step()).toList(), Tie::score)
+              .orElseThrow();
+      assertThat(List.of(checkpoint.bestResolution(), checkpoint.bestWeights()))
+          .as("the best evaluation of checkpoint " + t.step())
+          .isEqualTo(List.of(bestHere.resolution(), bestHere.weights()));
+    }
+  }
+
+  @Test
+  void theLeaderboardRanksRunsByTheirBestWithTheSameRule() {
+    db.upsertCheckpoint(checkpoint("confident", 10, 1));
+    db.upsertCheckpoint(checkpoint("unsure", 10, 2));
+    db.upsertCheckpoint(checkpoint("unscored", 10, 3));
+    db.upsertEvaluation(
+        EvaluationEvent.builder("unsure", 10, 224, "raw").top1(0.9).nll(0.9).build());
+    db.upsertEvaluation(
+        EvaluationEvent.builder("confident", 10, 224, "raw").top1(0.9).nll(0.3).build());
+
+    Map<String, Integer> ranks = new java.util.HashMap<>();
+    db.runs().forEach(r -> ranks.put(r.run(), r.bestRank()));
+    assertThat(ranks).containsEntry("confident", 1).containsEntry("unsure", 2);
+    assertThat(ranks.get("unscored")).isNull();
+  }
+
   @Test
   void bestByMetricRanksHighestAccuracyAndLowestNll() {
     db.upsertCheckpoint(checkpoint("a", 1, 1));
@@ -474,8 +545,7 @@ class CheckpointDbTest {
     assertThat(db.aliases("a")).containsExactly(Map.entry("prod", 2L));
     assertThat(db.find("a", 2).orElseThrow().aliases()).containsExactly("prod");
     assertThat(db.find("a", 1).orElseThrow().tags()).containsExactly("baseline");
-    assertThat(
-            ids(db.list(new CheckpointQuery(null, null, null, null, "baseline", false, 5, null))))
+    assertThat(ids(db.list(CheckpointQuery.all().withTag("baseline").withLimit(5))))
         .containsExactly("a/1");
     assertThatThrownBy(() -> db.setAlias("a", "x", 99))
         .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.status()).isEqualTo(404));

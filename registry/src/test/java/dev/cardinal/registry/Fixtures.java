@@ -3,8 +3,10 @@ package dev.cardinal.registry;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.cardinal.core.event.CheckpointEvent;
 import dev.cardinal.core.event.EvaluationEvent;
+import dev.cardinal.core.event.EvaluationEventBuilder;
 import dev.cardinal.core.event.Json;
 import dev.cardinal.core.s3.CheckpointStore;
+import dev.cardinal.core.testing.TestServices;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -21,12 +23,37 @@ final class Fixtures {
 
   private Fixtures() {}
 
+  /**
+   * A registry on the test broker with a database file and a consumer group of its own, on a free
+   * port of the default (loopback) address.
+   */
+  static RegistryConfig registryConfig(String name) {
+    return RegistryConfig.of(
+            TestServices.kafka(), TestServices.tempDir(name).resolve("registry.db").toString())
+        .withPort(0)
+        .withGroupId(TestServices.unique(name));
+  }
+
+  /** A started registry; the caller closes it. */
+  static RegistryServer started(RegistryConfig config) {
+    RegistryServer server = new RegistryServer(config);
+    server.start();
+    return server;
+  }
+
   static CheckpointEvent checkpoint(String run, long step, long createdAtMs) {
     return checkpoint(run, step, createdAtMs, "resnet20_cifar", CheckpointEvent.CREATED);
   }
 
   static CheckpointEvent checkpoint(
       String run, long step, long createdAtMs, String model, String kind) {
+    return checkpoint(
+        run, step, createdAtMs, model, kind, Json.MAPPER.createObjectNode().put("resolution", 160));
+  }
+
+  /** A checkpoint trained under {@code schedule} (the document the trainer stores with it). */
+  static CheckpointEvent checkpoint(
+      String run, long step, long createdAtMs, String model, String kind, JsonNode schedule) {
     return new CheckpointEvent(
         CheckpointEvent.SCHEMA_VERSION,
         kind,
@@ -38,20 +65,35 @@ final class Fixtures {
         CheckpointStore.checkpointPrefix(run, step),
         model,
         Json.MAPPER.createObjectNode().put("preset", model),
-        Json.MAPPER.createObjectNode().put("resolution", 160),
+        schedule,
         Map.of("loss", 1.0 / (step + 1)),
         createdAtMs);
   }
 
   static EvaluationEvent evaluation(
       String run, long step, int resolution, String weights, double top1) {
+    return scored(run, step, resolution, weights, top1, 0.2, 2.0)
+        .evaluatedAtMs(1_000_000 + step)
+        .build();
+  }
+
+  /**
+   * An evaluation of 10,000 images with top-5 {@code top5Margin} above top-1 (at most 1) and NLL
+   * {@code nllBase - top1}, so that the scores rank together.
+   */
+  private static EvaluationEventBuilder scored(
+      String run,
+      long step,
+      int resolution,
+      String weights,
+      double top1,
+      double top5Margin,
+      double nllBase) {
     return EvaluationEvent.builder(run, step, resolution, weights)
         .images(10_000)
         .top1(top1)
-        .top5(Math.min(1.0, top1 + 0.2))
-        .nll(2.0 - top1)
-        .evaluatedAtMs(1_000_000 + step)
-        .build();
+        .top5(Math.min(1.0, top1 + top5Margin))
+        .nll(nllBase - top1);
   }
 
   /** The verdict every {@link #detailedEvaluation} carries, as the evaluator words one. */
@@ -72,57 +114,29 @@ final class Fixtures {
     evidence.put("previousGap", 0.05);
     evidence.put("windowStartGap", 0.01);
     evidence.put("wideningThreshold", 0.02);
-    return new EvaluationEvent(
-        EvaluationEvent.SCHEMA_VERSION,
-        EvaluationEvent.evaluationId(run, step, resolution, weights),
-        run,
-        step,
-        resolution,
-        weights,
-        10_000,
-        top1,
-        Math.min(1.0, top1 + 0.1),
-        1.5 - top1,
-        null,
-        2_000_000 + step,
-        0.01 + resolution / 10_000.0,
-        java.util.Arrays.asList(top1 + 0.05, top1 - 0.05, null, 0.25),
-        160,
-        0.875,
-        0.9,
-        0.9 - top1,
-        bestResolution,
-        "over-fitting",
-        OVER_FITTING_REASON,
-        evidence);
+    return scored(run, step, resolution, weights, top1, 0.1, 1.5)
+        .evaluatedAtMs(2_000_000 + step)
+        .ece(0.01 + resolution / 10_000.0)
+        .perClassAccuracy(java.util.Arrays.asList(top1 + 0.05, top1 - 0.05, null, 0.25))
+        .trainResolution(160)
+        .cropFraction(0.875)
+        .trainTop1(0.9)
+        .trainEvalGap(0.9 - top1)
+        .bestResolution(bestResolution)
+        .verdict("over-fitting")
+        .verdictReason(OVER_FITTING_REASON)
+        .verdictEvidence(evidence)
+        .build();
   }
 
   /** An evaluation error event as the evaluator sends it: NaN metrics, the error, the plan. */
   static EvaluationEvent failedEvaluation(
       String run, long step, int resolution, String weights, String error) {
-    return new EvaluationEvent(
-        EvaluationEvent.SCHEMA_VERSION,
-        EvaluationEvent.evaluationId(run, step, resolution, weights),
-        run,
-        step,
-        resolution,
-        weights,
-        0,
-        Double.NaN,
-        Double.NaN,
-        Double.NaN,
-        error,
-        3_000_000 + step,
-        null,
-        null,
-        160,
-        0.875,
-        null,
-        null,
-        null,
-        null,
-        null,
-        null);
+    return EvaluationEvent.failure(run, step, resolution, weights, error)
+        .evaluatedAtMs(3_000_000 + step)
+        .trainResolution(160)
+        .cropFraction(0.875)
+        .build();
   }
 
   /**

@@ -28,7 +28,14 @@ class ListingSqlTest {
   void filtersBindTheirValuesInTheOrderOfTheirPlaceholders() {
     String hostile = "r' OR 1=1 --";
     CheckpointQuery q =
-        new CheckpointQuery(hostile, "resnet50", 100L, 900L, "best", true, 10, null)
+        CheckpointQuery.all()
+            .withRun(hostile)
+            .withModel("resnet50")
+            .withMinStep(100L)
+            .withMaxStep(900L)
+            .withTag("best")
+            .withIncludeDeleted(true)
+            .withLimit(10)
             .withTimeRange(1_000L, 2_000L);
 
     ListingSql.Sql sql = ListingSql.page(q);
@@ -153,9 +160,11 @@ class ListingSqlTest {
     ListingSql.Sql nll = ListingSql.best("a", "nll", null, "raw");
 
     assertThat(top1.text()).contains("e.top1 IS NOT NULL AND e.resolution = ?");
-    assertThat(top1.text()).endsWith(" ORDER BY e.top1 DESC, e.step DESC LIMIT 1");
+    assertThat(top1.text())
+        .endsWith(" ORDER BY e.top1 DESC, " + ListingSql.bestFirst("e") + " LIMIT 1");
     assertThat(top1.args()).containsExactly("a", 224);
-    assertThat(nll.text()).endsWith(" ORDER BY e.nll ASC, e.step DESC LIMIT 1");
+    assertThat(nll.text())
+        .endsWith(" ORDER BY e.nll ASC, " + ListingSql.bestFirst("e") + " LIMIT 1");
     assertThat(nll.args()).containsExactly("a", "raw");
     assertThatThrownBy(() -> ListingSql.best("a", "top1; DROP TABLE checkpoints", null, null))
         .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.status()).isEqualTo(400))

@@ -4,10 +4,13 @@ import static dev.cardinal.registry.Fixtures.await;
 import static dev.cardinal.registry.Fixtures.checkpoint;
 import static dev.cardinal.registry.Fixtures.get;
 import static dev.cardinal.registry.Fixtures.json;
+import static dev.cardinal.registry.Fixtures.registryConfig;
 import static dev.cardinal.registry.Fixtures.send;
+import static dev.cardinal.registry.Fixtures.started;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.cardinal.core.Resources;
 import dev.cardinal.core.Topics;
 import dev.cardinal.core.event.AnnotationEvent;
 import dev.cardinal.core.event.AnnotationEvent.Action;
@@ -20,7 +23,6 @@ import dev.cardinal.core.testing.TestServices;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -39,42 +41,25 @@ class RegistryAnnotationsTest {
   private static AnnotationLog retention;
   private static RegistryServer server;
   private static int port;
-  private static String group;
-  private static Path dbFile;
+  private static RegistryConfig config;
 
   @BeforeAll
   static void start() {
     sender = new KafkaSender(TestServices.kafka());
-    group = TestServices.unique("registry-annotations");
-    dbFile = TestServices.tempDir("registry-annotations").resolve("registry.db");
+    config = registryConfig("registry-annotations").withAdminToken(TOKEN);
     server = startServer(false);
     retention = new AnnotationLog(TestServices.kafka(), sender);
   }
 
   private static RegistryServer startServer(boolean rebuild) {
-    RegistryServer s =
-        new RegistryServer(
-            RegistryConfig.of(TestServices.kafka(), dbFile.toString())
-                .withAddress("127.0.0.1", 0)
-                .withGroupId(group)
-                .withAdminToken(TOKEN)
-                .withRebuild(rebuild));
-    s.start();
+    RegistryServer s = started(config.withRebuild(rebuild));
     port = s.port();
     return s;
   }
 
   @AfterAll
   static void stop() {
-    if (server != null) {
-      server.close();
-    }
-    if (retention != null) {
-      retention.close();
-    }
-    if (sender != null) {
-      sender.close();
-    }
+    Resources.close(server, retention, sender);
   }
 
   @Test
@@ -85,15 +70,12 @@ class RegistryAnnotationsTest {
         checkpoint(run, 10, System.currentTimeMillis(), "resnet20_cifar", CheckpointEvent.DELETED));
     awaitCheckpoint(run, 10, c -> c.get("deleted").asBoolean());
 
-    HttpResponse<String> alias = putAlias(run, "production", 10);
-    assertThat(alias.statusCode()).isEqualTo(409);
-    assertThat(json(alias).get("error").asText())
-        .isEqualTo(
-            "checkpoint 10 of run "
-                + run
-                + " was deleted by retention; aliases and tags can only name a live checkpoint");
-    assertThat(putTag(run, 10, "keep").statusCode()).isEqualTo(409);
-    assertThat(get(port, "/api/runs/" + run + "/aliases/production").statusCode()).isEqualTo(404);
+    assertAliasAndTagRefused(
+        run,
+        10,
+        "checkpoint 10 of run "
+            + run
+            + " was deleted by retention; aliases and tags can only name a live checkpoint");
   }
 
   @Test
@@ -104,15 +86,10 @@ class RegistryAnnotationsTest {
     // Retention announced the deletion of 50 and has not deleted it yet.
     assertThat(retention.append(AnnotationEvent.deleteIntent(run, 50))).isTrue();
 
-    HttpResponse<String> alias = putAlias(run, "production", 50);
-    assertThat(alias.statusCode()).isEqualTo(409);
-    assertThat(json(alias).get("error").asText())
-        .isEqualTo(
-            "checkpoint 50 of run "
-                + run
-                + " is being deleted by retention; alias another checkpoint");
-    assertThat(putTag(run, 50, "keep").statusCode()).isEqualTo(409);
-    assertThat(get(port, "/api/runs/" + run + "/aliases/production").statusCode()).isEqualTo(404);
+    assertAliasAndTagRefused(
+        run,
+        50,
+        "checkpoint 50 of run " + run + " is being deleted by retention; alias another checkpoint");
     assertThat(kinds(run, 50))
         .containsExactly(Kind.DELETE_INTENT, Kind.ALIAS, Kind.ALIAS, Kind.TAG, Kind.TAG);
     assertThat(actions(run, 50))
@@ -229,5 +206,17 @@ class RegistryAnnotationsTest {
   private static HttpResponse<String> delete(String path) {
     return send(
         port, HttpRequest.newBuilder().DELETE().header("Authorization", "Bearer " + TOKEN), path);
+  }
+
+  /**
+   * Aliasing and tagging the checkpoint are both refused with a 409, the alias saying {@code why},
+   * and no alias came of it.
+   */
+  private static void assertAliasAndTagRefused(String run, long step, String why) {
+    HttpResponse<String> alias = putAlias(run, "production", step);
+    assertThat(alias.statusCode()).isEqualTo(409);
+    assertThat(json(alias).get("error").asText()).isEqualTo(why);
+    assertThat(putTag(run, step, "keep").statusCode()).isEqualTo(409);
+    assertThat(get(port, "/api/runs/" + run + "/aliases/production").statusCode()).isEqualTo(404);
   }
 }

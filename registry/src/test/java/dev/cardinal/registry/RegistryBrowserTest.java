@@ -5,14 +5,18 @@ import static dev.cardinal.registry.Fixtures.checkpoint;
 import static dev.cardinal.registry.Fixtures.detailedEvaluation;
 import static dev.cardinal.registry.Fixtures.evaluation;
 import static dev.cardinal.registry.Fixtures.failedEvaluation;
+import static dev.cardinal.registry.Fixtures.registryConfig;
+import static dev.cardinal.registry.Fixtures.started;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.cardinal.core.Resources;
 import dev.cardinal.core.Topics;
 import dev.cardinal.core.event.CheckpointEvent;
 import dev.cardinal.core.event.Json;
 import dev.cardinal.core.event.MetricEvent;
 import dev.cardinal.core.kafka.KafkaSender;
+import dev.cardinal.core.schedule.Schedule;
 import dev.cardinal.core.testing.TestServices;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -53,6 +57,23 @@ class RegistryBrowserTest {
   private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
   private static final Duration WAIT = Duration.ofSeconds(60);
 
+  /** The schedule one checkpoint carries, as the trainer stores it. */
+  private static final JsonNode SCHEDULE =
+      Schedule.parse(
+              """
+              name: progressive
+              testResolution: 224
+              segments:
+                - {from: 0, to: 3, trainResolution: 128, randAugmentMagnitude: 5}
+                - from: 3
+                  to: 6
+                  trainResolution: {start: 128, end: 192, step: 32}
+                  dropoutRate: {steps: [0.1, 0.2]}
+                - {from: 6, trainResolution: 224}
+              """,
+              "progressive.yaml")
+          .toJson();
+
   private RegistryServer server;
   private KafkaSender sender;
   private WebDriver driver;
@@ -62,14 +83,7 @@ class RegistryBrowserTest {
     Assumptions.assumeTrue(
         Files.isExecutable(CHROMIUM),
         "no browser at " + CHROMIUM + ": apt-get install chromium chromium-driver");
-    server =
-        new RegistryServer(
-            RegistryConfig.of(
-                    TestServices.kafka(),
-                    TestServices.tempDir("registry-ui").resolve("registry.db").toString())
-                .withAddress("127.0.0.1", 0)
-                .withGroupId(TestServices.unique("registry-ui")));
-    server.start();
+    server = started(registryConfig("registry-ui"));
     sender = new KafkaSender(TestServices.kafka());
 
     ChromeOptions options = new ChromeOptions();
@@ -94,15 +108,7 @@ class RegistryBrowserTest {
 
   @AfterEach
   void stop() {
-    if (driver != null) {
-      driver.quit();
-    }
-    if (sender != null) {
-      sender.close();
-    }
-    if (server != null) {
-      server.close();
-    }
+    Resources.close(driver == null ? null : driver::quit, sender, server);
   }
 
   @Test
@@ -145,7 +151,10 @@ class RegistryBrowserTest {
       publish(Topics.EVALUATIONS, run, evaluation(run, step, 224, "ema", 0.40 + step / 1000.0));
       publish(Topics.EVALUATIONS, run, evaluation(run, step, 160, "raw", 0.30 + step / 1000.0));
     }
-    publish(Topics.CHECKPOINTS, run, withSchedule(checkpoint(run, 500, now + 500)));
+    publish(
+        Topics.CHECKPOINTS,
+        run,
+        checkpoint(run, 500, now + 500, "resnet20_cifar", CheckpointEvent.CREATED, SCHEDULE));
     // Step 500 carries what the evaluator adds: calibration, the gap, per-class accuracy, the
     // best resolution and a verdict; and one evaluation that failed.
     publish(Topics.EVALUATIONS, run, detailedEvaluation(run, 500, 160, "raw", 0.61, 224));
@@ -242,7 +251,11 @@ class RegistryBrowserTest {
         .contains("top-1 raw")
         .contains("top-1 ema");
     wait.until(d -> Integer.parseInt(attribute("chart-schedule", "data-points")) > 0);
-    assertThat(attribute("chart-schedule", "data-runs")).contains("trainResolution");
+    // Drawn from GET /api/runs/{run}/schedule: every parameter the segments set, one series each.
+    assertThat(attribute("chart-schedule", "data-runs"))
+        .contains("trainResolution")
+        .contains("randAugmentMagnitude")
+        .contains("dropoutRate");
     assertThat(driver.findElement(By.id("manifest")).getText())
         .contains("\"segments\"")
         .contains("\"spec\"");
@@ -322,31 +335,6 @@ class RegistryBrowserTest {
 
   private void publish(String topic, String key, Object event) {
     sender.send(topic, bytes(key), Json.toBytes(event)).block(WAIT);
-  }
-
-  private static CheckpointEvent withSchedule(CheckpointEvent c) throws Exception {
-    JsonNode schedule =
-        Json.MAPPER.readTree(
-            "{\"name\": \"progressive\", \"testResolution\": 224, \"defaults\": {},"
-                + " \"segments\": [{\"from\": 0, \"to\": 3, \"trainResolution\": 128,"
-                + " \"randAugmentMagnitude\": 5}, {\"from\": 3, \"to\": 6,"
-                + " \"trainResolution\": {\"start\": 128, \"end\": 192, \"step\": 32},"
-                + " \"dropoutRate\": {\"steps\": [0.1, 0.2]}}, {\"from\": 6,"
-                + " \"trainResolution\": 224}]}");
-    return new CheckpointEvent(
-        c.schemaVersion(),
-        c.kind(),
-        c.runId(),
-        c.step(),
-        c.epoch(),
-        c.samplesSeen(),
-        c.bucket(),
-        c.prefix(),
-        c.model(),
-        c.spec(),
-        schedule,
-        c.trainMetrics(),
-        c.createdAtMs());
   }
 
   private void publishLoss(String run, long step, double loss) {

@@ -3,9 +3,12 @@ package dev.cardinal.registry;
 import static dev.cardinal.registry.Fixtures.checkpoint;
 import static dev.cardinal.registry.Fixtures.get;
 import static dev.cardinal.registry.Fixtures.json;
+import static dev.cardinal.registry.Fixtures.registryConfig;
+import static dev.cardinal.registry.Fixtures.started;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.cardinal.core.Resources;
 import dev.cardinal.core.event.CheckpointEvent;
 import dev.cardinal.core.s3.CheckpointStore;
 import dev.cardinal.core.testing.TestServices;
@@ -26,25 +29,12 @@ class RegistryDownloadTest {
   @BeforeAll
   static void start() {
     s3 = new CheckpointStore(TestServices.s3());
-    server =
-        new RegistryServer(
-            RegistryConfig.of(
-                    TestServices.kafka(),
-                    TestServices.tempDir("registry-dl").resolve("registry.db").toString())
-                .withAddress("127.0.0.1", 0)
-                .withGroupId(TestServices.unique("registry-dl"))
-                .withCheckpointStore(s3));
-    server.start();
+    server = started(registryConfig("registry-dl").withCheckpointStore(s3));
   }
 
   @AfterAll
   static void stop() {
-    if (server != null) {
-      server.close();
-    }
-    if (s3 != null) {
-      s3.close();
-    }
+    Resources.close(server, s3);
   }
 
   @Test

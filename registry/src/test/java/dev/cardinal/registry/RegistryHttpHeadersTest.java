@@ -1,10 +1,12 @@
 package dev.cardinal.registry;
 
 import static dev.cardinal.registry.Fixtures.get;
+import static dev.cardinal.registry.Fixtures.registryConfig;
+import static dev.cardinal.registry.Fixtures.started;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.cardinal.core.testing.TestServices;
+import dev.cardinal.core.Resources;
 import java.io.InputStream;
 import java.net.ConnectException;
 import java.net.Inet4Address;
@@ -33,22 +35,13 @@ class RegistryHttpHeadersTest {
 
   @BeforeAll
   static void start() {
-    server =
-        new RegistryServer(
-            RegistryConfig.of(
-                    TestServices.kafka(),
-                    TestServices.tempDir("registry-headers").resolve("registry.db").toString())
-                .withPort(0)
-                .withGroupId(TestServices.unique("registry-headers")));
-    server.start();
+    server = started(registryConfig("registry-headers"));
     port = server.port();
   }
 
   @AfterAll
   static void stop() {
-    if (server != null) {
-      server.close();
-    }
+    Resources.close(server);
   }
 
   @Test

@@ -3,11 +3,14 @@ package dev.cardinal.registry;
 import static dev.cardinal.registry.Fixtures.checkpoint;
 import static dev.cardinal.registry.Fixtures.get;
 import static dev.cardinal.registry.Fixtures.json;
+import static dev.cardinal.registry.Fixtures.registryConfig;
 import static dev.cardinal.registry.Fixtures.send;
+import static dev.cardinal.registry.Fixtures.started;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import dev.cardinal.core.Resources;
 import dev.cardinal.core.testing.TestServices;
 import java.math.BigDecimal;
 import java.net.http.HttpRequest;
@@ -32,15 +35,7 @@ class RegistryHttpParamsTest {
 
   @BeforeAll
   static void start() {
-    server =
-        new RegistryServer(
-            RegistryConfig.of(
-                    TestServices.kafka(),
-                    TestServices.tempDir("registry-params").resolve("registry.db").toString())
-                .withPort(0)
-                .withGroupId(TestServices.unique("registry-params"))
-                .withAdminToken(TOKEN));
-    server.start();
+    server = started(registryConfig("registry-params").withAdminToken(TOKEN));
     port = server.port();
     run = TestServices.unique("registry-params");
     server.store().applyAll(List.of(checkpoint(run, 100, 4_000_000_000_000L)));
@@ -48,9 +43,7 @@ class RegistryHttpParamsTest {
 
   @AfterAll
   static void stop() {
-    if (server != null) {
-      server.close();
-    }
+    Resources.close(server);
   }
 
   @Test
@@ -107,7 +100,12 @@ class RegistryHttpParamsTest {
   void everyNumericBoundTheOpenApiDocumentsIsEnforcedWithA400() throws Exception {
     JsonNode doc = new YAMLMapper().readTree(get(port, "/api/openapi.yaml").body());
     int checked = 0;
-    for (String path : List.of("/api/checkpoints", "/api/runs/{run}/best", "/api/evaluations")) {
+    for (String path :
+        List.of(
+            "/api/checkpoints",
+            "/api/runs/{run}/best",
+            "/api/runs/{run}/schedule",
+            "/api/evaluations")) {
       for (JsonNode param : doc.get("paths").get(path).get("get").get("parameters")) {
         JsonNode schema = param.get("schema");
         if (param.has("$ref") || !schema.has("type")) {

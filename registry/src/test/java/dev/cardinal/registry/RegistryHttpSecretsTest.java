@@ -2,14 +2,14 @@ package dev.cardinal.registry;
 
 import static dev.cardinal.registry.Fixtures.get;
 import static dev.cardinal.registry.Fixtures.json;
+import static dev.cardinal.registry.Fixtures.registryConfig;
+import static dev.cardinal.registry.Fixtures.started;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
-import dev.cardinal.core.testing.TestServices;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -20,17 +20,12 @@ class RegistryHttpSecretsTest {
 
   @Test
   void aSqlFailureIsA500WithAnIdAndTheDetailsOnlyInTheLog() {
-    Path db = TestServices.tempDir("registry-secrets").resolve("registry.db");
     ListAppender<ILoggingEvent> logged = new ListAppender<>();
     Logger routesLog = (Logger) LoggerFactory.getLogger(RegistryRoutes.class);
     logged.start();
     routesLog.addAppender(logged);
-    try (RegistryServer server =
-        new RegistryServer(
-            RegistryConfig.of(TestServices.kafka(), db.toString())
-                .withPort(0)
-                .withGroupId(TestServices.unique("registry-secrets")))) {
-      server.start();
+    RegistryConfig config = registryConfig("registry-secrets");
+    try (RegistryServer server = started(config)) {
       // The store's connection goes away under the server, as when a database server restarts.
       server.store().close();
 
@@ -44,7 +39,7 @@ class RegistryHttpSecretsTest {
       assertThat(id.matches()).as(error).isTrue();
       assertThat(r.body())
           .doesNotContain("jdbc")
-          .doesNotContain(db.toString())
+          .doesNotContain(config.database())
           .doesNotContainIgnoringCase("sql")
           .doesNotContain("registry database");
       assertThat(logged.list)

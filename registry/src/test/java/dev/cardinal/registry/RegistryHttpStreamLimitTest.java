@@ -1,9 +1,11 @@
 package dev.cardinal.registry;
 
+import static dev.cardinal.registry.Fixtures.registryConfig;
+import static dev.cardinal.registry.Fixtures.started;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.cardinal.core.Resources;
 import dev.cardinal.core.event.Json;
-import dev.cardinal.core.testing.TestServices;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -31,21 +33,12 @@ class RegistryHttpStreamLimitTest {
 
   @BeforeAll
   static void start() {
-    server =
-        new RegistryServer(
-            RegistryConfig.of(
-                    TestServices.kafka(),
-                    TestServices.tempDir("registry-stream").resolve("registry.db").toString())
-                .withPort(0)
-                .withGroupId(TestServices.unique("registry-stream")));
-    server.start();
+    server = started(registryConfig("registry-stream"));
   }
 
   @AfterAll
   static void stop() {
-    if (server != null) {
-      server.close();
-    }
+    Resources.close(server);
   }
 
   @Test

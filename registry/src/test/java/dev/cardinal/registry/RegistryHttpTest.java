@@ -7,19 +7,22 @@ import static dev.cardinal.registry.Fixtures.evaluation;
 import static dev.cardinal.registry.Fixtures.failedEvaluation;
 import static dev.cardinal.registry.Fixtures.get;
 import static dev.cardinal.registry.Fixtures.json;
+import static dev.cardinal.registry.Fixtures.registryConfig;
 import static dev.cardinal.registry.Fixtures.send;
+import static dev.cardinal.registry.Fixtures.started;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.cardinal.core.Resources;
 import dev.cardinal.core.event.CheckpointEvent;
 import dev.cardinal.core.event.Json;
+import dev.cardinal.core.schedule.Schedule;
 import dev.cardinal.core.testing.TestServices;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -52,14 +55,7 @@ class RegistryHttpTest {
 
   @BeforeAll
   static void start() {
-    Path dir = TestServices.tempDir("registry-http");
-    server =
-        new RegistryServer(
-            RegistryConfig.of(TestServices.kafka(), dir.resolve("registry.db").toString())
-                .withAddress("127.0.0.1", 0)
-                .withGroupId(TestServices.unique("registry-http"))
-                .withAdminToken(TOKEN));
-    server.start();
+    server = started(registryConfig("registry-http").withAdminToken(TOKEN));
     port = server.port();
     runA = TestServices.unique("run-a");
     runB = TestServices.unique("run-b");
@@ -88,9 +84,66 @@ class RegistryHttpTest {
 
   @AfterAll
   static void stop() {
-    if (server != null) {
-      server.close();
+    Resources.close(server);
+  }
+
+  @Test
+  void theScheduleOfACheckpointIsSampledByCoresSchedule() {
+    String run = TestServices.unique("run-schedule");
+    Schedule schedule =
+        Schedule.parse(
+            """
+            name: ramp
+            testResolution: 224
+            segments:
+              - {from: 0, to: 10, trainResolution: {start: 128, end: 192, step: 16}}
+              - {from: 10, trainResolution: 224, dropoutRate: 0.3}
+            """,
+            "ramp.yaml");
+    server
+        .store()
+        .applyAll(
+            List.of(
+                checkpoint(
+                    run, 300, 1, "resnet20_cifar", CheckpointEvent.CREATED, schedule.toJson()),
+                checkpoint(
+                    run, 500, 2, "resnet20_cifar", CheckpointEvent.CREATED, schedule.toJson()),
+                checkpoint(run, 600, 3)));
+
+    HttpResponse<String> response = get(port, "/api/runs/" + run + "/schedule?step=500&points=5");
+    assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+    JsonNode sampled = json(response);
+    assertThat(sampled.get("step").asLong()).isEqualTo(500);
+    assertThat(sampled.get("name").asText()).isEqualTo("ramp");
+    assertThat(sampled.get("testResolution").asInt()).isEqualTo(224);
+    // Step 500 at epoch 5 (the fixtures' step / 100).
+    assertThat(sampled.get("stepsPerEpoch").asDouble()).isEqualTo(100);
+    assertThat(Json.MAPPER.convertValue(sampled.get("parameters"), List.class))
+        .containsExactly("trainResolution", "dropoutRate");
+    // From epoch 0 to the open segment's start plus one: 11 epochs in 4 intervals.
+    List<Double> epochs = new ArrayList<>();
+    for (JsonNode sample : sampled.get("samples")) {
+      double epoch = sample.get("epoch").asDouble();
+      epochs.add(epoch);
+      assertThat(sample.get("stage"))
+          .as("the stage at epoch " + epoch)
+          .isEqualTo(Json.MAPPER.valueToTree(schedule.at(epoch)));
     }
+    assertThat(epochs).containsExactly(0.0, 2.75, 5.5, 8.25, 11.0);
+    assertThat(sampled.at("/samples/2/stage/trainResolution").asInt()).isEqualTo(160);
+    assertThat(sampled.at("/samples/4/stage/dropoutRate").asDouble()).isEqualTo(0.3);
+
+    // Without a step: the run's latest checkpoint, whose stored schedule is no schedule document.
+    HttpResponse<String> latest = get(port, "/api/runs/" + run + "/schedule");
+    assertThat(latest.statusCode()).as(latest.body()).isEqualTo(404);
+    assertThat(json(latest).get("error").asText())
+        .contains(run + "/600")
+        .contains("schedule this registry cannot read");
+    assertThat(json(get(port, "/api/runs/" + run + "/schedule?step=300")).get("samples"))
+        .as("the default number of samples")
+        .hasSize(ScheduleSamples.DEFAULT_POINTS);
+    assertThat(get(port, "/api/runs/" + run + "/schedule?step=400").statusCode()).isEqualTo(404);
+    assertThat(get(port, "/api/runs/nobody-" + run + "/schedule").statusCode()).isEqualTo(404);
   }
 
   @Test
@@ -478,12 +531,7 @@ class RegistryHttpTest {
   void portInUseSaysWhatToDo() throws Exception {
     try (ServerSocket taken = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"))) {
       int busy = taken.getLocalPort();
-      RegistryServer second =
-          new RegistryServer(
-              RegistryConfig.of(
-                      TestServices.kafka(),
-                      TestServices.tempDir("registry-busy").resolve("r.db").toString())
-                  .withAddress("127.0.0.1", busy));
+      RegistryServer second = new RegistryServer(registryConfig("registry-busy").withPort(busy));
       assertThatThrownBy(second::start)
           .isInstanceOf(IllegalStateException.class)
           .hasMessage("port " + busy + " is in use: stop the other process or pass --port");

@@ -2,9 +2,12 @@ package dev.cardinal.registry;
 
 import static dev.cardinal.registry.Fixtures.checkpoint;
 import static dev.cardinal.registry.Fixtures.json;
+import static dev.cardinal.registry.Fixtures.registryConfig;
 import static dev.cardinal.registry.Fixtures.send;
+import static dev.cardinal.registry.Fixtures.started;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.cardinal.core.Resources;
 import dev.cardinal.core.testing.TestServices;
 import io.vertx.ext.web.handler.BodyHandler;
 import java.io.ByteArrayOutputStream;
@@ -44,14 +47,9 @@ class RegistryHttpUploadTest {
     // Taken before the server exists: the old body handler created the directory when the router
     // was built, and filled it on each upload.
     uploadsBefore = listing(VERTX_UPLOADS);
-    dataDir = TestServices.tempDir("registry-uploads");
-    server =
-        new RegistryServer(
-            RegistryConfig.of(TestServices.kafka(), dataDir.resolve("registry.db").toString())
-                .withPort(0)
-                .withGroupId(TestServices.unique("registry-uploads"))
-                .withAdminToken(TOKEN));
-    server.start();
+    RegistryConfig config = registryConfig("registry-uploads").withAdminToken(TOKEN);
+    dataDir = Path.of(config.database()).getParent();
+    server = started(config);
     port = server.port();
     run = TestServices.unique("uploads");
     server.store().applyAll(List.of(checkpoint(run, 100, 4_000_000_000_000L)));
@@ -59,9 +57,7 @@ class RegistryHttpUploadTest {
 
   @AfterAll
   static void stop() {
-    if (server != null) {
-      server.close();
-    }
+    Resources.close(server);
   }
 
   @Test

@@ -4,6 +4,8 @@ import static dev.cardinal.registry.Fixtures.await;
 import static dev.cardinal.registry.Fixtures.checkpoint;
 import static dev.cardinal.registry.Fixtures.get;
 import static dev.cardinal.registry.Fixtures.json;
+import static dev.cardinal.registry.Fixtures.registryConfig;
+import static dev.cardinal.registry.Fixtures.started;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cardinal.core.Topics;
@@ -13,7 +15,6 @@ import dev.cardinal.core.kafka.DeadLetters;
 import dev.cardinal.core.kafka.KafkaSender;
 import dev.cardinal.core.testing.TestServices;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.Statement;
@@ -32,18 +33,13 @@ class RegistryIngestDeadLetterTest {
 
   @Test
   void anEventTheDatabaseRefusesIsDeadLetteredAndTheNextIsStored() throws Exception {
-    Path dbFile = TestServices.tempDir("registry-refused").resolve("registry.db");
+    RegistryConfig config = registryConfig("registry-refused");
     String refusedRun = TestServices.unique("refused");
     String nextRun = TestServices.unique("after-refused");
     try (KafkaSender sender = new KafkaSender(TestServices.kafka());
-        RegistryServer server =
-            new RegistryServer(
-                RegistryConfig.of(TestServices.kafka(), dbFile.toString())
-                    .withAddress("127.0.0.1", 0)
-                    .withGroupId(TestServices.unique("registry-refused")))) {
-      server.start();
+        RegistryServer server = started(config)) {
       // A real refusal by the database, for this run only: a trigger that aborts its insert.
-      try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dbFile);
+      try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + config.database());
           Statement s = c.createStatement()) {
         s.execute("PRAGMA busy_timeout = 30000");
         s.execute(

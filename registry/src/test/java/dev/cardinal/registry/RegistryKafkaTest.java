@@ -8,9 +8,12 @@ import static dev.cardinal.registry.Fixtures.evaluation;
 import static dev.cardinal.registry.Fixtures.failedEvaluation;
 import static dev.cardinal.registry.Fixtures.get;
 import static dev.cardinal.registry.Fixtures.json;
+import static dev.cardinal.registry.Fixtures.registryConfig;
+import static dev.cardinal.registry.Fixtures.started;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.cardinal.core.Resources;
 import dev.cardinal.core.Topics;
 import dev.cardinal.core.event.CheckpointEvent;
 import dev.cardinal.core.event.EvaluationEvent;
@@ -24,7 +27,6 @@ import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -43,37 +45,23 @@ class RegistryKafkaTest {
   private static KafkaSender sender;
   private static RegistryServer server;
   private static int port;
-  private static String group;
-  private static Path dbFile;
+  private static RegistryConfig config;
 
   @BeforeAll
   static void start() {
     sender = new KafkaSender(TestServices.kafka());
-    group = TestServices.unique("registry-kafka");
-    dbFile = TestServices.tempDir("registry-kafka").resolve("registry.db");
+    config = registryConfig("registry-kafka");
     server = startServer(false);
     port = server.port();
   }
 
   private static RegistryServer startServer(boolean rebuild) {
-    RegistryServer s =
-        new RegistryServer(
-            RegistryConfig.of(TestServices.kafka(), dbFile.toString())
-                .withAddress("127.0.0.1", 0)
-                .withGroupId(group)
-                .withRebuild(rebuild));
-    s.start();
-    return s;
+    return started(config.withRebuild(rebuild));
   }
 
   @AfterAll
   static void stop() {
-    if (server != null) {
-      server.close();
-    }
-    if (sender != null) {
-      sender.close();
-    }
+    Resources.close(server, sender);
   }
 
   private static void publish(CheckpointEvent e) {

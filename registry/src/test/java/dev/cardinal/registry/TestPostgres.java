@@ -100,23 +100,13 @@ public final class TestPostgres implements AutoCloseable {
    */
   public void stop() throws IOException, InterruptedException {
     requireOwnServer();
-    run(
-        bin.resolve("pg_ctl").toString(),
-        "-D",
-        dir.resolve("data").toString(),
-        "-m",
-        "fast",
-        "-w",
-        "stop");
+    pgCtl("-m", "fast", "-w", "stop");
   }
 
   /** Starts the server on the same port and data, returning once it accepts connections. */
   public void start() throws IOException, InterruptedException {
     requireOwnServer();
-    run(
-        bin.resolve("pg_ctl").toString(),
-        "-D",
-        dir.resolve("data").toString(),
+    pgCtl(
         "-o",
         "-p " + port + " -k " + dir + " -h 127.0.0.1 -F",
         "-l",
@@ -151,6 +141,15 @@ public final class TestPostgres implements AutoCloseable {
     }
   }
 
+  /** pg_ctl on this class's data folder. */
+  private void pgCtl(String... args) throws IOException, InterruptedException {
+    List<String> command =
+        new ArrayList<>(
+            List.of(bin.resolve("pg_ctl").toString(), "-D", dir.resolve("data").toString()));
+    command.addAll(List.of(args));
+    run(command.toArray(String[]::new));
+  }
+
   private void run(String... command) throws IOException, InterruptedException {
     List<String> full = new ArrayList<>(asUser);
     full.addAll(List.of(command));
@@ -176,13 +175,7 @@ public final class TestPostgres implements AutoCloseable {
     }
     try {
       if (Files.exists(dir.resolve("data/postmaster.pid"))) {
-        run(
-            bin.resolve("pg_ctl").toString(),
-            "-D",
-            dir.resolve("data").toString(),
-            "-m",
-            "immediate",
-            "stop");
+        pgCtl("-m", "immediate", "stop");
       }
     } finally {
       try (Stream<Path> files = Files.walk(dir)) {

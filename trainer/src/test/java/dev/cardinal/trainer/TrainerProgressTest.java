@@ -87,7 +87,7 @@ class TrainerProgressTest {
           if (i % TopicAdmin.IMAGE_PARTITIONS != p) {
             continue;
           }
-          byte[] value = (i == otherClassesAt ? withClasses(stamped(i), 20) : stamped(i)).encode();
+          byte[] value = (i == otherClassesAt ? stamped(i).withClasses(20) : stamped(i)).encode();
           if (i == craftedAt) {
             ByteBuffer.wrap(value).putInt(CLASSES_FIELD, Integer.MAX_VALUE);
           }
@@ -98,24 +98,10 @@ class TrainerProgressTest {
   }
 
   private static ImageBatch stamped(int index) {
-    return SyntheticImages.restamped(
-        SyntheticImages.batch((long) index * BATCH, BATCH, 8, 10),
-        new ScheduleStamp(
-            index / BATCHES_PER_EPOCH, (long) index % BATCHES_PER_EPOCH * BATCH, EPOCH_SIZE));
-  }
-
-  private static ImageBatch withClasses(ImageBatch b, int classes) {
-    return new ImageBatch(
-        b.datasetId(),
-        b.height(),
-        b.width(),
-        b.channels(),
-        classes,
-        b.sampleIds(),
-        b.labels(),
-        null,
-        b.pixels(),
-        b.stamp());
+    return SyntheticImages.batch((long) index * BATCH, BATCH, 8, 10)
+        .withStamp(
+            new ScheduleStamp(
+                index / BATCHES_PER_EPOCH, (long) index % BATCHES_PER_EPOCH * BATCH, EPOCH_SIZE));
   }
 
   private List<MetricEvent> metrics(String run) {

@@ -7,15 +7,15 @@ import dev.cardinal.core.event.CheckpointEvent;
 import dev.cardinal.core.event.EvaluationEvent;
 import dev.cardinal.core.event.Json;
 import dev.cardinal.core.event.MetricEvent;
+import dev.cardinal.core.testing.OwnThread;
+import dev.cardinal.core.testing.SyntheticImages;
 import dev.cardinal.core.testing.TestServices;
 import dev.cardinal.core.wire.ImageBatch;
-import dev.cardinal.core.wire.ScheduleStamp;
 import dev.cardinal.trainer.EngineThreads;
 import dev.cardinal.trainer.Recipe;
 import dev.cardinal.trainer.TrainerConfig;
 import dev.cardinal.trainer.TrainingSession;
 import dev.cardinal.trainer.model.ModelPresets;
-import java.io.File;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -47,39 +47,24 @@ public final class LearningBench {
     double minutes = args.length > 0 ? Double.parseDouble(args[0]) : 30;
     EngineThreads.configureForThisMachine();
     Path dir = TestServices.tempDir("bench-learning");
-    double memoryBefore = memoryImagesPerSecond(dir);
+    double memoryBefore = OwnThread.call(LearningBench::memoryLeg);
     System.out.printf("bare in-memory trainer (before): %.1f img/s%n", memoryBefore);
 
-    int port = freePort();
-    int kafkaPort = freePort();
-    int s3Port = freePort();
-    Path log = dir.resolve("cardinal-run.log");
-    List<String> command =
-        List.of(
-            "./cardinal",
-            "run",
-            "--data-dir",
-            dir.resolve("data").toString(),
-            "--port",
-            Integer.toString(port),
-            "--kafka-port",
-            Integer.toString(kafkaPort),
-            "--s3-port",
-            Integer.toString(s3Port),
-            "--recipe",
-            "fashion-mnist",
-            "--schedule",
-            "fashion-mnist",
-            "--batch-size",
-            Integer.toString(BATCH));
-    System.out.println("$ " + String.join(" ", command) + "   (log: " + log + ")");
-    Process run =
-        new ProcessBuilder(command)
-            .redirectErrorStream(true)
-            .redirectOutput(log.toFile())
-            .directory(new File("."))
-            .start();
-    Watch watch = new Watch(KafkaSettings.of("127.0.0.1:" + kafkaPort));
+    CardinalProcess run =
+        CardinalProcess.start(
+            dir,
+            List.of(
+                "--recipe",
+                "fashion-mnist",
+                "--schedule",
+                "fashion-mnist",
+                "--batch-size",
+                Integer.toString(BATCH),
+                // The recipe's length: the data then ends, and the run's final checkpoint is
+                // scored.
+                "--epochs",
+                "10"));
+    Watch watch = new Watch(KafkaSettings.of("127.0.0.1:" + run.kafkaPort));
     long startNanos = System.nanoTime();
     long budgetNanos = (long) (minutes * 60e9);
     System.out.printf(
@@ -96,19 +81,14 @@ public final class LearningBench {
         }
       }
     } finally {
-      if (run.isAlive()) {
-        // Ctrl-C as a user would: the trainer saves a final checkpoint on the way out.
-        run.destroy();
-        run.waitFor(2, java.util.concurrent.TimeUnit.MINUTES);
-        run.destroyForcibly();
-      }
+      run.close();
     }
     watch.poll(Duration.ofSeconds(2));
     watch.close();
     double elapsed = (System.nanoTime() - startNanos) / 60e9;
     watch.printRow(elapsed);
 
-    double memoryAfter = memoryImagesPerSecond(dir);
+    double memoryAfter = OwnThread.call(LearningBench::memoryLeg);
     System.out.printf("bare in-memory trainer (after): %.1f img/s%n", memoryAfter);
     double memory = (memoryBefore + memoryAfter) / 2;
     double inRun = watch.trainImagesPerSecond(WARMUP_IN_RUN);
@@ -129,58 +109,12 @@ public final class LearningBench {
         watch.bestTop1(), minutes, inRun / memory, watch.evalLagMax());
   }
 
-  private static int freePort() throws java.io.IOException {
-    try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
-      return socket.getLocalPort();
-    }
-  }
-
   /** The training code of a run fed batches of Fashion-MNIST's shape from memory: images/s. */
-  private static double memoryImagesPerSecond(Path dir) throws Exception {
-    double[] result = new double[1];
-    Exception[] failure = new Exception[1];
-    // A fresh thread, as the trainer stage has: PyTorch sets up its thread team per thread.
-    Thread thread =
-        new Thread(
-            () -> {
-              try {
-                result[0] = memoryLeg();
-              } catch (Exception e) {
-                failure[0] = e;
-              }
-            });
-    thread.start();
-    thread.join();
-    if (failure[0] != null) {
-      throw failure[0];
-    }
-    return result[0];
-  }
-
   private static double memoryLeg() {
     Random random = new Random(5);
     List<ImageBatch> batches = new ArrayList<>();
     for (int b = 0; b < 8; b++) {
-      byte[] pixels = new byte[BATCH * 28 * 28];
-      random.nextBytes(pixels);
-      long[] ids = new long[BATCH];
-      int[] labels = new int[BATCH];
-      for (int i = 0; i < BATCH; i++) {
-        ids[i] = (long) b * BATCH + i;
-        labels[i] = random.nextInt(10);
-      }
-      batches.add(
-          new ImageBatch(
-              "bench",
-              28,
-              28,
-              1,
-              10,
-              ids,
-              labels,
-              null,
-              pixels,
-              new ScheduleStamp(0, (long) b * BATCH, 60_000)));
+      batches.add(SyntheticImages.noise(random, b, BATCH, 28, 1, 10, 60_000));
     }
     TrainerConfig config =
         TrainerConfig.of("memory", "resnet20", Recipe.named("fashion-mnist"), 1_000_000)

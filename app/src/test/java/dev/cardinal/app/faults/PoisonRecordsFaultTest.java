@@ -72,9 +72,8 @@ class PoisonRecordsFaultTest {
     out.put(topic + "/garbage", garbage);
     if (IMAGE_TOPICS.contains(topic)) {
       ImageBatch valid =
-          SyntheticImages.restamped(
-              SyntheticImages.batch(0, 4, FaultStages.SIZE, FaultStages.CLASSES),
-              new ScheduleStamp(0, 0, FaultStages.TRAIN_IMAGES));
+          SyntheticImages.batch(0, 4, FaultStages.SIZE, FaultStages.CLASSES)
+              .withStamp(new ScheduleStamp(0, 0, FaultStages.TRAIN_IMAGES));
       byte[] crafted = valid.encode();
       ByteBuffer.wrap(crafted).putInt(CLASSES_FIELD, Integer.MAX_VALUE);
       out.put(topic + "/classes-2^31-1", crafted);

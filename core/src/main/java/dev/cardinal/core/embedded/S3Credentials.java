@@ -1,14 +1,13 @@
 package dev.cardinal.core.embedded;
 
+import dev.cardinal.core.config.SecretFile;
 import java.io.IOException;
 import java.io.Reader;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.HexFormat;
 import java.util.Properties;
@@ -59,14 +58,7 @@ public record S3Credentials(String accessKey, String secretKey, boolean generate
       if (Files.exists(file)) {
         return read(file);
       }
-      Files.createDirectories(dir);
-      try {
-        Files.createFile(
-            file,
-            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-      } catch (UnsupportedOperationException e) {
-        Files.createFile(file);
-      } catch (FileAlreadyExistsException e) {
+      if (!SecretFile.createOwnerOnly(file)) {
         // Another process on the same data directory was first: use its pair.
         return read(file);
       }

@@ -68,6 +68,19 @@ public record EvaluationEvent(
         .weights(weights);
   }
 
+  /**
+   * A builder for an evaluation that could not be scored: its metrics NaN (JSON has none, the
+   * registry stores them as unknown) and {@code error} saying why.
+   */
+  public static EvaluationEventBuilder failure(
+      String runId, long step, int resolution, String weights, String error) {
+    return builder(runId, step, resolution, weights)
+        .top1(Double.NaN)
+        .top5(Double.NaN)
+        .nll(Double.NaN)
+        .error(error);
+  }
+
   public static String evaluationId(String runId, long step, int resolution, String weights) {
     return runId + "/" + step + "/" + resolution + "/" + weights;
   }

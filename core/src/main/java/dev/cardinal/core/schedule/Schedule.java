@@ -146,6 +146,29 @@ public final class Schedule {
     return max;
   }
 
+  /**
+   * The parameters some segment sets, in {@link ScheduleStage#PARAMETERS} order: the ones that can
+   * change over training (every other one holds its default throughout).
+   */
+  public List<String> scheduledParameters() {
+    return ScheduleStage.PARAMETERS.stream()
+        .filter(p -> segments.stream().anyMatch(s -> s.values().containsKey(p)))
+        .toList();
+  }
+
+  /**
+   * The epoch where the schedule's last segment ends, one epoch past its start when it is open
+   * (nothing changes after that): how far a chart of the schedule needs to reach. 0 without
+   * segments.
+   */
+  public double lastEpoch() {
+    double end = 0;
+    for (Segment s : segments) {
+      end = Math.max(end, s.open() ? s.from() + 1 : s.to());
+    }
+    return end;
+  }
+
   /** The resolution the finished model is tested at (the largest train resolution if unset). */
   public int testResolution() {
     return testResolution;

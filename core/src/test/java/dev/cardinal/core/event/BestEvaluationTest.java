@@ -30,6 +30,16 @@ class BestEvaluationTest {
   }
 
   @Test
+  void betweenCheckpointsWithEqualScoresTheLaterStepWins() {
+    Score early = new Score(0.9, 0.5, 160, "raw", 100);
+    Score late = new Score(0.9, 0.5, 160, "raw", 200);
+    assertThat(best(late, early)).isEqualTo(late);
+    assertThat(best(early, late)).isEqualTo(late);
+    Score earlyButSmaller = new Score(0.9, 0.5, 128, "raw", 100);
+    assertThat(best(late, earlyButSmaller)).isEqualTo(earlyButSmaller);
+  }
+
+  @Test
   void aMissingScoreRanksBelowEveryNumber() {
     Score noNll = new Score(0.9, null, 160, "raw");
     Score nanNll = new Score(0.9, Double.NaN, 160, "ema");

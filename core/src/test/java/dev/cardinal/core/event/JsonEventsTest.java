@@ -56,11 +56,7 @@ class JsonEventsTest {
     assertThat(Json.toString(ok)).doesNotContain("\"error\"");
 
     EvaluationEvent failed =
-        EvaluationEvent.builder("run-1", 1300, 224, "raw")
-            .top1(Double.NaN)
-            .top5(Double.NaN)
-            .nll(Double.NaN)
-            .error("params object missing")
+        EvaluationEvent.failure("run-1", 1300, 224, "raw", "params object missing")
             .evaluatedAtMs(1_700_000_000_000L)
             .build();
     EvaluationEvent back = Json.fromBytes(Json.toBytes(failed), EvaluationEvent.class);

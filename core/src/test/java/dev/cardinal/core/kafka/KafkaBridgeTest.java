@@ -163,37 +163,28 @@ class KafkaBridgeTest {
     Set<Integer> seenByB = ConcurrentHashMap.newKeySet();
     List<Integer> all = new CopyOnWriteArrayList<>();
     Set<Integer> markers = ConcurrentHashMap.newKeySet();
-    Disposable a =
-        new KafkaReceiver(kafka, neverOnTimer)
-            .receive()
-            .subscribe(
-                r -> {
-                  if (sequence(r) >= FIRST_MARKER) {
-                    markers.add(sequence(r));
-                  } else {
-                    seenByA.add(sequence(r));
-                    all.add(sequence(r));
-                  }
-                  r.acknowledge();
-                });
+    // Each consumer notes the markers apart from the records it was handed, and acknowledges all.
+    java.util.function.BiFunction<ReceiverOptions, Set<Integer>, Disposable> consumer =
+        (options, seen) ->
+            new KafkaReceiver(kafka, options)
+                .receive()
+                .subscribe(
+                    r -> {
+                      if (sequence(r) >= FIRST_MARKER) {
+                        markers.add(sequence(r));
+                      } else {
+                        seen.add(sequence(r));
+                        all.add(sequence(r));
+                      }
+                      r.acknowledge();
+                    });
+    Disposable a = consumer.apply(neverOnTimer, seenByA);
     Disposable b = null;
     try {
       await(() -> seenByA.size() == 200, "A read the first 200 records");
       assertThat(committedOffsets(group)).as("nothing committed before the revoke").isEmpty();
 
-      b =
-          new KafkaReceiver(kafka, ReceiverOptions.of(group, topic))
-              .receive()
-              .subscribe(
-                  r -> {
-                    if (sequence(r) >= FIRST_MARKER) {
-                      markers.add(sequence(r));
-                    } else {
-                      seenByB.add(sequence(r));
-                      all.add(sequence(r));
-                    }
-                    r.acknowledge();
-                  });
+      b = consumer.apply(ReceiverOptions.of(group, topic), seenByB);
       await(
           () -> committedOffsets(group).values().stream().mapToLong(o -> o.offset()).sum() == 200,
           "A committed its work when its partitions were revoked");

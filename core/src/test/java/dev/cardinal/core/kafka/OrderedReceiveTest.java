@@ -38,9 +38,8 @@ class OrderedReceiveTest {
           int epoch = i * BATCH / EPOCH_SIZE;
           long offset = (long) i * BATCH % EPOCH_SIZE;
           ImageBatch batch =
-              SyntheticImages.restamped(
-                  SyntheticImages.batch(i * BATCH, BATCH, 8, 10),
-                  new ScheduleStamp(epoch, offset, EPOCH_SIZE));
+              SyntheticImages.batch(i * BATCH, BATCH, 8, 10)
+                  .withStamp(new ScheduleStamp(epoch, offset, EPOCH_SIZE));
           sender.send(new ProducerRecord<>(topic, p, null, batch.encode())).block();
         }
       }

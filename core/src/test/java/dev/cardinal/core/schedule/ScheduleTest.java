@@ -69,6 +69,15 @@ class ScheduleTest {
   }
 
   @Test
+  void whatAChartOfTheScheduleNeeds() {
+    Schedule s = Schedule.parse(RAMP, "ramp.yaml");
+    assertThat(s.scheduledParameters())
+        .containsExactly("trainResolution", "randAugmentMagnitude", "dropoutRate");
+    assertThat(s.lastEpoch()).as("the open last segment counts one epoch").isEqualTo(26);
+    assertThat(Schedule.fixed(32).lastEpoch()).as("no segments").isZero();
+  }
+
+  @Test
   void presets() {
     Schedule fixed = Schedule.preset("fixed");
     assertThat(fixed.at(0)).isEqualTo(ScheduleStage.plain(224));

@@ -1,7 +1,9 @@
 package dev.cardinal.core.testing;
 
 import dev.cardinal.core.wire.ImageBatch;
+import dev.cardinal.core.wire.ImageBatchBuilder;
 import dev.cardinal.core.wire.ScheduleStamp;
+import java.util.Random;
 import java.util.SplittableRandom;
 
 /**
@@ -69,18 +71,31 @@ public final class SyntheticImages {
     return Math.max(0, Math.min(1, v));
   }
 
-  /** The same batch at another position of the training stream. */
-  public static ImageBatch restamped(ImageBatch batch, ScheduleStamp stamp) {
-    return new ImageBatch(
-        batch.datasetId(),
-        batch.height(),
-        batch.width(),
-        batch.channels(),
-        batch.classes(),
-        batch.sampleIds(),
-        batch.labels(),
-        batch.softLabels(),
-        batch.pixels(),
-        stamp);
+  /**
+   * Random pixels with random labels, for benchmarks that measure speed rather than learning: batch
+   * {@code index} of {@code count} images, its ids and stream position following the batches before
+   * it in an epoch of {@code epochImages}.
+   */
+  public static ImageBatch noise(
+      Random random, long index, int count, int side, int channels, int classes, long epochImages) {
+    byte[] pixels = new byte[count * side * side * channels];
+    random.nextBytes(pixels);
+    long[] ids = new long[count];
+    int[] labels = new int[count];
+    for (int i = 0; i < count; i++) {
+      ids[i] = index * count + i;
+      labels[i] = random.nextInt(classes);
+    }
+    return ImageBatchBuilder.builder()
+        .datasetId("bench")
+        .height(side)
+        .width(side)
+        .channels(channels)
+        .classes(classes)
+        .sampleIds(ids)
+        .labels(labels)
+        .pixels(pixels)
+        .stamp(new ScheduleStamp(0, index * count, epochImages))
+        .build();
   }
 }

@@ -162,36 +162,26 @@ class ImageBatchTest {
 
   @Test
   void invalidBatchesAreRefusedAtConstruction() {
-    assertThatThrownBy(
-            () ->
-                new ImageBatch(
-                    "d",
-                    2,
-                    2,
-                    2,
-                    10,
-                    new long[1],
-                    new int[1],
-                    null,
-                    new byte[8],
-                    new ScheduleStamp(0, 0, 0)))
+    assertThatThrownBy(() -> oneImageOf2x2(2, 8))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("channels");
-    assertThatThrownBy(
-            () ->
-                new ImageBatch(
-                    "d",
-                    2,
-                    2,
-                    1,
-                    10,
-                    new long[1],
-                    new int[1],
-                    null,
-                    new byte[3],
-                    new ScheduleStamp(0, 0, 0)))
+    assertThatThrownBy(() -> oneImageOf2x2(1, 3))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("pixel bytes");
+  }
+
+  private static ImageBatch oneImageOf2x2(int channels, int pixelBytes) {
+    return new ImageBatch(
+        "d",
+        2,
+        2,
+        channels,
+        10,
+        new long[1],
+        new int[1],
+        null,
+        new byte[pixelBytes],
+        new ScheduleStamp(0, 0, 0));
   }
 
   /**

@@ -30,7 +30,6 @@ import java.util.List;
 public final class ResNetBuilder {
 
   private static final int[] IMAGENET_PLANES = {64, 128, 256, 512};
-  private static final int CIFAR_PLANES = 16;
 
   private ResNetBuilder() {}
 
@@ -72,7 +71,7 @@ public final class ResNetBuilder {
   private static int addStem(SequentialBlock net, ResNetSpec spec) {
     switch (spec.stem()) {
       case CIFAR -> {
-        int width = scale(CIFAR_PLANES, spec.widthMultiplier());
+        int width = scale(spec.stemWidth(), spec.widthMultiplier());
         net.add(conv(width, 3, 1, 1, 1, false)).add(batchNorm()).add(Op.relu());
         return width;
       }
@@ -108,7 +107,7 @@ public final class ResNetBuilder {
   private static int stagePlanes(ResNetSpec spec, int stage) {
     int base =
         spec.stem() == Stem.CIFAR
-            ? CIFAR_PLANES << stage
+            ? spec.stemWidth() << stage
             : stage < IMAGENET_PLANES.length ? IMAGENET_PLANES[stage] : 512 << (stage - 3);
     return scale(base, spec.widthMultiplier());
   }
@@ -128,7 +127,8 @@ public final class ResNetBuilder {
 
   private static Block bottleneck(
       ResNetSpec spec, int inplanes, int planes, int stride, double dropPath) {
-    int perGroup = (int) Math.floor(planes * (spec.baseWidth() / 64.0));
+    // At least one channel per group: a small width multiplier can floor a narrow group to zero.
+    int perGroup = Math.max(1, (int) Math.floor(planes * (spec.baseWidth() / 64.0)));
     if (spec.attention() == Attention.SPLIT_ATTENTION && perGroup % spec.radix() != 0) {
       // The split-attention conv has cardinality * radix groups over its input; only reachable
       // with a width multiplier (the presets' widths divide evenly).

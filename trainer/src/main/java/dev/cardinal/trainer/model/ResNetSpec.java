@@ -18,9 +18,10 @@ import java.util.List;
  * @param block basic (two 3x3) or bottleneck (1x1, 3x3, 1x1 with expansion 4) blocks
  * @param cardinality groups of the bottleneck 3x3 convolution (ResNeXt); 1 for plain ResNet
  * @param baseWidth width per group: bottleneck width = floor(planes * baseWidth / 64) * cardinality
- * @param stem classic 7x7/2 + max-pool, deep (three 3x3) or CIFAR (one 3x3, 16 channels, no pool)
- * @param stemWidth width of the deep stem's first two convolutions (its output is twice that);
- *     ignored by the other stems
+ * @param stem classic 7x7/2 + max-pool, deep (three 3x3) or CIFAR (one 3x3, no pool)
+ * @param stemWidth width of the deep stem's first two convolutions (its output is twice that); for
+ *     the CIFAR stem the width of its one convolution and the first stage's planes (16 for He et
+ *     al.'s ResNets, 64 for Xie et al.'s ResNeXt-29); ignored by the classic stem
  * @param stemPoolConv ResNet-RS: replace the stem's max-pool by a 3x3 stride-2 conv + BN + ReLU
  * @param shortcut projection shortcut: strided 1x1 conv (ResNet-B) or 2x2 avg-pool + 1x1 conv
  *     (ResNet-D)
@@ -69,7 +70,10 @@ public record ResNetSpec(
     CLASSIC,
     /** Three 3x3 convs (stemWidth, stemWidth, 2*stemWidth), first strided, then the pool. */
     DEEP,
-    /** One 3x3 stride 1 conv with 16 channels, BN, ReLU; no pool (He et al. CIFAR ResNets). */
+    /**
+     * One 3x3 stride 1 conv with stemWidth channels, BN, ReLU; no pool (He et al.'s CIFAR ResNets,
+     * Xie et al.'s ResNeXt-29). Stage planes are stemWidth, 2 x stemWidth, 4 x stemWidth, ...
+     */
     CIFAR
   }
 
@@ -155,8 +159,8 @@ public record ResNetSpec(
     requireAtMost("cardinality", cardinality, MAX_CARDINALITY);
     requireAtMost("baseWidth", baseWidth, MAX_BASE_WIDTH);
     requireAtMost("cardinality x baseWidth", (long) cardinality * baseWidth, MAX_GROUP_WIDTH);
-    if (stem == Stem.DEEP && stemWidth < 1) {
-      throw new IllegalArgumentException("a deep stem needs a positive stemWidth");
+    if ((stem == Stem.DEEP || stem == Stem.CIFAR) && stemWidth < 1) {
+      throw new IllegalArgumentException("a deep or CIFAR stem needs a positive stemWidth");
     }
     requireAtMost("stemWidth", stemWidth, MAX_STEM_WIDTH);
     if (attention == Attention.SE && !(seRatio > 0 && seRatio <= 1)) {
@@ -200,6 +204,10 @@ public record ResNetSpec(
               + "; use a preset (cardinal models lists them) or a spec within the limits");
     }
   }
+
+  /** The ImageNet depths {@link #stageDepths} knows, basic and bottleneck ({@link #blockKind}). */
+  public static final List<Integer> IMAGENET_DEPTHS =
+      List.of(18, 26, 34, 50, 101, 152, 200, 270, 350, 420);
 
   /** A plain torchvision-style ResNet of the given depth with 1000 classes. */
   public static ResNetSpec resnet(int depth) {
@@ -265,7 +273,9 @@ public record ResNetSpec(
       throw new IllegalArgumentException(
           "unknown ResNet depth "
               + depth
-              + "; ImageNet depths: 18, 26, 34, 50, 101, 152, 200, 270, 350, 420;"
+              + "; ImageNet depths: "
+              + IMAGENET_DEPTHS
+              + ";"
               + " CIFAR depths: 6n+2 (20, 32, 44, 56, 110, ...)");
     }
     int n = (depth - 2) / 6;

@@ -7,9 +7,10 @@ import dev.cardinal.core.embedded.EmbeddedS3;
 import dev.cardinal.core.kafka.KafkaSender;
 import dev.cardinal.core.kafka.TopicAdmin;
 import dev.cardinal.core.s3.CheckpointStore;
+import dev.cardinal.core.testing.OwnThread;
+import dev.cardinal.core.testing.SyntheticImages;
 import dev.cardinal.core.testing.TestServices;
 import dev.cardinal.core.wire.ImageBatch;
-import dev.cardinal.core.wire.ScheduleStamp;
 import dev.cardinal.trainer.Recipe;
 import dev.cardinal.trainer.TrainerConfig;
 import dev.cardinal.trainer.TrainerStage;
@@ -53,7 +54,7 @@ public final class TrainerBench {
       double checkpointSeconds = Double.NaN;
       System.out.printf("%-8s %-14s %12s%n", "round", "feed", "images/s");
       for (int round = 1; round <= rounds; round++) {
-        double memory = onOwnThread(() -> memoryFed(recipe, store, encoded, warmup));
+        double memory = OwnThread.call(() -> memoryFed(recipe, store, encoded, warmup));
         bestMemory = Math.max(bestMemory, memory);
         System.out.printf("%-8d %-14s %12.1f%n", round, "memory", memory);
         double[] kafkaResult = kafkaFed(recipe, kafka, store, batches, warmup, round);
@@ -77,29 +78,21 @@ public final class TrainerBench {
     Random random = new Random(1);
     List<byte[]> out = new ArrayList<>();
     for (int b = 0; b < count; b++) {
-      byte[] pixels = new byte[BATCH * 32 * 32 * 3];
-      random.nextBytes(pixels);
-      long[] ids = new long[BATCH];
-      int[] labels = new int[BATCH];
-      for (int i = 0; i < BATCH; i++) {
-        ids[i] = (long) b * BATCH + i;
-        labels[i] = random.nextInt(10);
-      }
-      out.add(
-          new ImageBatch(
-                  "bench",
-                  32,
-                  32,
-                  3,
-                  10,
-                  ids,
-                  labels,
-                  null,
-                  pixels,
-                  new ScheduleStamp(0, (long) b * BATCH, (long) count * BATCH))
-              .encode());
+      out.add(SyntheticImages.noise(random, b, BATCH, 32, 3, 10, (long) count * BATCH).encode());
     }
     return out;
+  }
+
+  /** A ResNet-20 training session on the CPU, shaped by the first of the batches. */
+  private static TrainingSession session(
+      String run, Recipe recipe, CheckpointStore store, List<byte[]> encoded) {
+    return new TrainingSession(
+        config(run, recipe, 0),
+        store,
+        Device.cpu(),
+        ModelPresets.get("resnet20").withNumClasses(10),
+        ImageBatch.decode(encoded.get(0)),
+        null);
   }
 
   private static TrainerConfig config(String run, Recipe recipe, long maxSteps) {
@@ -109,42 +102,10 @@ public final class TrainerBench {
         .withKeepBest(0);
   }
 
-  /**
-   * Runs on a fresh thread, as the trainer stage does: PyTorch's intra-op thread pool is set up per
-   * calling thread, and the main thread measured several times slower here.
-   */
-  private static double onOwnThread(java.util.concurrent.Callable<Double> body) throws Exception {
-    double[] result = new double[1];
-    Exception[] failure = new Exception[1];
-    Thread thread =
-        new Thread(
-            () -> {
-              try {
-                result[0] = body.call();
-              } catch (Exception e) {
-                failure[0] = e;
-              }
-            });
-    thread.start();
-    thread.join();
-    if (failure[0] != null) {
-      throw failure[0];
-    }
-    return result[0];
-  }
-
   /** The training code fed decoded batches from memory; images/s after warm-up. */
   private static double memoryFed(
       Recipe recipe, CheckpointStore store, List<byte[]> encoded, int warmup) {
-    ImageBatch first = ImageBatch.decode(encoded.get(0));
-    try (TrainingSession session =
-        new TrainingSession(
-            config("memory", recipe, 0),
-            store,
-            Device.cpu(),
-            ModelPresets.get("resnet20").withNumClasses(10),
-            first,
-            null)) {
+    try (TrainingSession session = session("memory", recipe, store, encoded)) {
       long start = 0;
       long step = 0;
       for (byte[] bytes : encoded) {
@@ -180,16 +141,8 @@ public final class TrainerBench {
 
   private static double checkpointSeconds(
       Recipe recipe, CheckpointStore store, List<byte[]> encoded) {
-    ImageBatch first = ImageBatch.decode(encoded.get(0));
-    try (TrainingSession session =
-        new TrainingSession(
-            config("checkpoint", recipe, 0),
-            store,
-            Device.cpu(),
-            ModelPresets.get("resnet20").withNumClasses(10),
-            first,
-            null)) {
-      session.trainStep(first, 0, false);
+    try (TrainingSession session = session("checkpoint", recipe, store, encoded)) {
+      session.trainStep(ImageBatch.decode(encoded.get(0)), 0, false);
       long start = System.nanoTime();
       var snapshot = session.snapshot(1, Map.of());
       String prefix = CheckpointStore.checkpointPrefix("checkpoint", 1);

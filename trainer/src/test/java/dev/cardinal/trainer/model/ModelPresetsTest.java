@@ -138,6 +138,14 @@ class ModelPresetsTest {
   })
   void anyWidthClassCountAndResolution(String name, double width, int classes, int resolution) {
     ResNetSpec spec = ModelPresets.get(name).withWidthMultiplier(width).withNumClasses(classes);
+    assertForwardPass(spec, resolution);
+  }
+
+  /**
+   * Builds the network, runs two random images of {@code resolution} px through it and checks the
+   * logits: one row per image, one column per class, all finite, the shape the block predicts.
+   */
+  static void assertForwardPass(ResNetSpec spec, int resolution) {
     Shape input = new Shape(2, 3, resolution, resolution);
     try (NDManager manager = NDManager.newBaseManager()) {
       Block net = ResNetBuilder.build(spec);
@@ -148,8 +156,9 @@ class ModelPresetsTest {
                   new NDList(manager.randomNormal(input)),
                   false)
               .singletonOrThrow();
-      assertThat(out.getShape()).isEqualTo(new Shape(2, classes));
+      assertThat(out.getShape()).isEqualTo(new Shape(2, spec.numClasses()));
       assertThat(net.getOutputShapes(new Shape[] {input})[0]).isEqualTo(out.getShape());
+      assertThat(out.isNaN().any().getBoolean()).isFalse();
     }
   }
 
