@@ -2,6 +2,7 @@ package dev.cardinal.app;
 
 import dev.cardinal.ingest.DataSource;
 import dev.cardinal.ingest.IngestOptions;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -72,6 +73,9 @@ public final class RunCommand implements Callable<Integer> {
               + " points share the cores, so the budget is in samples. Default: ${DEFAULT-VALUE}")
   int parallel;
 
+  /** Counted down once Ctrl-C has stopped everything. */
+  private final CountDownLatch stopped = new CountDownLatch(1);
+
   @Override
   public Integer call() throws Exception {
     if (sweepGrid != null) {
@@ -80,11 +84,9 @@ public final class RunCommand implements Callable<Integer> {
     DataSource imageSource = source.dataSource();
     var ingestOptions = source.ingestOptions();
     var trainerConfigs = train.trainerConfigs();
-    Files.createDirectories(dataDir);
-    log.info("Source: {}", imageSource.describe());
-    CountDownLatch stopped = new CountDownLatch(1);
     Pipeline pipeline =
         startUntilCtrlC(
+            imageSource,
             services ->
                 Pipeline.start(
                     services,
@@ -93,8 +95,7 @@ public final class RunCommand implements Callable<Integer> {
                     trainerConfigs,
                     web.host,
                     web.port,
-                    dataDir),
-            stopped);
+                    dataDir));
     log.info(
         "Cardinal is running: UI and API at http://localhost:{}/ (Ctrl-C stops)", pipeline.port());
     stopped.await();
@@ -117,11 +118,9 @@ public final class RunCommand implements Callable<Integer> {
     IngestOptions ingestOptions = PipelineSweep.withGridBatchSize(grid, source.ingestOptions());
     // Every point is built and measured before anything starts: a bad grid fails here.
     SweepPlan plan = PipelineSweep.plan(grid, sweepId, imageSource, ingestOptions);
-    Files.createDirectories(dataDir);
-    log.info("Source: {}", imageSource.describe());
-    CountDownLatch stopped = new CountDownLatch(1);
     PipelineSweep sweep =
         startUntilCtrlC(
+            imageSource,
             services ->
                 PipelineSweep.start(
                     services,
@@ -131,8 +130,7 @@ public final class RunCommand implements Callable<Integer> {
                     web.host,
                     web.port,
                     dataDir,
-                    parallel),
-            stopped);
+                    parallel));
     log.info(
         "Cardinal is running sweep {}: UI and API at http://localhost:{}/ (Ctrl-C stops)",
         sweepId,
@@ -148,11 +146,13 @@ public final class RunCommand implements Callable<Integer> {
   }
 
   /**
-   * Connects Kafka and S3 (embedded unless given) and starts {@code start} on them; Ctrl-C closes
-   * it, then the services, and counts {@code stopped} down.
+   * Connects Kafka and S3 (embedded unless given) and starts {@code start} on them, reading {@code
+   * imageSource}; Ctrl-C closes it, then the services, and counts {@link #stopped} down.
    */
   private <T extends AutoCloseable> T startUntilCtrlC(
-      Function<Services, T> start, CountDownLatch stopped) {
+      DataSource imageSource, Function<Services, T> start) throws IOException {
+    Files.createDirectories(dataDir);
+    log.info("Source: {}", imageSource.describe());
     Services services = Services.connect(connection, dataDir, kafkaPort, s3Port, true);
     T running;
     try {

@@ -15,6 +15,7 @@ import dev.cardinal.ingest.IngestOptions;
 import dev.cardinal.ingest.SyntheticSource;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -38,21 +39,8 @@ class SweepEndToEndTest {
   void twoPointsTrainTheirBudgetAreScoredAndAreNotTrainedAgain() throws Exception {
     // Two points of the smallest network: one at the stream's 32 px, one resized to 24 px.
     SweepGrid grid =
-        SweepGrid.fromMap(
-            Map.of(
-                "presets",
-                List.of("resnet20"),
-                "widths",
-                List.of(0.25),
-                "resolutions",
-                List.of(32, 24),
-                "budget",
-                BUDGET,
-                "recipe",
-                "baseline",
-                "checkpointEvery",
-                10),
-            "test grid");
+        quarterWidthResnet20(
+            Map.of("resolutions", List.of(32, 24), "budget", BUDGET, "checkpointEvery", 10));
     SyntheticSource source = new SyntheticSource(7, 2_000, 128, 32, 10);
     IngestOptions ingest = new IngestOptions(BATCH, 0, 7, 100);
     SweepPlan plan = PipelineSweep.plan(grid, "study", source, ingest);
@@ -61,9 +49,7 @@ class SweepEndToEndTest {
         .containsExactly("study-resnet20-w0.25-r32", "study-resnet20-w0.25-r24");
     assertThat(plan.points().get(0).macs()).isGreaterThan(plan.points().get(1).macs());
 
-    ConnectionOptions connection = new ConnectionOptions();
-    connection.s3Bucket = "cardinal";
-    try (Services services = Services.connect(connection, dataDir, 0, 0, true)) {
+    try (Services services = embeddedServices()) {
       try (PipelineSweep sweep =
           PipelineSweep.start(services, plan, source, ingest, "127.0.0.1", 0, dataDir, 0)) {
         Await.until(
@@ -99,13 +85,8 @@ class SweepEndToEndTest {
       // Extending with a grid that has one point the sweep has and one it has not adds only the
       // new one.
       SweepGrid extension =
-          SweepGrid.fromMap(
-              Map.of(
-                  "presets", List.of("resnet20"),
-                  "widths", List.of(0.25, 0.5),
-                  "resolutions", List.of(32),
-                  "budget", BUDGET),
-              "extension");
+          quarterWidthResnet20(
+              Map.of("widths", List.of(0.25, 0.5), "resolutions", List.of(32), "budget", BUDGET));
       try (SweepLog sweepLog = new SweepLog(services.kafka())) {
         SweepFold current = fold(services);
         List<SweepPoint> added =
@@ -125,6 +106,23 @@ class SweepEndToEndTest {
           .isEqualTo(before.stream().filter(e -> SweepEvent.PROGRESS.equals(e.kind())).count());
       assertThat(fold(services).points()).hasSize(3);
     }
+  }
+
+  /** The smallest network, at a quarter of its width, trained with the baseline recipe. */
+  private static SweepGrid quarterWidthResnet20(Map<String, Object> more) {
+    Map<String, Object> values = new HashMap<>();
+    values.put("presets", List.of("resnet20"));
+    values.put("widths", List.of(0.25));
+    values.put("recipe", "baseline");
+    values.putAll(more);
+    return SweepGrid.fromMap(values, "test grid");
+  }
+
+  /** A real embedded broker and S3 server keeping their state in this test's data directory. */
+  private Services embeddedServices() {
+    ConnectionOptions connection = new ConnectionOptions();
+    connection.s3Bucket = "cardinal";
+    return Services.connect(connection, dataDir, 0, 0, true);
   }
 
   private static SweepFold fold(Services services) {
@@ -156,28 +154,15 @@ class SweepEndToEndTest {
   void aStoppedSweepCheckpointsItsPointAndResumesItFromThere() throws Exception {
     long budget = 40 * BATCH;
     SweepGrid grid =
-        SweepGrid.fromMap(
-            Map.of(
-                "presets",
-                List.of("resnet20"),
-                "widths",
-                List.of(0.25),
-                "budget",
-                budget,
-                "recipe",
-                "baseline",
-                // Only the stop's and the budget's checkpoints.
-                "checkpointEvery",
-                1_000),
-            "test grid");
+        quarterWidthResnet20(
+            // Only the stop's and the budget's checkpoints.
+            Map.of("budget", budget, "checkpointEvery", 1_000));
     SyntheticSource source = new SyntheticSource(7, 2_000, 64, 32, 10);
     IngestOptions ingest = new IngestOptions(BATCH, 0, 7, 100);
     SweepPlan plan = PipelineSweep.plan(grid, "halt", source, ingest);
     String runId = plan.points().get(0).runId();
     String pointId = plan.points().get(0).pointId();
-    ConnectionOptions connection = new ConnectionOptions();
-    connection.s3Bucket = "cardinal";
-    try (Services services = Services.connect(connection, dataDir, 0, 0, true)) {
+    try (Services services = embeddedServices()) {
       long stoppedAtSamples;
       try (PipelineSweep sweep =
               PipelineSweep.start(services, plan, source, ingest, "127.0.0.1", 0, dataDir, 1);
