@@ -2,9 +2,12 @@ package dev.cardinal.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
+import dev.cardinal.core.event.Json;
 import dev.cardinal.core.event.SweepEvent;
 import dev.cardinal.core.event.SweepPoint;
+import dev.cardinal.trainer.Recipe;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -135,5 +138,37 @@ class SweepGridTest {
 
   private static SweepGrid grid(Map<String, Object> values) {
     return SweepGrid.fromMap(values, "test grid");
+  }
+
+  @Test
+  void howPointsTrainSurvivesTheTopicSoAResumeNeedsNoGridFile() {
+    SweepGrid grid =
+        grid(
+            Map.of(
+                "presets",
+                "resnet20",
+                "budget",
+                "2 epochs",
+                "schedule",
+                "fashion-mnist",
+                "recipe",
+                "fashion-mnist"));
+    SweepPlan plan = SweepPlan.of(grid, "s", STREAM);
+    // The recipe's own length is stretched to the budget's 2 epochs, its warm-up with it.
+    Recipe named = Recipe.named("fashion-mnist");
+    assertThat(plan.training().recipe().epochs()).isEqualTo(2.0);
+    assertThat(plan.training().recipe().warmupEpochs())
+        .isCloseTo(named.warmupEpochs() * 2 / named.epochs(), within(1e-12));
+    SweepEvent defined =
+        SweepEvent.defined(
+            "s", plan.points(), plan.budgetSamples(), plan.dataset(), plan.training().toJson());
+    SweepEvent readBack = Json.fromBytes(Json.toBytes(defined), SweepEvent.class);
+    SweepFold fold = new SweepFold("s");
+    fold.apply(readBack);
+    SweepTraining training = SweepTraining.fromJson(fold.training(), "s");
+    assertThat(training.recipe()).isEqualTo(plan.training().recipe());
+    assertThat(training.resolvedSchedule("s")).isEqualTo(grid.resolvedSchedule());
+    assertThat(fold.points()).isEqualTo(plan.points());
+    assertThat(fold.budgetSamples()).isEqualTo(4_000);
   }
 }
