@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
       StageCommands.Registry.class,
       ModelsCommand.class,
       CheckpointsCommand.class,
+      SweepCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {

@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -68,11 +69,39 @@ public final class Pipeline implements AutoCloseable {
                 + " have different schedules, but augment produces one stream for both");
       }
     }
+    return started(
+        services,
+        pipeline ->
+            pipeline.startStages(
+                source, ingestOptions, schedule, trainerConfigs, registryHost, port, dataDir));
+  }
+
+  /**
+   * Every stage but the trainers, for runs that a sweep starts and ends itself ({@link
+   * SweepRunner}); augment produces {@code schedule}'s stream (null: native size).
+   */
+  public static Pipeline startWithoutTrainers(
+      Services services,
+      DataSource source,
+      IngestOptions ingestOptions,
+      Schedule schedule,
+      String registryHost,
+      int port,
+      Path dataDir) {
+    return started(
+        services,
+        pipeline ->
+            pipeline.startStages(
+                source, ingestOptions, schedule, List.of(), registryHost, port, dataDir));
+  }
+
+  /** A pipeline whose stages {@code stages} started; one that fails closes what it started. */
+  private static Pipeline started(Services services, Consumer<Pipeline> stages) {
     // Before the trainer and evaluator start the engine, which reads its threads once per JVM.
     EngineThreads.configureForThisMachine();
     Pipeline pipeline = new Pipeline(services);
     try {
-      pipeline.startStages(source, ingestOptions, trainerConfigs, registryHost, port, dataDir);
+      stages.accept(pipeline);
       return pipeline;
     } catch (RuntimeException e) {
       pipeline.close();
@@ -83,6 +112,7 @@ public final class Pipeline implements AutoCloseable {
   private void startStages(
       DataSource source,
       IngestOptions ingestOptions,
+      Schedule schedule,
       List<TrainerConfig> trainerConfigs,
       String registryHost,
       int port,
@@ -115,7 +145,7 @@ public final class Pipeline implements AutoCloseable {
             AugmentStage.Options.defaults()
                 .withSeed(ingestOptions.seed())
                 .withMaxLagBatches(ingestOptions.maxLagBatches())
-                .withSchedule(trainerConfigs.get(0).schedule())
+                .withSchedule(schedule)
                 .withWorkers(augmentWorkers()));
     augment.start();
     ingest = new IngestStage(services.kafka(), source, ingestOptions);

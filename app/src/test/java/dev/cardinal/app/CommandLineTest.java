@@ -205,6 +205,42 @@ class CommandLineTest {
     assertThat(result.out()).contains("resnet50").contains("resnest50d").contains("resnet20");
   }
 
+  @Test
+  void sweepCommandsExplainTheirCostAndRefuseABadGridBeforeConnecting() {
+    Result help = run("sweep", "--help");
+    assertThat(help.exitCode()).isZero();
+    assertThat(help.out())
+        .contains("start", "extend", "resume", "stop", "list", "report")
+        .contains("--parallel N");
+    for (String sub : new String[] {"start", "extend", "resume", "stop", "list", "report"}) {
+      assertThat(run("sweep", sub, "--help").exitCode()).as(sub).isZero();
+    }
+    assertThat(run("run", "--help").out()).contains("--sweep").contains("--parallel");
+
+    // No broker runs at 127.0.0.1:1: these fail on the grid, before any connection is tried.
+    Result width =
+        run(
+            "sweep",
+            "start",
+            "--kafka",
+            "127.0.0.1:1",
+            "--presets",
+            "resnet20",
+            "--widths",
+            "0.5,3",
+            "--budget",
+            "640");
+    assertThat(width.exitCode()).isEqualTo(1);
+    assertThat(width.err().strip().lines()).hasSize(1);
+    assertThat(width.err()).contains("grid 'widths' value 3 is out of range");
+    Result missing = run("run", "--sweep", "no-such-grid.yaml");
+    assertThat(missing.exitCode()).isEqualTo(1);
+    assertThat(missing.err()).contains("grid file no-such-grid.yaml does not exist");
+    Result both = run("run", "--sweep", "grid.yaml", "--model", "resnet50");
+    assertThat(both.exitCode()).isEqualTo(1);
+    assertThat(both.err()).contains("leave out --run and --model");
+  }
+
   /** 'evaluate' on the test broker with an external S3 endpoint, then {@code more} arguments. */
   private static Result evaluateWithS3(String endpoint, String... more) {
     List<String> args = new java.util.ArrayList<>();

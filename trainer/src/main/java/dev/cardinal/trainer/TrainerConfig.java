@@ -2,6 +2,7 @@ package dev.cardinal.trainer;
 
 import dev.cardinal.core.schedule.Schedule;
 import dev.cardinal.trainer.model.ModelPresets;
+import dev.cardinal.trainer.model.ResNetSpec;
 import io.soabase.recordbuilder.core.RecordBuilder;
 import java.time.Duration;
 
@@ -22,6 +23,15 @@ import java.time.Duration;
  * @param seed seeds weight initialization, so two runs with one seed start identical
  * @param schedule resolution and regularization over training progress; null: none (dropout and
  *     drop-path off, the recipe's label smoothing)
+ * @param spec the network to train when it is not the preset as named (a sweep point's width or
+ *     depth); null: the {@code model} preset. Its class count is the stream's either way
+ * @param trainResolution side in pixels the run trains at: batches of another size are resized
+ *     (bilinear, on the device); 0: as the batches arrive
+ * @param maxSamples budget: stop, with a final checkpoint, once this many samples were trained (a
+ *     resumed run counts those before the resume); 0: no budget
+ * @param regularization multiplies the schedule's dropout, drop-path and label smoothing (the
+ *     recipe's weight decay and label smoothing are scaled by {@link #withRegularization}); null or
+ *     1: as they are
  */
 @RecordBuilder
 public record TrainerConfig(
@@ -35,7 +45,11 @@ public record TrainerConfig(
     int keepLast,
     int keepBest,
     long seed,
-    Schedule schedule)
+    Schedule schedule,
+    ResNetSpec spec,
+    int trainResolution,
+    long maxSamples,
+    Double regularization)
     implements TrainerConfigBuilder.With {
 
   public TrainerConfig {
@@ -60,6 +74,49 @@ public record TrainerConfig(
     if (keepLast < 1 || keepBest < 0) {
       throw new IllegalArgumentException("--keep-last must be >= 1 and --keep-best >= 0");
     }
+    if (trainResolution < 0 || trainResolution > MAX_TRAIN_RESOLUTION) {
+      throw new IllegalArgumentException(
+          "train resolution must be 0 (as the batches arrive) or 1-"
+              + MAX_TRAIN_RESOLUTION
+              + " px, got "
+              + trainResolution);
+    }
+    if (maxSamples < 0) {
+      throw new IllegalArgumentException("the sample budget must be >= 0, got " + maxSamples);
+    }
+    if (regularization != null) {
+      requireStrength(regularization);
+    }
+  }
+
+  private static void requireStrength(double strength) {
+    if (!(strength >= 0 && strength <= 100)) {
+      throw new IllegalArgumentException(
+          "regularization strength must be a multiplier in [0, 100], got " + strength);
+    }
+  }
+
+  /** Largest side a run may resize its batches to. */
+  public static final int MAX_TRAIN_RESOLUTION = 1024;
+
+  /**
+   * A copy whose regularization is {@code strength} times the recipe's and schedule's: weight decay
+   * and label smoothing of the recipe here, the schedule's dropout, drop-path and label smoothing
+   * as training reaches them. Label smoothing stays below 1.
+   */
+  public TrainerConfig withRegularization(double strength) {
+    requireStrength(strength);
+    Recipe scaled =
+        recipe.with(
+            r ->
+                r.weightDecay(recipe.weightDecay() * strength)
+                    .labelSmoothing(Math.min(0.9, recipe.labelSmoothing() * strength)));
+    return with(c -> c.recipe(scaled).regularization(strength));
+  }
+
+  /** The factor on the schedule's regularization (1 when unset). */
+  public double regularizationStrength() {
+    return regularization == null ? 1.0 : regularization;
   }
 
   /** A run with the given recipe, checkpointing every N steps, keeping 3 last and 2 best. */

@@ -26,6 +26,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
+import java.util.function.Consumer;
 import org.apache.kafka.common.TopicPartition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -68,7 +69,12 @@ public final class TrainerStage implements Runnable {
   private final Sinks.Empty<Void> stopSignal = Sinks.empty();
   private final CountDownLatch stopped = new CountDownLatch(1);
   private volatile long step;
+  private volatile long samplesSeen;
+  private volatile boolean budgetReached;
+  private volatile long samplesTrainedHere;
+  private volatile long computeNanos;
   private volatile Map<String, Double> lastMetrics = Map.of();
+  private volatile Consumer<Map<String, Double>> onReport = values -> {};
 
   public TrainerStage(TrainerConfig config, KafkaSettings kafka, CheckpointStore store) {
     this(config, kafka, store, Duration.ofSeconds(1), 12);
@@ -101,6 +107,35 @@ public final class TrainerStage implements Runnable {
     return lastMetrics;
   }
 
+  /** Samples this run has trained on, those before a resume included. */
+  public long samplesSeen() {
+    return samplesSeen;
+  }
+
+  /**
+   * Images per second of this stage's own training steps: the images it trained over the time its
+   * steps computed (holding the engine, and the optimizer update), not counting waits for data or
+   * for other runs' turns at the engine. NaN before its first step.
+   */
+  public double computeImagesPerSecond() {
+    long nanos = computeNanos;
+    return nanos == 0 ? Double.NaN : samplesTrainedHere / (nanos / 1e9);
+  }
+
+  /** Whether the run ended because it trained its sample budget ({@code maxSamples}). */
+  public boolean budgetReached() {
+    return budgetReached;
+  }
+
+  /**
+   * Also tells {@code listener} each metric report, on the training thread right after it is
+   * published (a sweep turns them into progress events); it must not block.
+   */
+  public TrainerStage onReport(Consumer<Map<String, Double>> listener) {
+    this.onReport = listener;
+    return this;
+  }
+
   /** Asks the loop to finish its current step and return; waits for it. */
   public void stop() throws InterruptedException {
     stopSignal.tryEmitEmpty();
@@ -121,6 +156,17 @@ public final class TrainerStage implements Runnable {
     CheckpointManifest resumeFrom = latestCheckpoint();
     Map<TopicPartition, Long> startOffsets = new HashMap<>();
     if (resumeFrom != null) {
+      samplesSeen = resumeFrom.samplesSeen();
+      if (withinBudget(samplesSeen)) {
+        log.info(
+            "Run {} trained its budget of {} samples already (step {})",
+            config.runId(),
+            config.maxSamples(),
+            resumeFrom.step());
+        step = resumeFrom.step();
+        budgetReached = true;
+        return;
+      }
       resumeFrom.offsets().forEach((tp, offset) -> startOffsets.put(parsePartition(tp), offset));
       step = resumeFrom.step();
       log.info(
@@ -227,13 +273,18 @@ public final class TrainerStage implements Runnable {
           }
           step++;
           session.consumed(record.topicPartition(), record.offset() + 1, batch);
+          samplesSeen = session.samplesSeen();
+          samplesTrainedHere += batch.size();
+          computeNanos = session.computeNanos();
           record.acknowledge();
           metrics.add(result, batch.size(), waited, System.nanoTime() - stepStart);
           if (report) {
-            Map<String, Double> values = metrics.drain(result, batch, session.progressEpochs());
+            Map<String, Double> values =
+                metrics.drain(result, batch, session.progressEpochs(), session.computeNanos());
             values.put("checkpoints_given_up", (double) uploader.givenUp());
             lastMetrics = values;
             publishMetrics(sender, values);
+            onReport.accept(values);
           }
           boolean byTime =
               config.checkpointEvery() != null
@@ -247,6 +298,16 @@ public final class TrainerStage implements Runnable {
           }
           if (config.maxSteps() > 0 && step >= config.maxSteps()) {
             log.info("Run {} reached --max-steps {}", config.runId(), config.maxSteps());
+            break;
+          }
+          if (withinBudget(samplesSeen)) {
+            // The final checkpoint below makes the budget's last step the run's scored result.
+            log.info(
+                "Run {} trained its budget of {} samples at step {}",
+                config.runId(),
+                config.maxSamples(),
+                step);
+            budgetReached = true;
             break;
           }
           waitStart = System.nanoTime();
@@ -280,6 +341,10 @@ public final class TrainerStage implements Runnable {
     }
   }
 
+  private boolean withinBudget(long samples) {
+    return config.maxSamples() > 0 && samples >= config.maxSamples();
+  }
+
   private static void deadLetter(DeadLetters deadLetters, ReceivedRecord record, String reason) {
     deadLetters.send(record, reason).block();
     record.acknowledge();
@@ -290,7 +355,8 @@ public final class TrainerStage implements Runnable {
    * drop-path rates (the blocks must exist before a schedule can raise them).
    */
   private ResNetSpec specFor(ImageBatch batch) {
-    ResNetSpec spec = ModelPresets.get(config.model()).withNumClasses(batch.classes());
+    ResNetSpec base = config.spec() != null ? config.spec() : ModelPresets.get(config.model());
+    ResNetSpec spec = base.withNumClasses(batch.classes());
     Schedule schedule = config.schedule();
     if (schedule != null) {
       spec =
@@ -342,6 +408,7 @@ public final class TrainerStage implements Runnable {
     private long steps;
     private long waitNanos;
     private long stepNanos;
+    private long computeNanosAtStart;
     private long windowStart = System.nanoTime();
     private Map<String, Double> recent = Map.of();
 
@@ -354,11 +421,23 @@ public final class TrainerStage implements Runnable {
       stepNanos += stepTime;
     }
 
+    /**
+     * @param computeNanos the session's compute time so far ({@link
+     *     TrainingSession#computeNanos()}), for the images/s of this run's own steps
+     */
     Map<String, Double> drain(
-        TrainingSession.StepResult last, ImageBatch batch, double progressEpochs) {
+        TrainingSession.StepResult last,
+        ImageBatch batch,
+        double progressEpochs,
+        long computeNanos) {
       long now = System.nanoTime();
       double seconds = (now - windowStart) / 1e9;
       Map<String, Double> values = new HashMap<>();
+      if (computeNanos > computeNanosAtStart) {
+        // Images over the time this run held the engine: runs that take turns compare fairly.
+        values.put("compute_images_per_s", images / ((computeNanos - computeNanosAtStart) / 1e9));
+      }
+      computeNanosAtStart = computeNanos;
       values.put("loss", lossSum / Math.max(1, steps));
       values.put("train_top1", correct / Math.max(1, images));
       values.put("learning_rate", (double) last.learningRate());

@@ -57,6 +57,9 @@ public final class TrainingSession implements AutoCloseable {
   /** What one step measured; gradient norm only when asked (it costs a reduction). */
   public record StepResult(float loss, float correct, float learningRate, double gradientNorm) {}
 
+  /** Time this run's steps computed: holding the engine, and the optimizer update. */
+  private long computeNanos;
+
   private final TrainerConfig config;
   private final CheckpointStore store;
   private final ResNetSpec spec;
@@ -119,7 +122,10 @@ public final class TrainingSession implements AutoCloseable {
     this.dropouts = ResNetBuilder.dropouts(block);
     Recipe recipe = config.recipe();
     this.loss = new SoftTargetLoss(recipe.labelSmoothing());
-    Shape inputShape = new Shape(1, 3, first.height(), first.width());
+    Shape inputShape =
+        config.trainResolution() > 0
+            ? new Shape(1, 3, config.trainResolution(), config.trainResolution())
+            : new Shape(1, 3, first.height(), first.width());
     this.optimizer =
         new MomentumSgd((float) recipe.momentum(), recipe.nesterov(), (float) recipe.weightDecay());
     this.channels = first.channels();
@@ -223,6 +229,15 @@ public final class TrainingSession implements AutoCloseable {
     return (double) samplesSeen / epochSize;
   }
 
+  /**
+   * Nanoseconds this session's steps computed (forward and backward while holding the engine, and
+   * the optimizer update), without the time spent waiting for other stages' turns: images over this
+   * is a run's own speed, comparable between runs that share the cores.
+   */
+  public long computeNanos() {
+    return computeNanos;
+  }
+
   /** Samples this run has trained on, including those before a resume. */
   public long samplesSeen() {
     return samplesSeen;
@@ -241,10 +256,12 @@ public final class TrainingSession implements AutoCloseable {
     optimizer.setLearningRate(learningRate);
     // Per-step arrays live in a sub-manager closed after the step, else activations pile up.
     try (NDManager stepManager = trainer.getManager().newSubManager()) {
-      NDArray x = InputTensors.images(stepManager, batch);
+      NDArray x = InputTensors.images(stepManager, batch, config.trainResolution());
       NDArray lossValue;
       NDArray logits;
       EngineThreads.TURNS.lock();
+      // Counted from when the engine is this run's: waiting for other runs' turns is not its cost.
+      long computeStart = System.nanoTime();
       try (GradientCollector collector = trainer.newGradientCollector()) {
         logits = trainer.forward(new NDList(x)).singletonOrThrow();
         lossValue = loss.evaluate(stepManager, logits, batch);
@@ -252,8 +269,11 @@ public final class TrainingSession implements AutoCloseable {
       } finally {
         EngineThreads.TURNS.unlock();
       }
+      long computed = System.nanoTime() - computeStart;
       double gradientNorm = measureGradient ? gradientNorm() : Double.NaN;
+      long updateStart = System.nanoTime();
       trainer.step();
+      computeNanos += computed + System.nanoTime() - updateStart;
       if (recipe.emaDecay() > 0) {
         ema.update(recipe.emaDecayAt(step));
       }
@@ -274,14 +294,20 @@ public final class TrainingSession implements AutoCloseable {
       return;
     }
     ScheduleStage stage = schedule.at(progress);
+    double strength = config.regularizationStrength();
     for (int i = 0; i < dropPaths.size(); i++) {
-      dropPaths.get(i).setRate(Math.min(0.95, dropPathProfile[i] * stage.dropPathRate()));
+      dropPaths
+          .get(i)
+          .setRate(Math.min(0.95, dropPathProfile[i] * stage.dropPathRate() * strength));
     }
     for (DropPath dropout : dropouts) {
-      dropout.setRate(stage.dropoutRate());
+      dropout.setRate(Math.min(0.95, stage.dropoutRate() * strength));
     }
+    // The recipe's smoothing was scaled with the recipe (TrainerConfig.withRegularization).
     double smoothing =
-        stage.labelSmoothing() > 0 ? stage.labelSmoothing() : config.recipe().labelSmoothing();
+        stage.labelSmoothing() > 0
+            ? Math.min(0.9, stage.labelSmoothing() * strength)
+            : config.recipe().labelSmoothing();
     if (smoothing != loss.labelSmoothing()) {
       loss = new SoftTargetLoss(smoothing);
     }

@@ -1,5 +1,6 @@
 package dev.cardinal.core.event;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.soabase.recordbuilder.core.RecordBuilder;
 import java.util.List;
 
@@ -26,6 +27,8 @@ import java.util.List;
  * @param trainImagesPerSecond images/s of the point's own training steps (the time it held the
  *     engine), so points that share the cores are compared fairly
  * @param message a failure's reason in words, or who stopped the sweep; else null
+ * @param training for {@value #DEFINED}: how the points train, so any process can resume them (the
+ *     runner's recipe, schedule, checkpoint cadence and seed, as the runner writes them); else null
  */
 @RecordBuilder
 public record SweepEvent(
@@ -40,7 +43,8 @@ public record SweepEvent(
     Long samplesTrained,
     Double trainImagesPerSecond,
     String message,
-    long atMs) {
+    long atMs,
+    JsonNode training) {
 
   public static final int SCHEMA_VERSION = 1;
 
@@ -56,6 +60,16 @@ public record SweepEvent(
   /** The sweep was started, or extended with {@code points}. */
   public static SweepEvent defined(
       String sweepId, List<SweepPoint> points, long budgetSamples, String dataset) {
+    return defined(sweepId, points, budgetSamples, dataset, null);
+  }
+
+  /** The sweep was started, or extended with {@code points} that train as {@code training} says. */
+  public static SweepEvent defined(
+      String sweepId,
+      List<SweepPoint> points,
+      long budgetSamples,
+      String dataset,
+      JsonNode training) {
     return SweepEventBuilder.builder()
         .schemaVersion(SCHEMA_VERSION)
         .sweepId(sweepId)
@@ -63,6 +77,7 @@ public record SweepEvent(
         .points(List.copyOf(points))
         .budgetSamples(budgetSamples)
         .dataset(dataset)
+        .training(training)
         .atMs(System.currentTimeMillis())
         .build();
   }

@@ -1,5 +1,7 @@
 package dev.cardinal.trainer.model;
 
+import ai.djl.modality.cv.Image;
+import ai.djl.modality.cv.util.NDImageUtils;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -21,13 +23,26 @@ public final class InputTensors {
   private InputTensors() {}
 
   public static NDArray images(NDManager manager, ImageBatch batch) {
+    return images(manager, batch, 0);
+  }
+
+  /**
+   * The batch at {@code resolution} x {@code resolution}: resized bilinearly on the device when the
+   * batch has another size (0 keeps the batch's size). Input needs no gradient, so the resize is
+   * off the autograd path.
+   */
+  public static NDArray images(NDManager manager, ImageBatch batch, int resolution) {
     // manager.create(byte[]) would be INT8 (200 becomes -56): wrap as UINT8 explicitly.
     NDArray pixels =
         manager.create(
             ByteBuffer.wrap(batch.pixels()),
             new Shape(batch.size(), batch.height(), batch.width(), batch.channels()),
             DataType.UINT8);
-    NDArray x = pixels.toType(DataType.FLOAT32, false).transpose(0, 3, 1, 2);
+    NDArray hwc = pixels.toType(DataType.FLOAT32, false);
+    if (resolution > 0 && (resolution != batch.height() || resolution != batch.width())) {
+      hwc = NDImageUtils.resize(hwc, resolution, resolution, Image.Interpolation.BILINEAR);
+    }
+    NDArray x = hwc.transpose(0, 3, 1, 2);
     if (batch.channels() == 1) {
       x = x.repeat(1, 3);
     }
