@@ -90,11 +90,12 @@ public final class SweepBench {
         return false;
       }
       String run = URLEncoder.encode(point.path("runId").asText(), StandardCharsets.UTF_8);
-      JsonNode page = get(port, "/api/checkpoints?run=" + run + "&limit=100");
-      if (page == null || page.path("checkpoints").isEmpty()) {
+      // A JSON array of the run's live checkpoints, newest first.
+      JsonNode checkpoints = get(port, "/api/checkpoints?run=" + run + "&limit=100");
+      if (checkpoints == null || !checkpoints.isArray() || checkpoints.isEmpty()) {
         return false;
       }
-      for (JsonNode checkpoint : page.path("checkpoints")) {
+      for (JsonNode checkpoint : checkpoints) {
         if (checkpoint.path("evaluations").isEmpty()) {
           return false;
         }
