@@ -120,12 +120,7 @@ class RetentionRaceTest {
             null,
             Map.of(),
             System.currentTimeMillis());
-    sender
-        .send(
-            Topics.CHECKPOINTS,
-            created.checkpointId().getBytes(StandardCharsets.UTF_8),
-            Json.toBytes(created))
-        .block(WAIT);
+    sender.sendJson(Topics.CHECKPOINTS, created.checkpointId(), created).block(WAIT);
     awaitUntil(
         "checkpoint " + run + "/" + step + " in the registry",
         () -> get("/api/checkpoints/" + run + "/" + step).statusCode() == 200);
@@ -140,10 +135,7 @@ class RetentionRaceTest {
             .nll(1.0)
             .evaluatedAtMs(System.currentTimeMillis())
             .build();
-    sender
-        .send(
-            Topics.EVALUATIONS, e.checkpointId().getBytes(StandardCharsets.UTF_8), Json.toBytes(e))
-        .block(WAIT);
+    sender.sendJson(Topics.EVALUATIONS, e.checkpointId(), e).block(WAIT);
   }
 
   private static void awaitDeleted(String run, long step) throws Exception {

@@ -35,7 +35,6 @@ import dev.cardinal.trainer.model.ResNetSpec;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -203,12 +202,7 @@ public final class EvaluatorBench {
         for (int round = 1; round <= rounds; round++) {
           CheckpointEvent event = checkpoint(store, spec, round, params);
           long t0 = System.nanoTime();
-          sender
-              .send(
-                  Topics.CHECKPOINTS,
-                  event.checkpointId().getBytes(StandardCharsets.UTF_8),
-                  Json.toBytes(event))
-              .block();
+          sender.sendJson(Topics.CHECKPOINTS, event.checkpointId(), event).block();
           Set<String> seen = new HashSet<>();
           long deadline = t0 + Duration.ofMinutes(5).toNanos();
           while (seen.size() < resolutions.size()) {

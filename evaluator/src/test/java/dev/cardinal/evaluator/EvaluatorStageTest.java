@@ -434,12 +434,7 @@ class EvaluatorStageTest {
       b.start();
       awaitTwoMembers();
       for (CheckpointEvent event : checkpoints) {
-        sender
-            .send(
-                Topics.CHECKPOINTS,
-                event.checkpointId().getBytes(StandardCharsets.UTF_8),
-                Json.toBytes(event))
-            .block();
+        sender.sendJson(Topics.CHECKPOINTS, event.checkpointId(), event).block();
       }
       // An unreadable event is dead-lettered; a deletion is not scored.
       sender.send(Topics.CHECKPOINTS, null, "{not json".getBytes(StandardCharsets.UTF_8)).block();

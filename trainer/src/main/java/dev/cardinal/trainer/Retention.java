@@ -11,7 +11,6 @@ import dev.cardinal.core.kafka.KafkaSender;
 import dev.cardinal.core.kafka.TopicSnapshot;
 import dev.cardinal.core.s3.CheckpointStore;
 import dev.cardinal.core.wire.WireFormatException;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -141,12 +140,7 @@ public final class Retention implements AutoCloseable {
             null,
             Map.of(),
             System.currentTimeMillis());
-    sender
-        .send(
-            Topics.CHECKPOINTS,
-            deleted.checkpointId().getBytes(StandardCharsets.UTF_8),
-            Json.toBytes(deleted))
-        .block(READ_TIMEOUT);
+    sender.sendJson(Topics.CHECKPOINTS, deleted.checkpointId(), deleted).block(READ_TIMEOUT);
     log.info("Run {}: retention deleted checkpoint {}", runId, step);
   }
 

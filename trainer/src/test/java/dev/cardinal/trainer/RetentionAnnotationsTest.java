@@ -204,9 +204,6 @@ class RetentionAnnotationsTest {
             .error(error)
             .evaluatedAtMs(System.currentTimeMillis())
             .build();
-    sender
-        .send(
-            Topics.EVALUATIONS, e.checkpointId().getBytes(StandardCharsets.UTF_8), Json.toBytes(e))
-        .block(WAIT);
+    sender.sendJson(Topics.EVALUATIONS, e.checkpointId(), e).block(WAIT);
   }
 }
