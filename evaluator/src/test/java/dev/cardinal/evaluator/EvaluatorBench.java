@@ -247,7 +247,7 @@ public final class EvaluatorBench {
     String prefix = CheckpointStore.checkpointPrefix(run, step);
     store.putBytes(prefix + "params", params);
     Map<String, Double> metrics = Map.of("train_top1", 0.5);
-    store.putManifest(
+    CheckpointManifest manifest =
         new CheckpointManifest(
             1,
             run,
@@ -267,21 +267,9 @@ public final class EvaluatorBench {
             List.of("params"),
             System.currentTimeMillis(),
             null,
-            null));
-    return new CheckpointEvent(
-        1,
-        CheckpointEvent.CREATED,
-        run,
-        step,
-        0,
-        0,
-        store.settings().bucket(),
-        prefix,
-        "resnet20",
-        Json.toTree(spec),
-        Json.toTree(SCHEDULE),
-        metrics,
-        System.currentTimeMillis());
+            null);
+    store.putManifest(manifest);
+    return CheckpointEvent.created(manifest, store.settings().bucket(), prefix);
   }
 
   /**

@@ -126,20 +126,8 @@ public final class Retention implements AutoCloseable {
     String prefix = CheckpointStore.checkpointPrefix(runId, step);
     store.deletePrefix(prefix);
     CheckpointEvent deleted =
-        new CheckpointEvent(
-            CheckpointEvent.SCHEMA_VERSION,
-            CheckpointEvent.DELETED,
-            runId,
-            step,
-            0,
-            0,
-            store.settings().bucket(),
-            prefix,
-            null,
-            null,
-            null,
-            Map.of(),
-            System.currentTimeMillis());
+        CheckpointEvent.deleted(
+            runId, step, store.settings().bucket(), prefix, System.currentTimeMillis());
     sender.sendJson(Topics.CHECKPOINTS, deleted.checkpointId(), deleted).block(READ_TIMEOUT);
     log.info("Run {}: retention deleted checkpoint {}", runId, step);
   }
