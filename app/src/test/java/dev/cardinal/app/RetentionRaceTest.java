@@ -3,6 +3,7 @@ package dev.cardinal.app;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.cardinal.core.Resources;
 import dev.cardinal.core.Topics;
 import dev.cardinal.core.config.KafkaSettings;
 import dev.cardinal.core.event.CheckpointEvent;
@@ -57,9 +58,7 @@ class RetentionRaceTest {
 
   @AfterAll
   static void stop() {
-    registry.close();
-    sender.close();
-    store.close();
+    Resources.close(registry, sender, store);
   }
 
   @Test

@@ -13,6 +13,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
 
@@ -39,6 +40,13 @@ final class Fixtures {
     RegistryServer server = new RegistryServer(config);
     server.start();
     return server;
+  }
+
+  /** A new run with one checkpoint (step 100) written straight to {@code server}'s store. */
+  static String runWithOneCheckpoint(RegistryServer server, String name) {
+    String run = TestServices.unique(name);
+    server.store().applyAll(List.of(checkpoint(run, 100, 4_000_000_000_000L)));
+    return run;
   }
 
   static CheckpointEvent checkpoint(String run, long step, long createdAtMs) {
