@@ -13,7 +13,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
 
@@ -45,7 +44,7 @@ final class Fixtures {
   /** A new run with one checkpoint (step 100) written straight to {@code server}'s store. */
   static String runWithOneCheckpoint(RegistryServer server, String name) {
     String run = TestServices.unique(name);
-    server.store().applyAll(List.of(checkpoint(run, 100, 4_000_000_000_000L)));
+    server.store().applyAll(java.util.List.of(checkpoint(run, 100, 4_000_000_000_000L)));
     return run;
   }
 
