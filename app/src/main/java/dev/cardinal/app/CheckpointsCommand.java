@@ -181,9 +181,7 @@ public final class CheckpointsCommand implements Runnable {
 
     @Override
     public Integer call() {
-      if (limit < 1 || limit > 1000) {
-        throw new UserError("--limit must be between 1 and 1000, got " + limit);
-      }
+      UserError.requireBetween("--limit", limit, 1, 1000);
       Map<String, Object> q = new LinkedHashMap<>();
       q.put("run", run);
       q.put("model", model);

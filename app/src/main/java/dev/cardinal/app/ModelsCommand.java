@@ -39,9 +39,7 @@ public final class ModelsCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    if (resolution < 16 || resolution > 1024) {
-      throw new UserError("--resolution must be between 16 and 1024, got " + resolution);
-    }
+    UserError.requireBetween("--resolution", resolution, 16, 1024);
     if (classes < 1) {
       throw new UserError("--classes must be >= 1, got " + classes);
     }

@@ -3,6 +3,7 @@ package dev.cardinal.app;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.cardinal.core.Resources;
 import dev.cardinal.core.Topics;
 import dev.cardinal.core.config.KafkaSettings;
 import dev.cardinal.core.event.CheckpointEvent;
@@ -57,9 +58,7 @@ class RetentionRaceTest {
 
   @AfterAll
   static void stop() {
-    registry.close();
-    sender.close();
-    store.close();
+    Resources.close(registry, sender, store);
   }
 
   @Test
@@ -120,12 +119,7 @@ class RetentionRaceTest {
             null,
             Map.of(),
             System.currentTimeMillis());
-    sender
-        .send(
-            Topics.CHECKPOINTS,
-            created.checkpointId().getBytes(StandardCharsets.UTF_8),
-            Json.toBytes(created))
-        .block(WAIT);
+    sender.sendJson(Topics.CHECKPOINTS, created.checkpointId(), created).block(WAIT);
     awaitUntil(
         "checkpoint " + run + "/" + step + " in the registry",
         () -> get("/api/checkpoints/" + run + "/" + step).statusCode() == 200);
@@ -140,10 +134,7 @@ class RetentionRaceTest {
             .nll(1.0)
             .evaluatedAtMs(System.currentTimeMillis())
             .build();
-    sender
-        .send(
-            Topics.EVALUATIONS, e.checkpointId().getBytes(StandardCharsets.UTF_8), Json.toBytes(e))
-        .block(WAIT);
+    sender.sendJson(Topics.EVALUATIONS, e.checkpointId(), e).block(WAIT);
   }
 
   private static void awaitDeleted(String run, long step) throws Exception {

@@ -1,6 +1,7 @@
 package dev.cardinal.evaluator;
 
 import ai.djl.Device;
+import dev.cardinal.core.Backoff;
 import dev.cardinal.core.Resources;
 import dev.cardinal.core.Topics;
 import dev.cardinal.core.config.KafkaSettings;
@@ -186,10 +187,7 @@ public final class EvaluatorStage implements AutoCloseable {
           Thread.currentThread().interrupt();
           return null;
         }
-        backoff =
-            backoff.multipliedBy(2).compareTo(STORE_RETRY_MAX) > 0
-                ? STORE_RETRY_MAX
-                : backoff.multipliedBy(2);
+        backoff = Backoff.doubled(backoff, STORE_RETRY_MAX);
       }
     }
   }

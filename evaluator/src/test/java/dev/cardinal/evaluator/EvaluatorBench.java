@@ -35,7 +35,6 @@ import dev.cardinal.trainer.model.ResNetSpec;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -203,12 +202,7 @@ public final class EvaluatorBench {
         for (int round = 1; round <= rounds; round++) {
           CheckpointEvent event = checkpoint(store, spec, round, params);
           long t0 = System.nanoTime();
-          sender
-              .send(
-                  Topics.CHECKPOINTS,
-                  event.checkpointId().getBytes(StandardCharsets.UTF_8),
-                  Json.toBytes(event))
-              .block();
+          sender.sendJson(Topics.CHECKPOINTS, event.checkpointId(), event).block();
           Set<String> seen = new HashSet<>();
           long deadline = t0 + Duration.ofMinutes(5).toNanos();
           while (seen.size() < resolutions.size()) {
@@ -253,7 +247,7 @@ public final class EvaluatorBench {
     String prefix = CheckpointStore.checkpointPrefix(run, step);
     store.putBytes(prefix + "params", params);
     Map<String, Double> metrics = Map.of("train_top1", 0.5);
-    store.putManifest(
+    CheckpointManifest manifest =
         new CheckpointManifest(
             1,
             run,
@@ -273,21 +267,9 @@ public final class EvaluatorBench {
             List.of("params"),
             System.currentTimeMillis(),
             null,
-            null));
-    return new CheckpointEvent(
-        1,
-        CheckpointEvent.CREATED,
-        run,
-        step,
-        0,
-        0,
-        store.settings().bucket(),
-        prefix,
-        "resnet20",
-        Json.toTree(spec),
-        Json.toTree(SCHEDULE),
-        metrics,
-        System.currentTimeMillis());
+            null);
+    store.putManifest(manifest);
+    return CheckpointEvent.created(manifest, store.settings().bucket(), prefix);
   }
 
   /**

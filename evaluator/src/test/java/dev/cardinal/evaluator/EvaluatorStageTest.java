@@ -224,7 +224,7 @@ class EvaluatorStageTest {
     objects.forEach((name, bytes) -> store.putBytes(prefix + name, bytes));
     JsonNode scheduleJson = schedule == null ? null : Json.toTree(schedule);
     Map<String, Double> metrics = Map.of("train_top1", trainTop1, "loss", 1.0);
-    store.putManifest(
+    CheckpointManifest manifest =
         new CheckpointManifest(
             1,
             run,
@@ -244,21 +244,9 @@ class EvaluatorStageTest {
             new ArrayList<>(objects.keySet()),
             0,
             null,
-            null));
-    return new CheckpointEvent(
-        1,
-        CheckpointEvent.CREATED,
-        run,
-        step,
-        0,
-        0,
-        store.settings().bucket(),
-        prefix,
-        "resnet20",
-        Json.toTree(SPEC),
-        scheduleJson,
-        metrics,
-        0);
+            null);
+    store.putManifest(manifest);
+    return CheckpointEvent.created(manifest, store.settings().bucket(), prefix);
   }
 
   private static Block load(byte[] bytes) throws Exception {
@@ -434,12 +422,7 @@ class EvaluatorStageTest {
       b.start();
       awaitTwoMembers();
       for (CheckpointEvent event : checkpoints) {
-        sender
-            .send(
-                Topics.CHECKPOINTS,
-                event.checkpointId().getBytes(StandardCharsets.UTF_8),
-                Json.toBytes(event))
-            .block();
+        sender.sendJson(Topics.CHECKPOINTS, event.checkpointId(), event).block();
       }
       // An unreadable event is dead-lettered; a deletion is not scored.
       sender.send(Topics.CHECKPOINTS, null, "{not json".getBytes(StandardCharsets.UTF_8)).block();
@@ -449,20 +432,7 @@ class EvaluatorStageTest {
               Topics.CHECKPOINTS,
               first.checkpointId().getBytes(StandardCharsets.UTF_8),
               Json.toBytes(
-                  new CheckpointEvent(
-                      1,
-                      CheckpointEvent.DELETED,
-                      run,
-                      first.step(),
-                      0,
-                      0,
-                      first.bucket(),
-                      first.prefix(),
-                      null,
-                      null,
-                      null,
-                      Map.of(),
-                      0)))
+                  CheckpointEvent.deleted(run, first.step(), first.bucket(), first.prefix(), 0)))
           .block();
 
       awaitEvaluations(run, checkpoints.size());

@@ -239,14 +239,8 @@ final class ImageFiles {
       }
       return out;
     }
-    int[] argb = new int[w];
-    for (int y = 0; y < h; y++) {
-      image.getRGB(0, y, w, 1, argb, 0, w);
-      for (int x = 0; x < w; x++) {
-        int[] c = overWhite(argb[x]);
-        out[y * w + x] = (byte) ((299 * c[0] + 587 * c[1] + 114 * c[2] + 500) / 1000);
-      }
-    }
+    forEachPixelOverWhite(
+        image, (i, c) -> out[i] = (byte) ((299 * c[0] + 587 * c[1] + 114 * c[2] + 500) / 1000));
     return out;
   }
 
@@ -277,18 +271,32 @@ final class ImageFiles {
       }
       return out;
     }
+    forEachPixelOverWhite(
+        image,
+        (i, c) -> {
+          out[3 * i] = (byte) c[0];
+          out[3 * i + 1] = (byte) c[1];
+          out[3 * i + 2] = (byte) c[2];
+        });
+    return out;
+  }
+
+  /** Receives one pixel: its index in row-major order and its red, green and blue. */
+  private interface PixelSink {
+    void accept(int index, int[] rgb);
+  }
+
+  /** The general path of both conversions: every pixel in sRGB, composited over white. */
+  private static void forEachPixelOverWhite(BufferedImage image, PixelSink sink) {
+    int h = image.getHeight();
+    int w = image.getWidth();
     int[] argb = new int[w];
     for (int y = 0; y < h; y++) {
       image.getRGB(0, y, w, 1, argb, 0, w);
       for (int x = 0; x < w; x++) {
-        int[] c = overWhite(argb[x]);
-        int i = 3 * (y * w + x);
-        out[i] = (byte) c[0];
-        out[i + 1] = (byte) c[1];
-        out[i + 2] = (byte) c[2];
+        sink.accept(y * w + x, overWhite(argb[x]));
       }
     }
-    return out;
   }
 
   private static int[] overWhite(int argb) {

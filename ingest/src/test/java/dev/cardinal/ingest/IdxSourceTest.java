@@ -37,13 +37,8 @@ class IdxSourceTest {
     IdxSource source =
         withBrokenTestSplit(
             "idx-magic", TestFiles.idxBytes(0x0D03, new int[] {3, 4, 4}, new byte[48]), 3, false);
-    assertThat(source.problems())
-        .singleElement()
-        .satisfies(
-            p -> {
-              assertThat(p.origin()).endsWith("t10k-images-idx3-ubyte");
-              assertThat(p.reason()).contains("wrong IDX magic number 0x00000D03");
-            });
+    TestFiles.assertOneProblem(
+        source.problems(), "t10k-images-idx3-ubyte", "wrong IDX magic number 0x00000D03");
   }
 
   @Test

@@ -67,13 +67,7 @@ class ImageBombTest {
   void aFolderReportsTheBombAndTheCutImageAndIngestsTheRest() {
     FolderSource source =
         FolderSource.open(folderWithABombAndACutImage(), new SourceSettings(1, 0, 64));
-    assertThat(source.problems())
-        .singleElement()
-        .satisfies(
-            p -> {
-              assertThat(p.origin()).endsWith("bomb.png");
-              assertThat(p.reason()).contains("30000x30000").contains("over the limit");
-            });
+    TestFiles.assertOneProblem(source.problems(), "bomb.png", "30000x30000", "over the limit");
     List<String> decoded = new ArrayList<>();
     List<BadInput> bad = new ArrayList<>();
     for (int i = 0; i < source.trainSize(); i++) {
@@ -85,13 +79,7 @@ class ImageBombTest {
       }
     }
     assertThat(decoded).containsExactlyInAnyOrder("0:10x12", "1:10x12");
-    assertThat(bad)
-        .singleElement()
-        .satisfies(
-            b -> {
-              assertThat(b.origin()).endsWith("cut.png");
-              assertThat(b.reason()).contains("undecodable");
-            });
+    TestFiles.assertOneProblem(bad, "cut.png", "undecodable");
   }
 
   @Test

@@ -1,5 +1,7 @@
 package dev.cardinal.ingest;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
@@ -11,14 +13,31 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.zip.CRC32;
 import java.util.zip.Deflater;
 import java.util.zip.DeflaterOutputStream;
 import java.util.zip.GZIPOutputStream;
 import javax.imageio.ImageIO;
 
-/** Writes small datasets in each format the readers take. */
+/** Writes small datasets in each format the readers take, and checks the problems they report. */
 final class TestFiles {
+
+  /**
+   * Asserts that {@code problems} is one problem, with a file whose name ends in {@code
+   * originSuffix}, for a reason that contains every one of {@code reasonParts}.
+   */
+  static void assertOneProblem(
+      List<BadInput> problems, String originSuffix, String... reasonParts) {
+    assertThat(problems)
+        .singleElement()
+        .satisfies(
+            p -> {
+              assertThat(p.origin()).endsWith(originSuffix);
+              assertThat(p.reason()).contains(reasonParts);
+            });
+  }
+
   private TestFiles() {}
 
   /** IDX images: pixel (i, y, x) = (i + y * width + x) mod 256; label i mod classes. */

@@ -296,31 +296,34 @@ final class ListingSql {
 
   /** The evaluations of some checkpoints: the evaluation columns, then the checkpoint id. */
   static Sql evaluationsOf(List<String> checkpointIds) {
-    return new Sql(
-        "SELECT "
-            + Rows.EVALUATION_COLUMNS
-            + ", e.checkpoint_id FROM evaluations e WHERE e.checkpoint_id IN ("
-            + placeholders(checkpointIds.size())
-            + ") ORDER BY e.resolution, e.weights",
-        new ArrayList<>(checkpointIds));
+    return whereIn(
+        "SELECT " + Rows.EVALUATION_COLUMNS + ", e.checkpoint_id FROM evaluations e",
+        "e.checkpoint_id",
+        checkpointIds,
+        "e.resolution, e.weights");
   }
 
   /** The tags of some checkpoints: checkpoint id, tag. */
   static Sql tagsOf(List<String> checkpointIds) {
-    return new Sql(
-        "SELECT checkpoint_id, tag FROM tags WHERE checkpoint_id IN ("
-            + placeholders(checkpointIds.size())
-            + ") ORDER BY tag",
-        new ArrayList<>(checkpointIds));
+    return whereIn("SELECT checkpoint_id, tag FROM tags", "checkpoint_id", checkpointIds, "tag");
   }
 
   /** The aliases of some runs: run, step, alias. */
   static Sql aliasesOf(List<String> runs) {
+    return whereIn("SELECT run_id, step, alias FROM aliases", "run_id", runs, "alias");
+  }
+
+  /** {@code select} restricted to rows whose {@code column} is one of {@code values}, in order. */
+  private static Sql whereIn(String select, String column, List<String> values, String orderBy) {
     return new Sql(
-        "SELECT run_id, step, alias FROM aliases WHERE run_id IN ("
-            + placeholders(runs.size())
-            + ") ORDER BY alias",
-        new ArrayList<>(runs));
+        select
+            + " WHERE "
+            + column
+            + " IN ("
+            + placeholders(values.size())
+            + ") ORDER BY "
+            + orderBy,
+        new ArrayList<>(values));
   }
 
   /**

@@ -46,6 +46,13 @@ final class Fixtures {
     return server;
   }
 
+  /** A new run with one checkpoint (step 100) written straight to {@code server}'s store. */
+  static String runWithOneCheckpoint(RegistryServer server, String name) {
+    String run = TestServices.unique(name);
+    server.store().applyAll(java.util.List.of(checkpoint(run, 100, 4_000_000_000_000L)));
+    return run;
+  }
+
   static CheckpointEvent checkpoint(String run, long step, long createdAtMs) {
     return checkpoint(run, step, createdAtMs, "resnet20_cifar", CheckpointEvent.CREATED);
   }

@@ -1,9 +1,9 @@
 package dev.cardinal.registry;
 
-import static dev.cardinal.registry.Fixtures.checkpoint;
 import static dev.cardinal.registry.Fixtures.get;
 import static dev.cardinal.registry.Fixtures.json;
 import static dev.cardinal.registry.Fixtures.registryConfig;
+import static dev.cardinal.registry.Fixtures.runWithOneCheckpoint;
 import static dev.cardinal.registry.Fixtures.send;
 import static dev.cardinal.registry.Fixtures.started;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -11,7 +11,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import dev.cardinal.core.Resources;
-import dev.cardinal.core.testing.TestServices;
 import java.math.BigDecimal;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -37,8 +36,7 @@ class RegistryHttpParamsTest {
   static void start() {
     server = started(registryConfig("registry-params").withAdminToken(TOKEN));
     port = server.port();
-    run = TestServices.unique("registry-params");
-    server.store().applyAll(List.of(checkpoint(run, 100, 4_000_000_000_000L)));
+    run = runWithOneCheckpoint(server, "registry-params");
   }
 
   @AfterAll

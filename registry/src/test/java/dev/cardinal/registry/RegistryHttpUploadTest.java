@@ -1,14 +1,13 @@
 package dev.cardinal.registry;
 
-import static dev.cardinal.registry.Fixtures.checkpoint;
 import static dev.cardinal.registry.Fixtures.json;
 import static dev.cardinal.registry.Fixtures.registryConfig;
+import static dev.cardinal.registry.Fixtures.runWithOneCheckpoint;
 import static dev.cardinal.registry.Fixtures.send;
 import static dev.cardinal.registry.Fixtures.started;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cardinal.core.Resources;
-import dev.cardinal.core.testing.TestServices;
 import io.vertx.ext.web.handler.BodyHandler;
 import java.io.ByteArrayOutputStream;
 import java.net.http.HttpRequest;
@@ -16,7 +15,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeSet;
@@ -51,8 +49,7 @@ class RegistryHttpUploadTest {
     dataDir = Path.of(config.database()).getParent();
     server = started(config);
     port = server.port();
-    run = TestServices.unique("uploads");
-    server.store().applyAll(List.of(checkpoint(run, 100, 4_000_000_000_000L)));
+    run = runWithOneCheckpoint(server, "uploads");
   }
 
   @AfterAll

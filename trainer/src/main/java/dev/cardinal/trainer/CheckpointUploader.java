@@ -1,5 +1,6 @@
 package dev.cardinal.trainer;
 
+import dev.cardinal.core.Backoff;
 import dev.cardinal.core.Topics;
 import dev.cardinal.core.event.CheckpointEvent;
 import dev.cardinal.core.event.CheckpointManifest;
@@ -7,7 +8,6 @@ import dev.cardinal.core.event.Json;
 import dev.cardinal.core.kafka.DeadLetters;
 import dev.cardinal.core.kafka.KafkaSender;
 import dev.cardinal.core.s3.CheckpointStore;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -99,10 +99,7 @@ public final class CheckpointUploader implements AutoCloseable {
         }
         store.putManifest(manifest);
         sender
-            .send(
-                Topics.CHECKPOINTS,
-                snapshot.event().checkpointId().getBytes(StandardCharsets.UTF_8),
-                Json.toBytes(snapshot.event()))
+            .sendJson(Topics.CHECKPOINTS, snapshot.event().checkpointId(), snapshot.event())
             .block(Duration.ofSeconds(60));
         log.info(
             "Run {} checkpoint at step {} -> s3://{}/{}",
@@ -129,10 +126,7 @@ public final class CheckpointUploader implements AutoCloseable {
           giveUp(snapshot, prefix, e);
           return;
         }
-        backoff =
-            backoff.multipliedBy(2).compareTo(Duration.ofMinutes(1)) > 0
-                ? Duration.ofMinutes(1)
-                : backoff.multipliedBy(2);
+        backoff = Backoff.doubled(backoff, Duration.ofMinutes(1));
       }
     }
   }

@@ -11,7 +11,6 @@ import dev.cardinal.core.kafka.KafkaSender;
 import dev.cardinal.core.kafka.TopicSnapshot;
 import dev.cardinal.core.s3.CheckpointStore;
 import dev.cardinal.core.wire.WireFormatException;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -127,26 +126,9 @@ public final class Retention implements AutoCloseable {
     String prefix = CheckpointStore.checkpointPrefix(runId, step);
     store.deletePrefix(prefix);
     CheckpointEvent deleted =
-        new CheckpointEvent(
-            CheckpointEvent.SCHEMA_VERSION,
-            CheckpointEvent.DELETED,
-            runId,
-            step,
-            0,
-            0,
-            store.settings().bucket(),
-            prefix,
-            null,
-            null,
-            null,
-            Map.of(),
-            System.currentTimeMillis());
-    sender
-        .send(
-            Topics.CHECKPOINTS,
-            deleted.checkpointId().getBytes(StandardCharsets.UTF_8),
-            Json.toBytes(deleted))
-        .block(READ_TIMEOUT);
+        CheckpointEvent.deleted(
+            runId, step, store.settings().bucket(), prefix, System.currentTimeMillis());
+    sender.sendJson(Topics.CHECKPOINTS, deleted.checkpointId(), deleted).block(READ_TIMEOUT);
     log.info("Run {}: retention deleted checkpoint {}", runId, step);
   }
 

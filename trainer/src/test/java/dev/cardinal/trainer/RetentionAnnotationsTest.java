@@ -2,6 +2,7 @@ package dev.cardinal.trainer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.cardinal.core.Resources;
 import dev.cardinal.core.Topics;
 import dev.cardinal.core.config.KafkaSettings;
 import dev.cardinal.core.event.AnnotationEvent;
@@ -46,9 +47,7 @@ class RetentionAnnotationsTest {
 
   @AfterAll
   static void stop() {
-    registry.close();
-    sender.close();
-    store.close();
+    Resources.close(registry, sender, store);
   }
 
   @Test
@@ -204,9 +203,6 @@ class RetentionAnnotationsTest {
             .error(error)
             .evaluatedAtMs(System.currentTimeMillis())
             .build();
-    sender
-        .send(
-            Topics.EVALUATIONS, e.checkpointId().getBytes(StandardCharsets.UTF_8), Json.toBytes(e))
-        .block(WAIT);
+    sender.sendJson(Topics.EVALUATIONS, e.checkpointId(), e).block(WAIT);
   }
 }

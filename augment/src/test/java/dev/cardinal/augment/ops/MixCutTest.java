@@ -19,13 +19,18 @@ class MixCutTest {
     return p;
   }
 
+  /**
+   * Mixes {@link #batch()} (labels 0..3) with {@code classes} classes, drawing from {@code seed}.
+   */
+  private static MixCut.Result mixBatch(MixCut mixCut, int classes, int seed) {
+    return mixCut.apply(
+        batch(), 4, H, W, 1, classes, new int[] {0, 1, 2, 3}, null, new SplittableRandom(seed));
+  }
+
   @Test
   void mixupBlendsMirroredPairsAndLabelsSumToOne() {
     for (int seed = 0; seed < 10; seed++) {
-      MixCut.Result r =
-          new MixCut(0.4, 0)
-              .apply(
-                  batch(), 4, H, W, 1, 5, new int[] {0, 1, 2, 3}, null, new SplittableRandom(seed));
+      MixCut.Result r = mixBatch(new MixCut(0.4, 0), 5, seed);
       assertThat(r.cutmix()).isFalse();
       double lam = r.lambda();
       // Image 0 (value 0) is mixed with image 3 (value 180).
@@ -46,10 +51,7 @@ class MixCutTest {
   void cutmixLabelsFollowTheAreaRatio() {
     int cutSeen = 0;
     for (int seed = 0; seed < 20; seed++) {
-      MixCut.Result r =
-          new MixCut(0, 1.0)
-              .apply(
-                  batch(), 4, H, W, 1, 4, new int[] {0, 1, 2, 3}, null, new SplittableRandom(seed));
+      MixCut.Result r = mixBatch(new MixCut(0, 1.0), 4, seed);
       assertThat(r.cutmix()).isTrue();
       // Image 1 (60) gets a patch of image 2 (120): the share of 120s is 1 - lambda.
       int patched = 0;

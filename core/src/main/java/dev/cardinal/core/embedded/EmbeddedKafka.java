@@ -24,20 +24,17 @@ import org.slf4j.LoggerFactory;
  * listening on 127.0.0.1 only. Its log directory keeps topics, records, committed offsets and the
  * cluster id across restarts: the storage is formatted only the first time.
  */
-public final class EmbeddedKafka implements AutoCloseable {
+public final class EmbeddedKafka extends LoopbackBroker {
   private static final Logger log = LoggerFactory.getLogger(EmbeddedKafka.class);
   private static final String META_PROPERTIES = "meta.properties";
   private static final int NODE_ID = 1;
 
   private final KafkaRaftServer server;
-  private final Path logDir;
-  private final int port;
   private boolean closed;
 
   private EmbeddedKafka(KafkaRaftServer server, Path logDir, int port) {
+    super(logDir, port);
     this.server = server;
-    this.logDir = logDir;
-    this.port = port;
   }
 
   /**
@@ -182,23 +179,6 @@ public final class EmbeddedKafka implements AutoCloseable {
     } catch (RuntimeException ignored) {
       // Startup already failed; that error is the one to report.
     }
-  }
-
-  /** {@code 127.0.0.1:PORT}, for {@link KafkaSettings#of(String)}. */
-  public String bootstrapServers() {
-    return "127.0.0.1:" + port;
-  }
-
-  public KafkaSettings settings() {
-    return KafkaSettings.of(bootstrapServers());
-  }
-
-  public int port() {
-    return port;
-  }
-
-  public Path logDir() {
-    return logDir;
   }
 
   /** Stops the broker; its data stays in the log directory. Idempotent. */

@@ -38,4 +38,41 @@ public record CheckpointEvent(
   public static String checkpointId(String runId, long step) {
     return runId + "/" + step;
   }
+
+  /** Announces the checkpoint that {@code manifest} describes, stored under {@code prefix}. */
+  public static CheckpointEvent created(CheckpointManifest manifest, String bucket, String prefix) {
+    return new CheckpointEvent(
+        SCHEMA_VERSION,
+        CREATED,
+        manifest.runId(),
+        manifest.step(),
+        manifest.epoch(),
+        manifest.samplesSeen(),
+        bucket,
+        prefix,
+        manifest.model(),
+        manifest.spec(),
+        manifest.schedule(),
+        manifest.recentMetrics(),
+        manifest.createdAtMs());
+  }
+
+  /** Says that retention deleted the checkpoint under {@code prefix} at {@code deletedAtMs}. */
+  public static CheckpointEvent deleted(
+      String runId, long step, String bucket, String prefix, long deletedAtMs) {
+    return new CheckpointEvent(
+        SCHEMA_VERSION,
+        DELETED,
+        runId,
+        step,
+        0,
+        0,
+        bucket,
+        prefix,
+        null,
+        null,
+        null,
+        Map.of(),
+        deletedAtMs);
+  }
 }

@@ -29,17 +29,21 @@ public final class Json {
   private Json() {}
 
   public static byte[] toBytes(Object value) {
-    try {
-      return MAPPER.writeValueAsBytes(value);
-    } catch (JsonProcessingException e) {
-      throw new IllegalArgumentException(
-          "cannot write " + value.getClass().getSimpleName() + " as JSON", e);
-    }
+    return write(value, MAPPER::writeValueAsBytes);
   }
 
   public static String toString(Object value) {
+    return write(value, MAPPER::writeValueAsString);
+  }
+
+  /** One of the mapper's writers, which throw a checked exception that only a bug can cause. */
+  private interface Writer<T> {
+    T write(Object value) throws JsonProcessingException;
+  }
+
+  private static <T> T write(Object value, Writer<T> writer) {
     try {
-      return MAPPER.writeValueAsString(value);
+      return writer.write(value);
     } catch (JsonProcessingException e) {
       throw new IllegalArgumentException(
           "cannot write " + value.getClass().getSimpleName() + " as JSON", e);

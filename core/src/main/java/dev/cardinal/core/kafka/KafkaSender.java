@@ -1,6 +1,8 @@
 package dev.cardinal.core.kafka;
 
 import dev.cardinal.core.config.KafkaSettings;
+import dev.cardinal.core.event.Json;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -63,6 +65,11 @@ public final class KafkaSender implements AutoCloseable {
 
   public Mono<RecordMetadata> send(String topic, byte[] key, byte[] value) {
     return send(new ProducerRecord<>(topic, key, value));
+  }
+
+  /** Sends an event as Cardinal's topics hold them: the UTF-8 key, the event as {@link Json}. */
+  public Mono<RecordMetadata> sendJson(String topic, String key, Object event) {
+    return send(topic, key.getBytes(StandardCharsets.UTF_8), Json.toBytes(event));
   }
 
   /**

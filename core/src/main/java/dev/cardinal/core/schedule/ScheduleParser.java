@@ -212,19 +212,19 @@ final class ScheduleParser {
             source
                 + " line "
                 + later.line()
-                + ": segment ["
-                + fmt(later.from())
-                + ", "
-                + fmt(later.to())
-                + ") overlaps the segment on line "
+                + ": segment "
+                + range(later)
+                + " overlaps the segment on line "
                 + earlier.line()
-                + " ["
-                + fmt(earlier.from())
-                + ", "
-                + fmt(earlier.to())
-                + ")");
+                + " "
+                + range(earlier));
       }
     }
+  }
+
+  /** The segment's progress range as written in messages: {@code [from, to)}. */
+  private static String range(Schedule.Segment segment) {
+    return "[" + fmt(segment.from()) + ", " + fmt(segment.to()) + ")";
   }
 
   private static String fmt(double v) {

@@ -1,6 +1,5 @@
 package dev.cardinal.core.embedded;
 
-import dev.cardinal.core.config.KafkaSettings;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
@@ -24,23 +23,20 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
  * child runs on this JVM's own class path, its output goes to {@code kafka.log} beside the log
  * directory.
  */
-public final class KafkaProcess implements AutoCloseable {
+public final class KafkaProcess extends LoopbackBroker {
   private static final Duration READY_TIMEOUT = Duration.ofSeconds(120);
 
-  private final Path logDir;
   private final Path config;
   private final Path argFile;
   private final Path output;
-  private final int port;
   private final Thread reaper;
   private Process process;
 
   private KafkaProcess(Path logDir, Path config, Path argFile, Path output, int port) {
-    this.logDir = logDir;
+    super(logDir, port);
     this.config = config;
     this.argFile = argFile;
     this.output = output;
-    this.port = port;
     // A test JVM that dies must not leave a broker behind.
     this.reaper = new Thread(this::kill, "kafka-process-reaper");
     Runtime.getRuntime().addShutdownHook(reaper);
@@ -83,7 +79,7 @@ public final class KafkaProcess implements AutoCloseable {
   /** Starts the broker again on the same port and log directory (after {@link #kill()}). */
   public synchronized void restart() {
     if (process != null && process.isAlive()) {
-      throw new IllegalStateException("the broker on port " + port + " is still running");
+      throw new IllegalStateException("the broker on port " + port() + " is still running");
     }
     launch();
   }
@@ -125,7 +121,7 @@ public final class KafkaProcess implements AutoCloseable {
         if (!process.isAlive()) {
           throw new IllegalStateException(
               "the Kafka broker on port "
-                  + port
+                  + port()
                   + " exited with "
                   + process.exitValue()
                   + "; its output ends with:\n"
@@ -138,7 +134,7 @@ public final class KafkaProcess implements AutoCloseable {
           if (System.nanoTime() > deadline) {
             throw new IllegalStateException(
                 "the Kafka broker on port "
-                    + port
+                    + port()
                     + " did not answer within "
                     + READY_TIMEOUT
                     + "; its output ends with:\n"
@@ -173,18 +169,6 @@ public final class KafkaProcess implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-  }
-
-  public String bootstrapServers() {
-    return "127.0.0.1:" + port;
-  }
-
-  public KafkaSettings settings() {
-    return KafkaSettings.of(bootstrapServers());
-  }
-
-  public Path logDir() {
-    return logDir;
   }
 
   @Override

@@ -1,10 +1,8 @@
 package dev.cardinal.trainer.model;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.AbstractBlock;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 
@@ -16,7 +14,7 @@ import ai.djl.util.PairList;
  * <p>The per-sample mask is built with array ops only (no {@code NDArray.mul(Number)}-style scalar
  * ops, whose scalar buffer is freed before the backward pass reads it).
  */
-public final class DropPath extends AbstractBlock {
+public final class DropPath extends UnaryBlock {
 
   /** Volatile: a schedule may change it between steps, from the training thread. */
   private volatile float rate;
@@ -66,16 +64,11 @@ public final class DropPath extends AbstractBlock {
   }
 
   @Override
-  protected NDList forwardInternal(
-      ParameterStore parameterStore,
-      NDList inputs,
-      boolean training,
-      PairList<String, Object> params) {
+  NDArray apply(ParameterStore ps, NDArray x, boolean training, PairList<String, Object> params) {
     float rate = this.rate;
     if (!training || rate == 0f) {
-      return inputs;
+      return x;
     }
-    NDArray x = inputs.singletonOrThrow();
     NDManager manager = x.getManager();
     float keep = 1f - rate;
     // A copy: Shape.getShape() hands out the shape's own array.
@@ -87,7 +80,7 @@ public final class DropPath extends AbstractBlock {
     NDArray uniform = manager.randomUniform(0f, 1f, new Shape(maskShape), x.getDataType());
     NDArray keepArray = manager.full(new Shape(), keep, x.getDataType());
     NDArray mask = uniform.lt(keepArray).toType(x.getDataType(), false).div(keepArray);
-    return new NDList(x.mul(mask));
+    return x.mul(mask);
   }
 
   @Override

@@ -1,9 +1,7 @@
 package dev.cardinal.trainer.model;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Activation;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
@@ -14,7 +12,7 @@ import java.util.function.UnaryOperator;
  * analytically. Unlike DJL's {@code LambdaBlock} it does not run the function on zero arrays to
  * infer shapes, which keeps initialization at large resolutions cheap.
  */
-final class Op extends AbstractBlock {
+final class Op extends UnaryBlock {
 
   private final String name;
   private final UnaryOperator<NDArray> function;
@@ -31,12 +29,8 @@ final class Op extends AbstractBlock {
   }
 
   @Override
-  protected NDList forwardInternal(
-      ParameterStore parameterStore,
-      NDList inputs,
-      boolean training,
-      PairList<String, Object> params) {
-    return new NDList(function.apply(inputs.singletonOrThrow()));
+  NDArray apply(ParameterStore ps, NDArray x, boolean training, PairList<String, Object> params) {
+    return function.apply(x);
   }
 
   @Override

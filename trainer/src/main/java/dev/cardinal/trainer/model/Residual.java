@@ -5,14 +5,13 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Activation;
 import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 
 /** {@code relu(branch(x) + shortcut(x))}; the shortcut is the identity when it is null. */
-final class Residual extends AbstractBlock {
+final class Residual extends UnaryBlock {
 
   private final Block branch;
   private final Block shortcut;
@@ -27,19 +26,14 @@ final class Residual extends AbstractBlock {
   }
 
   @Override
-  protected NDList forwardInternal(
-      ParameterStore parameterStore,
-      NDList inputs,
-      boolean training,
-      PairList<String, Object> params) {
-    NDArray out = branch.forward(parameterStore, inputs, training, params).singletonOrThrow();
+  NDArray apply(ParameterStore ps, NDArray x, boolean training, PairList<String, Object> params) {
+    NDList inputs = new NDList(x);
+    NDArray out = branch.forward(ps, inputs, training, params).singletonOrThrow();
     NDArray identity =
-        shortcut == null
-            ? inputs.singletonOrThrow()
-            : shortcut.forward(parameterStore, inputs, training, params).singletonOrThrow();
+        shortcut == null ? x : shortcut.forward(ps, inputs, training, params).singletonOrThrow();
     // In place on the branch output, as torchvision's `out += identity`: no backward function of
     // the branch's last op (BN, SE/drop-path multiply) reads its own output.
-    return new NDList(Activation.relu(out.addi(identity)));
+    return Activation.relu(out.addi(identity));
   }
 
   @Override

@@ -5,7 +5,6 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Activation;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.training.ParameterStore;
@@ -16,7 +15,7 @@ import ai.djl.util.PairList;
  * {@code make_divisible(channels * ratio, 8)} channels, ReLU, 1x1 conv (with bias) back, sigmoid,
  * channel-wise scale of the input.
  */
-final class SqueezeExcite extends AbstractBlock {
+final class SqueezeExcite extends UnaryBlock {
 
   private final Conv2d fc1;
   private final Conv2d fc2;
@@ -28,14 +27,12 @@ final class SqueezeExcite extends AbstractBlock {
   }
 
   @Override
-  protected NDList forwardInternal(
-      ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-    NDArray x = inputs.singletonOrThrow();
+  NDArray apply(ParameterStore ps, NDArray x, boolean training, PairList<String, Object> params) {
     NDArray s = ResNetBuilder.spatialMean(x, true);
     s = fc1.forward(ps, new NDList(s), training, params).singletonOrThrow();
     s = Activation.relu(s);
     s = fc2.forward(ps, new NDList(s), training, params).singletonOrThrow();
-    return new NDList(x.mul(Activation.sigmoid(s)));
+    return x.mul(Activation.sigmoid(s));
   }
 
   @Override

@@ -43,12 +43,9 @@ final class SubsampledConv2d extends Conv2d {
 
   @Override
   protected NDList forwardInternal(
-      ParameterStore parameterStore,
-      NDList inputs,
-      boolean training,
-      PairList<String, Object> params) {
+      ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
     NDArray subsampled = inputs.singletonOrThrow().get(index);
-    return super.forwardInternal(parameterStore, new NDList(subsampled), training, params);
+    return super.forwardInternal(ps, new NDList(subsampled), training, params);
   }
 
   @Override

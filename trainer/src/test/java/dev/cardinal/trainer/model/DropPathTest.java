@@ -15,14 +15,19 @@ import org.junit.jupiter.api.Test;
 
 class DropPathTest {
 
+  /** One forward pass of {@code block} on {@code x}, with parameters from {@code x}'s manager. */
+  private static NDArray forward(Block block, NDArray x, boolean training) {
+    return block
+        .forward(new ParameterStore(x.getManager(), false), new NDList(x), training)
+        .singletonOrThrow();
+  }
+
   @Test
   void dropsAboutItsRateOfSamplesInTrainingAndRescalesTheOthers() {
     try (NDManager manager = NDManager.newBaseManager()) {
       DropPath drop = new DropPath(0.3);
       NDArray x = manager.ones(new Shape(4000, 2, 3, 3));
-      NDArray y =
-          drop.forward(new ParameterStore(manager, false), new NDList(x), true).singletonOrThrow();
-      float[] values = y.toFloatArray();
+      float[] values = forward(drop, x, true).toFloatArray();
       int dropped = 0;
       for (int sample = 0; sample < 4000; sample++) {
         float first = values[sample * 18];
@@ -44,11 +49,7 @@ class DropPathTest {
     try (NDManager manager = NDManager.newBaseManager()) {
       DropPath dropout = DropPath.dropout(0.25);
       NDArray x = manager.ones(new Shape(200, 50));
-      float[] values =
-          dropout
-              .forward(new ParameterStore(manager, false), new NDList(x), true)
-              .singletonOrThrow()
-              .toFloatArray();
+      float[] values = forward(dropout, x, true).toFloatArray();
       int zeros = 0;
       for (float v : values) {
         if (v == 0f) {
@@ -61,11 +62,7 @@ class DropPathTest {
       assertThat(x.getShape()).isEqualTo(new Shape(200, 50));
 
       dropout.setRate(0);
-      float[] kept =
-          dropout
-              .forward(new ParameterStore(manager, false), new NDList(x), true)
-              .singletonOrThrow()
-              .toFloatArray();
+      float[] kept = forward(dropout, x, true).toFloatArray();
       assertThat(kept).containsOnly(1f);
     }
   }
@@ -75,9 +72,7 @@ class DropPathTest {
     try (NDManager manager = NDManager.newBaseManager()) {
       DropPath drop = new DropPath(0.5);
       NDArray x = manager.randomNormal(new Shape(64, 4, 2, 2));
-      NDArray y =
-          drop.forward(new ParameterStore(manager, false), new NDList(x), false).singletonOrThrow();
-      assertThat(y.toFloatArray()).containsExactly(x.toFloatArray());
+      assertThat(forward(drop, x, false).toFloatArray()).containsExactly(x.toFloatArray());
     }
   }
 

@@ -101,41 +101,24 @@ class MomentumSgdTest {
 
   @Test
   void followsTheMomentumRuleAndDecaysOnlyWeights() {
-    float lr = 0.1f;
-    float momentum = 0.9f;
-    float decay = 0.01f;
-    try (Run run = start(new MomentumSgd(momentum, decay))) {
-      Block block = run.model().getBlock();
-      List<float[]> before = snapshot(block);
-      // First step: v = g + decay*w, w' = w - lr*v. Recover g from the step and check the second.
-      List<float[]> gradients = new ArrayList<>();
-      step(run, lr, gradients);
-      List<float[]> afterOne = snapshot(block);
-      int i = 0;
-      for (var p : block.getParameters()) {
-        float[] w0 = before.get(i);
-        float[] w1 = afterOne.get(i);
-        float[] g = gradients.get(i);
-        boolean decayed = p.getValue().getType() == Parameter.Type.WEIGHT;
-        if (p.getValue().requiresGradient()) {
-          for (int k = 0; k < w0.length; k++) {
-            float v = g[k] + (decayed ? decay * w0[k] : 0f);
-            assertThat(w1[k])
-                .as(p.getKey())
-                .isCloseTo(w0[k] - lr * v, org.assertj.core.data.Offset.offset(1e-5f));
-          }
-        }
-        i++;
-      }
-    }
+    // First step: v = g + decay*w (weights only), w' = w - lr*v.
+    assertFirstStep(new MomentumSgd(0.9f, 0.01f), 0.1f, 0.01f, 1f);
   }
 
   @Test
   void nesterovTakesTheLookAheadStep() {
-    float lr = 0.1f;
+    // First step: buf = g'; w1 = w0 - lr * (g' + m * g').
     float momentum = 0.9f;
-    float decay = 0.01f;
-    try (Run run = start(new MomentumSgd(momentum, true, decay))) {
+    assertFirstStep(new MomentumSgd(momentum, true, 0.01f), 0.1f, 0.01f, 1 + momentum);
+  }
+
+  /**
+   * Takes one step and checks that every trainable parameter moved by {@code -lr * stepScale * g'},
+   * where g' is its gradient plus {@code decay * w} for weights (not biases or norm parameters).
+   */
+  private static void assertFirstStep(
+      MomentumSgd optimizer, float lr, float decay, float stepScale) {
+    try (Run run = start(optimizer)) {
       Block block = run.model().getBlock();
       List<float[]> before = snapshot(block);
       List<float[]> gradients = new ArrayList<>();
@@ -147,12 +130,10 @@ class MomentumSgdTest {
           boolean decayed = p.getValue().getType() == Parameter.Type.WEIGHT;
           for (int k = 0; k < before.get(i).length; k++) {
             float w0 = before.get(i)[k];
-            // First step: buf = g'; w1 = w0 - lr * (g' + m * g').
             float g = gradients.get(i)[k] + (decayed ? decay * w0 : 0f);
             assertThat(after.get(i)[k])
                 .as(p.getKey())
-                .isCloseTo(
-                    w0 - lr * (1 + momentum) * g, org.assertj.core.data.Offset.offset(1e-5f));
+                .isCloseTo(w0 - lr * stepScale * g, org.assertj.core.data.Offset.offset(1e-5f));
           }
         }
         i++;
