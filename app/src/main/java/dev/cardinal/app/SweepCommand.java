@@ -109,7 +109,7 @@ public final class SweepCommand implements Runnable {
     @Option(
         names = "--presets",
         split = ",",
-        description = "Model presets, e.g. resnet20,resnext29_2x8d ('cardinal models').")
+        description = "Model presets, e.g. resnet20,resnext_s_4x9d ('cardinal models').")
     List<String> presets;
 
     @Option(
