@@ -8,7 +8,6 @@ FROM eclipse-temurin:17-jre
 WORKDIR /opt/cardinal
 COPY --from=build /src/app/target/lib/ lib/
 ENV DJL_CACHE_DIR=/opt/cardinal/djl-cache
-# oneDNN's AVX-512 convolution gradients are wrong for channel counts not a multiple of 16
-# (libtorch 2.7.1, see trainer's ConvGradientCheck): cap it at AVX2.
-ENV ONEDNN_MAX_CPU_ISA=AVX2
+# ONEDNN_MAX_CPU_ISA is not set: Cardinal caps oneDNN at AVX2 itself for networks whose AVX-512
+# convolution gradients are wrong (trainer's ConvolutionKernels).
 ENTRYPOINT ["java", "-Xmx4g", "-XX:G1HeapRegionSize=32m", "-cp", "/opt/cardinal/lib/*", "dev.cardinal.app.Main"]

@@ -71,6 +71,7 @@ public final class Pipeline implements AutoCloseable {
     }
     return started(
         services,
+        trainerConfigs,
         pipeline ->
             pipeline.startStages(
                 source, ingestOptions, schedule, trainerConfigs, registryHost, port, dataDir));
@@ -90,15 +91,22 @@ public final class Pipeline implements AutoCloseable {
       Path dataDir) {
     return started(
         services,
+        List.of(),
         pipeline ->
             pipeline.startStages(
                 source, ingestOptions, schedule, List.of(), registryHost, port, dataDir));
   }
 
-  /** A pipeline whose stages {@code stages} started; one that fails closes what it started. */
-  private static Pipeline started(Services services, Consumer<Pipeline> stages) {
-    // Before the trainer and evaluator start the engine, which reads its threads once per JVM.
+  /**
+   * A pipeline whose stages {@code stages} started, {@code toTrain} its runs; one that fails closes
+   * what it started.
+   */
+  private static Pipeline started(
+      Services services, List<TrainerConfig> toTrain, Consumer<Pipeline> stages) {
+    // Before the trainer and evaluator start the engine, which reads its threads once per JVM, and
+    // before either runs a convolution, which fixes oneDNN's kernels for the process.
     EngineThreads.configureForThisMachine();
+    TrainerStage.chooseCpuKernels(toTrain);
     Pipeline pipeline = new Pipeline(services);
     try {
       stages.accept(pipeline);

@@ -81,6 +81,7 @@ final class PipelineSweep implements AutoCloseable {
         SweepCommand.addPoints(sweepLog, fold, plan);
       }
       long followFrom = sweepLog.read().nextOffset();
+      SweepRunner.chooseCpuKernels(fold);
       pipeline =
           Pipeline.startWithoutTrainers(
               services,

@@ -62,6 +62,20 @@ final class SweepRunner implements AutoCloseable {
         parallel > 0
             ? Executors.newFixedThreadPool(parallel, this::pointThread)
             : Executors.newCachedThreadPool(this::pointThread);
+    chooseCpuKernels(fold);
+  }
+
+  /**
+   * Chooses oneDNN's CPU kernels for every point of the sweep (see {@code ConvolutionKernels});
+   * before any stage of the process runs a convolution, so a pipeline calls it before it starts.
+   */
+  static void chooseCpuKernels(SweepFold fold) {
+    SweepTraining training = SweepTraining.fromJson(fold.training(), fold.sweepId());
+    Schedule schedule = training.resolvedSchedule(fold.sweepId());
+    TrainerStage.chooseCpuKernels(
+        fold.points().stream()
+            .map(point -> training.trainerConfig(point, fold.budgetSamples(), schedule))
+            .toList());
   }
 
   private Thread pointThread(Runnable body) {

@@ -17,12 +17,15 @@ import dev.cardinal.core.schedule.ScheduleStage;
 import dev.cardinal.core.wire.ImageBatch;
 import dev.cardinal.core.wire.StreamPosition;
 import dev.cardinal.core.wire.WireFormatException;
+import dev.cardinal.trainer.model.ConvolutionKernels;
 import dev.cardinal.trainer.model.ModelPresets;
 import dev.cardinal.trainer.model.ResNetSpec;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
@@ -96,6 +99,24 @@ public final class TrainerStage implements Runnable {
     this.store = store;
     this.uploadBackoff = uploadBackoff;
     this.uploadAttempts = uploadAttempts;
+    chooseCpuKernels(List.of(config));
+  }
+
+  /**
+   * Chooses oneDNN's CPU kernels for the networks these runs will train (see {@link
+   * ConvolutionKernels}); call it for every run of a process before any stage runs a convolution. A
+   * run naming an unknown preset is left out here: its stage says so when it starts.
+   */
+  public static void chooseCpuKernels(Collection<TrainerConfig> configs) {
+    Map<String, ResNetSpec> networks = new LinkedHashMap<>();
+    for (TrainerConfig config : configs) {
+      try {
+        networks.put(config.spec() != null ? config.runId() : config.model(), baseSpec(config));
+      } catch (IllegalArgumentException unknownPreset) {
+        // reported by the stage
+      }
+    }
+    ConvolutionKernels.capForTraining(networks);
   }
 
   public long step() {
@@ -350,13 +371,16 @@ public final class TrainerStage implements Runnable {
     record.acknowledge();
   }
 
+  private static ResNetSpec baseSpec(TrainerConfig config) {
+    return config.spec() != null ? config.spec() : ModelPresets.get(config.model());
+  }
+
   /**
    * The preset for the stream's class count, built with the schedule's largest dropout and
    * drop-path rates (the blocks must exist before a schedule can raise them).
    */
   private ResNetSpec specFor(ImageBatch batch) {
-    ResNetSpec base = config.spec() != null ? config.spec() : ModelPresets.get(config.model());
-    ResNetSpec spec = base.withNumClasses(batch.classes());
+    ResNetSpec spec = baseSpec(config).withNumClasses(batch.classes());
     Schedule schedule = config.schedule();
     if (schedule != null) {
       spec =

@@ -26,6 +26,7 @@ import dev.cardinal.core.schedule.ScheduleStage;
 import dev.cardinal.core.wire.ImageBatch;
 import dev.cardinal.core.wire.WireFormatException;
 import dev.cardinal.trainer.model.ConvGradientCheck;
+import dev.cardinal.trainer.model.ConvolutionKernels;
 import dev.cardinal.trainer.model.DropPath;
 import dev.cardinal.trainer.model.InputTensors;
 import dev.cardinal.trainer.model.ParameterIO;
@@ -105,9 +106,6 @@ public final class TrainingSession implements AutoCloseable {
     this.config = config;
     this.store = store;
     this.spec = spec;
-    if (!device.isGpu()) {
-      warnIfConvolutionGradientsAreWrong();
-    }
     // Seeded initialization: the same seed and data give the same run, resumed or not.
     Engine.getInstance().setRandomSeed((int) config.seed());
     this.block = ResNetBuilder.build(spec);
@@ -151,6 +149,9 @@ public final class TrainingSession implements AutoCloseable {
                 .optOptimizer(optimizer)
                 .optDevices(new Device[] {device}));
     trainer.initialize(inputShape);
+    if (!device.isGpu()) {
+      refuseWrongConvolutionGradients(config.model(), block);
+    }
     optimizer.bind(block);
 
     Block average = ResNetBuilder.build(spec);
@@ -401,11 +402,16 @@ public final class TrainingSession implements AutoCloseable {
   }
 
   /**
-   * Once per JVM: on some AVX-512 CPUs the engine's convolution gradients are wrong unless oneDNN
-   * is capped at AVX2 (see {@link ConvGradientCheck}). Logged, not thrown: the run still works, and
-   * the log says what to set.
+   * On CPU, stops before the first step when this network would train on wrong gradients: it has
+   * convolutions that oneDNN's AVX-512 kernels get wrong and the engine's gradient check (once per
+   * JVM, ~100 ms) fails here, that is, the process was not capped at AVX2 in time (see {@link
+   * ConvolutionKernels}). Networks without such convolutions skip the check.
    */
-  private static void warnIfConvolutionGradientsAreWrong() {
+  private static void refuseWrongConvolutionGradients(String model, Block block) {
+    List<String> affected = ConvolutionKernels.affected(block);
+    if (affected.isEmpty()) {
+      return;
+    }
     String problem;
     EngineThreads.TURNS.lock(); // the check collects gradients: one collector per process
     try {
@@ -413,8 +419,9 @@ public final class TrainingSession implements AutoCloseable {
     } finally {
       EngineThreads.TURNS.unlock();
     }
-    if (problem != null) {
-      log.error("Training on CPU: {}", problem);
+    String refusal = ConvolutionKernels.refusal(model, affected, problem);
+    if (refusal != null) {
+      throw new IllegalStateException(refusal);
     }
   }
 

@@ -72,8 +72,9 @@ public final class ConvGradientCheck {
           "the PyTorch engine computed a wrong convolution gradient on this CPU (relative error %s"
               + " against float64): oneDNN's AVX-512 backward kernels are faulty here for channel"
               + " counts that are not multiples of 16, so training would use wrong or NaN"
-              + " gradients. Start the JVM with %s in the environment (the cardinal launcher and the"
-              + " container image set it; export it yourself when you start Java otherwise).",
+              + " gradients. Start the JVM with %s in the environment (Cardinal sets it by itself"
+              + " before its stages start when a network to train needs it; an ONEDNN_MAX_CPU_ISA"
+              + " of your own, or a convolution run earlier in the process, prevents that).",
           Double.isNaN(worst) ? "NaN" : String.format("%.3g", worst), WORKAROUND);
     }
   }

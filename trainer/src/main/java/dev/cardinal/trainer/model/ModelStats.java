@@ -10,6 +10,7 @@ import ai.djl.nn.convolutional.Convolution;
 import ai.djl.nn.core.Linear;
 import ai.djl.util.Pair;
 import java.util.Locale;
+import java.util.function.Function;
 
 /**
  * Size and cost of a network, measured on the built DJL block: trainable parameters (BatchNorm
@@ -24,12 +25,21 @@ public record ModelStats(long trainableParameters, long macs) {
 
   /** Builds the spec and measures it at {@code resolution} x {@code resolution}. */
   public static ModelStats of(ResNetSpec spec, int resolution) {
+    return withShapes(
+        spec, resolution, block -> new ModelStats(trainableParameters(block), macs(block)));
+  }
+
+  /**
+   * What {@code measure} reads from the spec's network with every layer's shapes inferred for a
+   * {@code resolution} x {@code resolution} image. Nothing runs on the engine: the parameters are
+   * allocated but not drawn (drawing takes seconds for the deepest presets).
+   */
+  static <T> T withShapes(ResNetSpec spec, int resolution, Function<Block, T> measure) {
     try (NDManager manager = NDManager.newBaseManager()) {
       Block block = ResNetBuilder.build(spec);
-      // Counting needs the shapes only: skip the random draws (seconds for the deepest presets).
       block.setInitializer(ModelStats::uninitialized, parameter -> true);
       block.initialize(manager, DataType.FLOAT32, new Shape(1, 3, resolution, resolution));
-      return new ModelStats(trainableParameters(block), macs(block));
+      return measure.apply(block);
     }
   }
 
