@@ -15,6 +15,7 @@ import java.util.function.Supplier;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.InterruptException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,6 +55,10 @@ final class EvalImagesByDataset {
     List<ConsumerRecord<byte[], byte[]>> records;
     try {
       records = TopicSnapshot.read(kafka, Topics.IMAGES_EVAL, offsets, READ_TIMEOUT);
+    } catch (InterruptException e) {
+      // The stage is closing (Kafka re-sets the thread's interrupt flag): not a broken topic.
+      log.debug("Reading {} interrupted", Topics.IMAGES_EVAL);
+      return "interrupted";
     } catch (IllegalStateException | KafkaException e) {
       log.warn("Cannot read {}: {}", Topics.IMAGES_EVAL, e.getMessage());
       return e.getMessage();

@@ -75,6 +75,8 @@ public final class EvaluatorStage implements AutoCloseable {
   /** Null until {@link #start()}: scoring without a started stage only logs bad eval batches. */
   private volatile DeadLetters deadLetters;
 
+  private volatile boolean closing;
+
   private Scheduler worker;
   private Disposable subscription;
 
@@ -146,6 +148,15 @@ public final class EvaluatorStage implements AutoCloseable {
     if (evaluations == null) {
       return null;
     }
+    if (closing || Thread.currentThread().isInterrupted()) {
+      // A shutdown cut the scoring short (reading the eval images, say): what failed says nothing
+      // about the checkpoint, so nothing is published and the record stays unacknowledged.
+      log.info(
+          "Scoring of checkpoint {} stopped by the shutdown; it is scored when the evaluator next"
+              + " starts",
+          event.checkpointId());
+      return null;
+    }
     List<Mono<?>> sends = new ArrayList<>();
     for (EvaluationEvent evaluation : evaluations) {
       sends.add(
@@ -204,6 +215,7 @@ public final class EvaluatorStage implements AutoCloseable {
 
   @Override
   public void close() {
+    closing = true;
     Resources.dispose(subscription, worker);
     Resources.close(sender);
   }

@@ -16,7 +16,32 @@ import org.apache.kafka.common.TopicPartition;
  * consumer group: for small state topics (ingest progress) and caches (evaluation images).
  */
 public final class TopicSnapshot {
+  private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(5);
+
   private TopicSnapshot() {}
+
+  /**
+   * A consumer without a group whose close neither fails nor logs an error when a shutdown has
+   * interrupted the reading thread (closing talks to the broker, which an interrupt cuts short);
+   * the interrupt is kept for the caller.
+   */
+  private record Reader(KafkaConsumer<byte[], byte[]> consumer) implements AutoCloseable {
+    Reader(KafkaSettings settings) {
+      this(new KafkaConsumer<>(settings.consumerProperties(null)));
+    }
+
+    @Override
+    public void close() {
+      boolean interrupted = Thread.interrupted();
+      try {
+        consumer.close(CLOSE_TIMEOUT);
+      } finally {
+        if (interrupted) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    }
+  }
 
   /**
    * Every record from {@code fromOffsets} (or the beginning) up to the end as of now.
@@ -28,8 +53,8 @@ public final class TopicSnapshot {
       String topic,
       Map<TopicPartition, Long> fromOffsets,
       Duration timeout) {
-    try (KafkaConsumer<byte[], byte[]> consumer =
-        new KafkaConsumer<>(settings.consumerProperties(null))) {
+    try (Reader reader = new Reader(settings)) {
+      KafkaConsumer<byte[], byte[]> consumer = reader.consumer();
       List<PartitionInfo> infos = consumer.partitionsFor(topic, timeout);
       if (infos == null || infos.isEmpty()) {
         return List.of();
@@ -64,8 +89,8 @@ public final class TopicSnapshot {
   /** End offsets per partition of a topic right now. */
   public static Map<TopicPartition, Long> endOffsets(
       KafkaSettings settings, String topic, Duration timeout) {
-    try (KafkaConsumer<byte[], byte[]> consumer =
-        new KafkaConsumer<>(settings.consumerProperties(null))) {
+    try (Reader reader = new Reader(settings)) {
+      KafkaConsumer<byte[], byte[]> consumer = reader.consumer();
       List<PartitionInfo> infos = consumer.partitionsFor(topic, timeout);
       if (infos == null) {
         return Map.of();
