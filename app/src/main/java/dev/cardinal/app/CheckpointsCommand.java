@@ -37,13 +37,7 @@ import picocli.CommandLine.Parameters;
       CheckpointsCommand.Runs.class,
       CheckpointsCommand.Alias.class
     })
-public final class CheckpointsCommand implements Runnable {
-  @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
-
-  @Override
-  public void run() {
-    spec.commandLine().usage(System.out);
-  }
+public final class CheckpointsCommand extends CommandGroup {
 
   /** Where the registry is and how to print; shared by every subcommand. */
   static final class RegistryOptions {
@@ -348,12 +342,8 @@ public final class CheckpointsCommand implements Runnable {
             JsonNode current = client.get(path);
             if (!current.has(alias)) {
               throw new UserError(
-                  "run "
-                      + run
-                      + " has no alias "
-                      + alias
-                      + " to move: use 'alias set' to create"
-                      + " it");
+                  String.format(
+                      "run %s has no alias %s to move: use 'alias set' to create it", run, alias));
             }
           }
           JsonNode c =

@@ -23,8 +23,7 @@ import picocli.CommandLine.Command;
       SweepCommand.class,
       CommandLine.HelpCommand.class
     })
-public final class Main implements Runnable {
-  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+public final class Main extends CommandGroup {
 
   public static void main(String[] args) {
     System.exit(execute(args));
@@ -61,11 +60,6 @@ public final class Main implements Runnable {
           return 1;
         });
     return line.execute(args);
-  }
-
-  @Override
-  public void run() {
-    spec.commandLine().usage(spec.commandLine().getOut());
   }
 
   /** The project version and commit, as checkpoint manifests record them. */

@@ -163,7 +163,7 @@ final class StageCommands {
     public Integer call() throws Exception {
       // Every run is validated before anything is consumed.
       List<TrainerConfig> configs = train.trainerConfigs();
-      Services services = Services.connect(connection, null, 0, 0, false);
+      Services services = Services.connectExternal(connection);
       List<TrainerStage> stages = new ArrayList<>();
       for (var config : configs) {
         TrainerStage stage = new TrainerStage(config, services.kafka(), services.store());
@@ -194,7 +194,7 @@ final class StageCommands {
 
     @Override
     public Integer call() throws Exception {
-      Services services = Services.connect(connection, null, 0, 0, false);
+      Services services = Services.connectExternal(connection);
       EvaluatorStage stage = new EvaluatorStage(services.kafka(), services.store());
       stage.start();
       return untilStopped("evaluator", stage, services);
@@ -209,11 +209,7 @@ final class StageCommands {
     @Mixin ConnectionOptions connection;
     @Mixin WebOptions web;
 
-    @Option(
-        names = "--data-dir",
-        defaultValue = "${env:CARDINAL_DATA_DIR:-./cardinal-data}",
-        description = "Where the registry database lives. Default: ${DEFAULT-VALUE}")
-    Path dataDir;
+    @Mixin DataDirOption data;
 
     @Option(
         names = "--database",
@@ -243,6 +239,7 @@ final class StageCommands {
 
     @Override
     public Integer call() throws Exception {
+      Path dataDir = data.dataDir;
       Files.createDirectories(dataDir);
       AdminToken token;
       try {
@@ -253,7 +250,7 @@ final class StageCommands {
       token.printIfGenerated(System.err);
       Services services =
           connection.hasS3()
-              ? Services.connect(connection, null, 0, 0, false)
+              ? Services.connectExternal(connection)
               : Services.connectKafka(connection);
       String db =
           database == null || database.isBlank()

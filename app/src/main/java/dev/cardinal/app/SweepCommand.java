@@ -47,13 +47,7 @@ import picocli.CommandLine.Parameters;
       SweepCommand.ListSweeps.class,
       SweepReport.class
     })
-public final class SweepCommand implements Runnable {
-  @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
-
-  @Override
-  public void run() {
-    spec.commandLine().usage(System.out);
-  }
+public final class SweepCommand extends CommandGroup {
 
   /**
    * Where Kafka and S3 are: the flags and environment, else those of a local {@code ./cardinal run}
@@ -62,13 +56,7 @@ public final class SweepCommand implements Runnable {
   static final class Connection {
     @Mixin ConnectionOptions options;
 
-    @Option(
-        names = "--data-dir",
-        defaultValue = "${env:CARDINAL_DATA_DIR:-./cardinal-data}",
-        description =
-            "Data directory of the local 'cardinal run' whose S3 keys are used when --s3-endpoint"
-                + " is not given. Default: ${DEFAULT-VALUE}")
-    Path dataDir;
+    @Mixin DataDirOption data;
 
     static final String LOCAL_KAFKA = "localhost:9092";
     static final String LOCAL_S3 = "http://127.0.0.1:9000";
@@ -80,6 +68,7 @@ public final class SweepCommand implements Runnable {
     Services kafkaAndS3() {
       ConnectionOptions connection = withLocalKafka();
       if (!connection.hasS3()) {
+        Path dataDir = data.dataDir;
         Path keys = dataDir.resolve(S3Credentials.FILE_NAME);
         if (!Files.exists(keys)) {
           throw new UserError(
@@ -93,7 +82,7 @@ public final class SweepCommand implements Runnable {
         connection.s3AccessKey = credentials.accessKey();
         connection.s3SecretKey = credentials.secretKey();
       }
-      return Services.connect(connection, null, 0, 0, false);
+      return Services.connectExternal(connection);
     }
 
     private ConnectionOptions withLocalKafka() {
@@ -180,8 +169,9 @@ public final class SweepCommand implements Runnable {
         names = "--parallel",
         defaultValue = "0",
         description =
-            "Points trained at once; 0 = all side by side. Each costs its network's memory;"
-                + " together they share the cores. Default: ${DEFAULT-VALUE}")
+            "Sweep points trained at once; 0 = all side by side. Each holds its network,"
+                + " optimizer state and a batch's activations in memory; side-by-side points share"
+                + " the cores, so the budget is in samples. Default: ${DEFAULT-VALUE}")
     int parallel;
 
     int require() {
