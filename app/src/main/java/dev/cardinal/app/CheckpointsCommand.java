@@ -28,7 +28,6 @@ import picocli.CommandLine.Parameters;
  */
 @Command(
     name = "checkpoints",
-    mixinStandardHelpOptions = true,
     description = "Query a running registry: list, show, best, runs and aliases of checkpoints.",
     subcommands = {
       CheckpointsCommand.ListCheckpoints.class,
@@ -91,7 +90,6 @@ public final class CheckpointsCommand extends CommandGroup {
 
   @Command(
       name = "list",
-      mixinStandardHelpOptions = true,
       description = "List checkpoints, newest first unless --sort says otherwise.")
   static final class ListCheckpoints implements Callable<Integer> {
     @Mixin RegistryOptions registry;
@@ -220,10 +218,7 @@ public final class CheckpointsCommand extends CommandGroup {
     }
   }
 
-  @Command(
-      name = "show",
-      mixinStandardHelpOptions = true,
-      description = "One checkpoint with its evaluations, spec and schedule.")
+  @Command(name = "show", description = "One checkpoint with its evaluations, spec and schedule.")
   static final class Show implements Callable<Integer> {
     @Mixin RegistryOptions registry;
 
@@ -249,7 +244,6 @@ public final class CheckpointsCommand extends CommandGroup {
 
   @Command(
       name = "best",
-      mixinStandardHelpOptions = true,
       description = "The run's best existing checkpoint by an evaluation metric.")
   static final class Best implements Callable<Integer> {
     @Mixin RegistryOptions registry;
@@ -284,7 +278,6 @@ public final class CheckpointsCommand extends CommandGroup {
 
   @Command(
       name = "runs",
-      mixinStandardHelpOptions = true,
       description = "Every run with its latest step and best top-1 (the leaderboard).")
   static final class Runs implements Callable<Integer> {
     @Mixin RegistryOptions registry;
@@ -297,7 +290,6 @@ public final class CheckpointsCommand extends CommandGroup {
 
   @Command(
       name = "alias",
-      mixinStandardHelpOptions = true,
       description =
           "A run's aliases: list RUN; set RUN ALIAS STEP (create or move); move RUN ALIAS STEP"
               + " (only an existing alias); remove RUN ALIAS. Changes need --token.")

@@ -4,10 +4,15 @@ import dev.cardinal.core.CodeVersion;
 import dev.cardinal.trainer.EngineThreads;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.ScopeType;
 
-/** The {@code cardinal} command. */
+/**
+ * The {@code cardinal} command. Its scope is INHERIT: every subcommand, to any depth, gets {@code
+ * --help} and {@code --version} from here.
+ */
 @Command(
     name = "cardinal",
+    scope = ScopeType.INHERIT,
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "Trains and evaluates ResNet-family image classifiers on a stream of images.",

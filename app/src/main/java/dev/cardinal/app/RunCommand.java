@@ -18,7 +18,6 @@ import picocli.CommandLine.Option;
 /** Everything in one JVM: embedded Kafka and S3 unless given, every stage, and the web UI. */
 @Command(
     name = "run",
-    mixinStandardHelpOptions = true,
     description =
         "Run every stage in one JVM, with an embedded Kafka broker and S3 server unless --kafka /"
             + " --s3-endpoint point elsewhere.")

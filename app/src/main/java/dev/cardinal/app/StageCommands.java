@@ -64,7 +64,6 @@ final class StageCommands {
 
   @Command(
       name = "ingest",
-      mixinStandardHelpOptions = true,
       description = "Stream a dataset into cardinal.images.train and cardinal.images.eval.")
   static final class Ingest implements Callable<Integer> {
     @Mixin ConnectionOptions connection;
@@ -90,7 +89,6 @@ final class StageCommands {
 
   @Command(
       name = "augment",
-      mixinStandardHelpOptions = true,
       description = "Augment cardinal.images.train into cardinal.images.augmented.")
   static final class Augment implements Callable<Integer> {
     @Mixin ConnectionOptions connection;
@@ -153,7 +151,6 @@ final class StageCommands {
 
   @Command(
       name = "train",
-      mixinStandardHelpOptions = true,
       description = "Train one run on cardinal.images.augmented, checkpointing to S3.")
   static final class Train implements Callable<Integer> {
     @Mixin ConnectionOptions connection;
@@ -187,7 +184,6 @@ final class StageCommands {
 
   @Command(
       name = "evaluate",
-      mixinStandardHelpOptions = true,
       description = "Score every checkpoint announced on cardinal.checkpoints.")
   static final class Evaluate implements Callable<Integer> {
     @Mixin ConnectionOptions connection;
@@ -201,10 +197,7 @@ final class StageCommands {
     }
   }
 
-  @Command(
-      name = "registry",
-      mixinStandardHelpOptions = true,
-      description = "Serve the checkpoint registry, REST API and live UI.")
+  @Command(name = "registry", description = "Serve the checkpoint registry, REST API and live UI.")
   static final class Registry implements Callable<Integer> {
     @Mixin ConnectionOptions connection;
     @Mixin WebOptions web;

@@ -27,7 +27,6 @@ import picocli.CommandLine.Parameters;
  */
 @Command(
     name = "sweep",
-    mixinStandardHelpOptions = true,
     description = {
       "A scaling study: one run per point of a grid over preset, width, depth, train resolution"
           + " and regularization, every point trained for the same budget of samples on the same"
@@ -218,7 +217,6 @@ public final class SweepCommand extends CommandGroup {
 
   @Command(
       name = "start",
-      mixinStandardHelpOptions = true,
       description =
           "Define a sweep from a grid (YAML/JSON file and/or flags) on the running stream, publish"
               + " its points with their MACs and parameters, and train them in this process.")
@@ -307,7 +305,6 @@ public final class SweepCommand extends CommandGroup {
 
   @Command(
       name = "extend",
-      mixinStandardHelpOptions = true,
       description =
           "Add a grid's new points to a sweep (points it has are not added again). A process"
               + " running the sweep trains them at once; else 'cardinal sweep resume ID' does.")
@@ -403,7 +400,6 @@ public final class SweepCommand extends CommandGroup {
 
   @Command(
       name = "resume",
-      mixinStandardHelpOptions = true,
       description =
           "Train a sweep's unfinished points in this process, each from its newest checkpoint."
               + " Run it once per sweep: two processes training one point would share its"
@@ -434,7 +430,6 @@ public final class SweepCommand extends CommandGroup {
 
   @Command(
       name = "stop",
-      mixinStandardHelpOptions = true,
       description =
           "Ask the process running a sweep to stop every point with a final checkpoint; waits for"
               + " it to say it stopped.")
@@ -486,10 +481,7 @@ public final class SweepCommand extends CommandGroup {
     }
   }
 
-  @Command(
-      name = "list",
-      mixinStandardHelpOptions = true,
-      description = "List the sweeps on cardinal.sweeps.")
+  @Command(name = "list", description = "List the sweeps on cardinal.sweeps.")
   static final class ListSweeps implements Callable<Integer> {
     @Mixin Connection connection;
 
