@@ -28,7 +28,6 @@ import picocli.CommandLine.Parameters;
  */
 @Command(
     name = "checkpoints",
-    mixinStandardHelpOptions = true,
     description = "Query a running registry: list, show, best, runs and aliases of checkpoints.",
     subcommands = {
       CheckpointsCommand.ListCheckpoints.class,
@@ -37,13 +36,7 @@ import picocli.CommandLine.Parameters;
       CheckpointsCommand.Runs.class,
       CheckpointsCommand.Alias.class
     })
-public final class CheckpointsCommand implements Runnable {
-  @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
-
-  @Override
-  public void run() {
-    spec.commandLine().usage(System.out);
-  }
+public final class CheckpointsCommand extends CommandGroup {
 
   /** Where the registry is and how to print; shared by every subcommand. */
   static final class RegistryOptions {
@@ -97,7 +90,6 @@ public final class CheckpointsCommand implements Runnable {
 
   @Command(
       name = "list",
-      mixinStandardHelpOptions = true,
       description = "List checkpoints, newest first unless --sort says otherwise.")
   static final class ListCheckpoints implements Callable<Integer> {
     @Mixin RegistryOptions registry;
@@ -226,10 +218,7 @@ public final class CheckpointsCommand implements Runnable {
     }
   }
 
-  @Command(
-      name = "show",
-      mixinStandardHelpOptions = true,
-      description = "One checkpoint with its evaluations, spec and schedule.")
+  @Command(name = "show", description = "One checkpoint with its evaluations, spec and schedule.")
   static final class Show implements Callable<Integer> {
     @Mixin RegistryOptions registry;
 
@@ -255,7 +244,6 @@ public final class CheckpointsCommand implements Runnable {
 
   @Command(
       name = "best",
-      mixinStandardHelpOptions = true,
       description = "The run's best existing checkpoint by an evaluation metric.")
   static final class Best implements Callable<Integer> {
     @Mixin RegistryOptions registry;
@@ -290,7 +278,6 @@ public final class CheckpointsCommand implements Runnable {
 
   @Command(
       name = "runs",
-      mixinStandardHelpOptions = true,
       description = "Every run with its latest step and best top-1 (the leaderboard).")
   static final class Runs implements Callable<Integer> {
     @Mixin RegistryOptions registry;
@@ -303,7 +290,6 @@ public final class CheckpointsCommand implements Runnable {
 
   @Command(
       name = "alias",
-      mixinStandardHelpOptions = true,
       description =
           "A run's aliases: list RUN; set RUN ALIAS STEP (create or move); move RUN ALIAS STEP"
               + " (only an existing alias); remove RUN ALIAS. Changes need --token.")
@@ -348,12 +334,8 @@ public final class CheckpointsCommand implements Runnable {
             JsonNode current = client.get(path);
             if (!current.has(alias)) {
               throw new UserError(
-                  "run "
-                      + run
-                      + " has no alias "
-                      + alias
-                      + " to move: use 'alias set' to create"
-                      + " it");
+                  String.format(
+                      "run %s has no alias %s to move: use 'alias set' to create it", run, alias));
             }
           }
           JsonNode c =

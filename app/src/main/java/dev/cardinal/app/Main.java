@@ -4,10 +4,15 @@ import dev.cardinal.core.CodeVersion;
 import dev.cardinal.trainer.EngineThreads;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.ScopeType;
 
-/** The {@code cardinal} command. */
+/**
+ * The {@code cardinal} command. Its scope is INHERIT: every subcommand, to any depth, gets {@code
+ * --help} and {@code --version} from here.
+ */
 @Command(
     name = "cardinal",
+    scope = ScopeType.INHERIT,
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "Trains and evaluates ResNet-family image classifiers on a stream of images.",
@@ -23,8 +28,7 @@ import picocli.CommandLine.Command;
       SweepCommand.class,
       CommandLine.HelpCommand.class
     })
-public final class Main implements Runnable {
-  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+public final class Main extends CommandGroup {
 
   public static void main(String[] args) {
     System.exit(execute(args));
@@ -61,11 +65,6 @@ public final class Main implements Runnable {
           return 1;
         });
     return line.execute(args);
-  }
-
-  @Override
-  public void run() {
-    spec.commandLine().usage(spec.commandLine().getOut());
   }
 
   /** The project version and commit, as checkpoint manifests record them. */

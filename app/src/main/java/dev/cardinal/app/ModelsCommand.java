@@ -8,7 +8,6 @@ import picocli.CommandLine.Option;
 /** The model family table, computed from the built networks. */
 @Command(
     name = "models",
-    mixinStandardHelpOptions = true,
     description =
         "List every model preset with its family, trainable parameters and multiply-accumulates"
             + " (millions per image), measured on the built network (shapes only, no weights"

@@ -18,7 +18,6 @@ import picocli.CommandLine.Option;
 /** Everything in one JVM: embedded Kafka and S3 unless given, every stage, and the web UI. */
 @Command(
     name = "run",
-    mixinStandardHelpOptions = true,
     description =
         "Run every stage in one JVM, with an embedded Kafka broker and S3 server unless --kafka /"
             + " --s3-endpoint point elsewhere.")
@@ -29,13 +28,8 @@ public final class RunCommand implements Callable<Integer> {
   @Mixin SourceOptions source;
   @Mixin TrainOptions train;
   @Mixin WebOptions web;
-
-  @Option(
-      names = "--data-dir",
-      defaultValue = "${env:CARDINAL_DATA_DIR:-./cardinal-data}",
-      description =
-          "Where embedded Kafka, S3 and the registry keep their state. Default: ${DEFAULT-VALUE}")
-  Path dataDir;
+  @Mixin DataDirOption data;
+  @Mixin SweepCommand.ParallelOption parallel;
 
   @Option(
       names = "--kafka-port",
@@ -64,15 +58,6 @@ public final class RunCommand implements Callable<Integer> {
       description = "Sweep id with --sweep. Default: sweep-<UTC date-time>")
   String sweepName;
 
-  @Option(
-      names = "--parallel",
-      defaultValue = "0",
-      description =
-          "With --sweep: points trained at once; 0 = all side by side. Each point holds its"
-              + " network, optimizer state and a batch's activations in memory; side-by-side"
-              + " points share the cores, so the budget is in samples. Default: ${DEFAULT-VALUE}")
-  int parallel;
-
   /** Counted down once Ctrl-C has stopped everything. */
   private final CountDownLatch stopped = new CountDownLatch(1);
 
@@ -95,7 +80,7 @@ public final class RunCommand implements Callable<Integer> {
                     trainerConfigs,
                     web.host,
                     web.port,
-                    dataDir));
+                    data.dataDir));
     log.info(
         "Cardinal is running: UI and API at http://localhost:{}/ (Ctrl-C stops)", pipeline.port());
     stopped.await();
@@ -108,9 +93,7 @@ public final class RunCommand implements Callable<Integer> {
       throw new UserError(
           "--sweep trains the grid's points: leave out --run and --model (the grid names presets)");
     }
-    if (parallel < 0) {
-      throw new UserError("--parallel must be >= 0 (0 = every point at once), got " + parallel);
-    }
+    int points = parallel.require();
     SweepGrid grid = SweepGrid.load(sweepGrid, Map.of(), Map.of());
     String sweepId =
         SweepPlan.requireSweepId(sweepName == null ? SweepCommand.defaultName() : sweepName);
@@ -129,8 +112,8 @@ public final class RunCommand implements Callable<Integer> {
                     ingestOptions,
                     web.host,
                     web.port,
-                    dataDir,
-                    parallel));
+                    data.dataDir,
+                    points));
     log.info(
         "Cardinal is running sweep {}: UI and API at http://localhost:{}/ (Ctrl-C stops)",
         sweepId,
@@ -151,6 +134,7 @@ public final class RunCommand implements Callable<Integer> {
    */
   private <T extends AutoCloseable> T startUntilCtrlC(
       DataSource imageSource, Function<Services, T> start) throws IOException {
+    Path dataDir = data.dataDir;
     Files.createDirectories(dataDir);
     log.info("Source: {}", imageSource.describe());
     Services services = Services.connect(connection, dataDir, kafkaPort, s3Port, true);

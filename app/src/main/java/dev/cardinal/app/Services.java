@@ -1,5 +1,6 @@
 package dev.cardinal.app;
 
+import dev.cardinal.core.Resources;
 import dev.cardinal.core.config.KafkaSettings;
 import dev.cardinal.core.config.S3Settings;
 import dev.cardinal.core.embedded.EmbeddedKafka;
@@ -52,6 +53,11 @@ public final class Services implements AutoCloseable {
       services.close();
       throw e;
     }
+  }
+
+  /** The Kafka and S3 the options name; nothing embedded, so a missing one is a user error. */
+  public static Services connectExternal(ConnectionOptions connection) {
+    return connect(connection, null, 0, 0, false);
   }
 
   /** Kafka only, for stages that never touch S3. */
@@ -126,12 +132,10 @@ public final class Services implements AutoCloseable {
   /** Stops what this process started, last started first. */
   @Override
   public void close() {
-    while (!owned.isEmpty()) {
-      try {
-        owned.pop().close();
-      } catch (Exception e) {
-        log.warn("Error while stopping a service: {}", e.toString());
-      }
+    try {
+      Resources.closeLastFirst(owned);
+    } catch (IllegalStateException e) {
+      log.warn("Error while stopping the services: {}", e.toString());
     }
   }
 }

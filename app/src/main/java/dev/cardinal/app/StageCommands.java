@@ -64,7 +64,6 @@ final class StageCommands {
 
   @Command(
       name = "ingest",
-      mixinStandardHelpOptions = true,
       description = "Stream a dataset into cardinal.images.train and cardinal.images.eval.")
   static final class Ingest implements Callable<Integer> {
     @Mixin ConnectionOptions connection;
@@ -90,7 +89,6 @@ final class StageCommands {
 
   @Command(
       name = "augment",
-      mixinStandardHelpOptions = true,
       description = "Augment cardinal.images.train into cardinal.images.augmented.")
   static final class Augment implements Callable<Integer> {
     @Mixin ConnectionOptions connection;
@@ -153,7 +151,6 @@ final class StageCommands {
 
   @Command(
       name = "train",
-      mixinStandardHelpOptions = true,
       description = "Train one run on cardinal.images.augmented, checkpointing to S3.")
   static final class Train implements Callable<Integer> {
     @Mixin ConnectionOptions connection;
@@ -163,7 +160,7 @@ final class StageCommands {
     public Integer call() throws Exception {
       // Every run is validated before anything is consumed.
       List<TrainerConfig> configs = train.trainerConfigs();
-      Services services = Services.connect(connection, null, 0, 0, false);
+      Services services = Services.connectExternal(connection);
       List<TrainerStage> stages = new ArrayList<>();
       for (var config : configs) {
         TrainerStage stage = new TrainerStage(config, services.kafka(), services.store());
@@ -187,33 +184,25 @@ final class StageCommands {
 
   @Command(
       name = "evaluate",
-      mixinStandardHelpOptions = true,
       description = "Score every checkpoint announced on cardinal.checkpoints.")
   static final class Evaluate implements Callable<Integer> {
     @Mixin ConnectionOptions connection;
 
     @Override
     public Integer call() throws Exception {
-      Services services = Services.connect(connection, null, 0, 0, false);
+      Services services = Services.connectExternal(connection);
       EvaluatorStage stage = new EvaluatorStage(services.kafka(), services.store());
       stage.start();
       return untilStopped("evaluator", stage, services);
     }
   }
 
-  @Command(
-      name = "registry",
-      mixinStandardHelpOptions = true,
-      description = "Serve the checkpoint registry, REST API and live UI.")
+  @Command(name = "registry", description = "Serve the checkpoint registry, REST API and live UI.")
   static final class Registry implements Callable<Integer> {
     @Mixin ConnectionOptions connection;
     @Mixin WebOptions web;
 
-    @Option(
-        names = "--data-dir",
-        defaultValue = "${env:CARDINAL_DATA_DIR:-./cardinal-data}",
-        description = "Where the registry database lives. Default: ${DEFAULT-VALUE}")
-    Path dataDir;
+    @Mixin DataDirOption data;
 
     @Option(
         names = "--database",
@@ -243,6 +232,7 @@ final class StageCommands {
 
     @Override
     public Integer call() throws Exception {
+      Path dataDir = data.dataDir;
       Files.createDirectories(dataDir);
       AdminToken token;
       try {
@@ -253,7 +243,7 @@ final class StageCommands {
       token.printIfGenerated(System.err);
       Services services =
           connection.hasS3()
-              ? Services.connect(connection, null, 0, 0, false)
+              ? Services.connectExternal(connection)
               : Services.connectKafka(connection);
       String db =
           database == null || database.isBlank()

@@ -27,7 +27,6 @@ import picocli.CommandLine.Parameters;
  */
 @Command(
     name = "sweep",
-    mixinStandardHelpOptions = true,
     description = {
       "A scaling study: one run per point of a grid over preset, width, depth, train resolution"
           + " and regularization, every point trained for the same budget of samples on the same"
@@ -47,13 +46,7 @@ import picocli.CommandLine.Parameters;
       SweepCommand.ListSweeps.class,
       SweepReport.class
     })
-public final class SweepCommand implements Runnable {
-  @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
-
-  @Override
-  public void run() {
-    spec.commandLine().usage(System.out);
-  }
+public final class SweepCommand extends CommandGroup {
 
   /**
    * Where Kafka and S3 are: the flags and environment, else those of a local {@code ./cardinal run}
@@ -62,13 +55,7 @@ public final class SweepCommand implements Runnable {
   static final class Connection {
     @Mixin ConnectionOptions options;
 
-    @Option(
-        names = "--data-dir",
-        defaultValue = "${env:CARDINAL_DATA_DIR:-./cardinal-data}",
-        description =
-            "Data directory of the local 'cardinal run' whose S3 keys are used when --s3-endpoint"
-                + " is not given. Default: ${DEFAULT-VALUE}")
-    Path dataDir;
+    @Mixin DataDirOption data;
 
     static final String LOCAL_KAFKA = "localhost:9092";
     static final String LOCAL_S3 = "http://127.0.0.1:9000";
@@ -80,6 +67,7 @@ public final class SweepCommand implements Runnable {
     Services kafkaAndS3() {
       ConnectionOptions connection = withLocalKafka();
       if (!connection.hasS3()) {
+        Path dataDir = data.dataDir;
         Path keys = dataDir.resolve(S3Credentials.FILE_NAME);
         if (!Files.exists(keys)) {
           throw new UserError(
@@ -93,7 +81,7 @@ public final class SweepCommand implements Runnable {
         connection.s3AccessKey = credentials.accessKey();
         connection.s3SecretKey = credentials.secretKey();
       }
-      return Services.connect(connection, null, 0, 0, false);
+      return Services.connectExternal(connection);
     }
 
     private ConnectionOptions withLocalKafka() {
@@ -180,8 +168,9 @@ public final class SweepCommand implements Runnable {
         names = "--parallel",
         defaultValue = "0",
         description =
-            "Points trained at once; 0 = all side by side. Each costs its network's memory;"
-                + " together they share the cores. Default: ${DEFAULT-VALUE}")
+            "Sweep points trained at once; 0 = all side by side. Each holds its network,"
+                + " optimizer state and a batch's activations in memory; side-by-side points share"
+                + " the cores, so the budget is in samples. Default: ${DEFAULT-VALUE}")
     int parallel;
 
     int require() {
@@ -228,7 +217,6 @@ public final class SweepCommand implements Runnable {
 
   @Command(
       name = "start",
-      mixinStandardHelpOptions = true,
       description =
           "Define a sweep from a grid (YAML/JSON file and/or flags) on the running stream, publish"
               + " its points with their MACs and parameters, and train them in this process.")
@@ -317,7 +305,6 @@ public final class SweepCommand implements Runnable {
 
   @Command(
       name = "extend",
-      mixinStandardHelpOptions = true,
       description =
           "Add a grid's new points to a sweep (points it has are not added again). A process"
               + " running the sweep trains them at once; else 'cardinal sweep resume ID' does.")
@@ -413,7 +400,6 @@ public final class SweepCommand implements Runnable {
 
   @Command(
       name = "resume",
-      mixinStandardHelpOptions = true,
       description =
           "Train a sweep's unfinished points in this process, each from its newest checkpoint."
               + " Run it once per sweep: two processes training one point would share its"
@@ -444,7 +430,6 @@ public final class SweepCommand implements Runnable {
 
   @Command(
       name = "stop",
-      mixinStandardHelpOptions = true,
       description =
           "Ask the process running a sweep to stop every point with a final checkpoint; waits for"
               + " it to say it stopped.")
@@ -496,10 +481,7 @@ public final class SweepCommand implements Runnable {
     }
   }
 
-  @Command(
-      name = "list",
-      mixinStandardHelpOptions = true,
-      description = "List the sweeps on cardinal.sweeps.")
+  @Command(name = "list", description = "List the sweeps on cardinal.sweeps.")
   static final class ListSweeps implements Callable<Integer> {
     @Mixin Connection connection;
 

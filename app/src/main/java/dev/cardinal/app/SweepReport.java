@@ -33,7 +33,6 @@ import picocli.CommandLine.Parameters;
  */
 @Command(
     name = "report",
-    mixinStandardHelpOptions = true,
     description =
         "Print a sweep's table: per point its MACs, parameters, state, images/s, best top-1 (raw"
             + " and EMA), regime and the registry's advice on what to scale next.")

@@ -3,23 +3,20 @@ package dev.cardinal.app;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.cardinal.app.Cli.Result;
 import dev.cardinal.core.event.CheckpointEvent;
 import dev.cardinal.core.event.EvaluationEvent;
 import dev.cardinal.core.event.Json;
 import dev.cardinal.core.testing.TestServices;
 import dev.cardinal.registry.RegistryConfig;
 import dev.cardinal.registry.RegistryServer;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
 
 /** {@code cardinal checkpoints} against a real registry server on a free port. */
 class CheckpointsCommandTest {
@@ -27,8 +24,6 @@ class CheckpointsCommandTest {
   private static RegistryServer server;
   private static String url;
   private static String run;
-
-  private record Result(int exitCode, String out, String err) {}
 
   @BeforeAll
   static void start() {
@@ -59,29 +54,12 @@ class CheckpointsCommandTest {
     }
   }
 
-  /** Runs the command the way Main does: user errors are one line on stderr and exit 1. */
+  /** Runs {@code cardinal checkpoints <args>} as a user does. */
   private static Result run(String... args) {
-    PrintStream originalOut = System.out;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    try {
-      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-      CommandLine line = new CommandLine(new CheckpointsCommand());
-      line.setErr(new java.io.PrintWriter(err, true, StandardCharsets.UTF_8));
-      line.setExecutionExceptionHandler(
-          (ex, failed, parsed) -> {
-            if (ex instanceof UserError) {
-              failed.getErr().println("cardinal: " + ex.getMessage());
-              return 1;
-            }
-            throw ex;
-          });
-      int code = line.execute(args);
-      return new Result(
-          code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(originalOut);
-    }
+    String[] line = new String[args.length + 1];
+    line[0] = "checkpoints";
+    System.arraycopy(args, 0, line, 1, args.length);
+    return Cli.run(line);
   }
 
   @Test

@@ -1,35 +1,15 @@
 package dev.cardinal.app;
 
+import static dev.cardinal.app.Cli.run;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
+import dev.cardinal.app.Cli.Result;
 import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** The command line's contract: help lists defaults, user errors are one line and non-zero. */
 class CommandLineTest {
-
-  private record Result(int exitCode, String out, String err) {}
-
-  private static Result run(String... args) {
-    PrintStream originalOut = System.out;
-    PrintStream originalErr = System.err;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    try {
-      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-      int code = Main.execute(args);
-      return new Result(
-          code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(originalOut);
-      System.setErr(originalErr);
-    }
-  }
 
   @Test
   void everyCommandHasHelpWithDefaults() {
@@ -45,6 +25,29 @@ class CommandLineTest {
         .contains("./cardinal-data")
         .contains("--port")
         .contains("8080");
+  }
+
+  @Test
+  void everySubcommandAtAnyDepthHasHelpAndTheVersion() {
+    for (String[] command :
+        new String[][] {{"models"}, {"sweep"}, {"sweep", "start"}, {"checkpoints", "list"}}) {
+      String name = String.join(" ", command);
+      Result help = run(concat(command, "--help"));
+      assertThat(help.exitCode()).as(name).isZero();
+      assertThat(help.out()).as(name).contains("--help").contains("--version");
+      Result version = run(concat(command, "--version"));
+      assertThat(version.exitCode()).as(name).isZero();
+      assertThat(version.out()).as(name).startsWith("cardinal ");
+    }
+    Result group = run("sweep");
+    assertThat(group.exitCode()).isZero();
+    assertThat(group.out()).as("a command group prints its subcommands").contains("resume");
+  }
+
+  private static String[] concat(String[] command, String flag) {
+    String[] args = java.util.Arrays.copyOf(command, command.length + 1);
+    args[command.length] = flag;
+    return args;
   }
 
   @Test

@@ -23,7 +23,9 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -40,11 +42,13 @@ class RetentionRaceTest {
   private static CheckpointStore store;
   private static KafkaSender sender;
   private static RegistryServer registry;
+  private String run;
+  @AutoClose private Retention retention;
 
   @BeforeAll
   static void start() {
     kafka = TestServices.kafka();
-    store = new CheckpointStore(TestServices.s3());
+    store = TestServices.checkpointStore();
     sender = new KafkaSender(kafka);
     registry =
         new RegistryServer(
@@ -58,23 +62,27 @@ class RetentionRaceTest {
 
   @AfterAll
   static void stop() {
-    Resources.close(registry, sender, store);
+    Resources.close(registry, sender);
+  }
+
+  /** Each test's own run with checkpoints 10 and 20, and retention keeping the newest. */
+  @BeforeEach
+  void runWithTwoCheckpoints() throws Exception {
+    run = TestServices.unique("race");
+    checkpoint(run, 10);
+    checkpoint(run, 20);
+    retention = new Retention(run, 1, 0, kafka, store, sender);
   }
 
   @Test
   void retentionAnnouncedFirstTheAliasIsRefusedAndTheCheckpointDeleted() throws Exception {
-    String run = TestServices.unique("race-intent-first");
-    checkpoint(run, 10);
-    checkpoint(run, 20);
-    try (Retention retention = new Retention(run, 1, 0, kafka, store, sender)) {
-      assertThat(retention.announceDeletion(10)).isTrue();
+    assertThat(retention.announceDeletion(10)).isTrue();
 
-      HttpResponse<String> alias = putAlias(run, "production", 10);
-      assertThat(alias.statusCode()).isEqualTo(409);
-      assertThat(alias.body()).contains("is being deleted by retention");
+    HttpResponse<String> alias = putAlias(run, "production", 10);
+    assertThat(alias.statusCode()).isEqualTo(409);
+    assertThat(alias.body()).contains("is being deleted by retention");
 
-      retention.delete(10);
-    }
+    retention.delete(10);
     assertThat(store.completeCheckpoints(run)).containsExactly(20L);
     awaitDeleted(run, 10);
     assertThat(get("/api/runs/" + run + "/aliases/production").statusCode()).isEqualTo(404);
@@ -82,17 +90,12 @@ class RetentionRaceTest {
 
   @Test
   void theAliasFirstKeepsTheCheckpoint() throws Exception {
-    String run = TestServices.unique("race-alias-first");
-    checkpoint(run, 10);
-    checkpoint(run, 20);
-    try (Retention retention = new Retention(run, 1, 0, kafka, store, sender)) {
-      assertThat(putAlias(run, "production", 10).statusCode()).isEqualTo(200);
-      assertThat(retention.announceDeletion(10)).isFalse();
-      // A whole pass agrees once both are scored: the alias holds 10, and 20 is the newest.
-      scored(run, 10);
-      scored(run, 20);
-      retention.apply();
-    }
+    assertThat(putAlias(run, "production", 10).statusCode()).isEqualTo(200);
+    assertThat(retention.announceDeletion(10)).isFalse();
+    // A whole pass agrees once both are scored: the alias holds 10, and 20 is the newest.
+    scored(run, 10);
+    scored(run, 20);
+    retention.apply();
     assertThat(store.completeCheckpoints(run)).containsExactly(10L, 20L);
     JsonNode c = Json.MAPPER.readTree(get("/api/checkpoints/" + run + "/10").body());
     assertThat(c.get("deleted").asBoolean()).isFalse();

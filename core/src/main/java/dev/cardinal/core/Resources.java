@@ -1,5 +1,8 @@
 package dev.cardinal.core;
 
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
 import reactor.core.Disposable;
 
 /** Ends what a stage started, passing over what it never started (null). */
@@ -39,5 +42,19 @@ public final class Resources {
     if (failure != null) {
       throw failure;
     }
+  }
+
+  /**
+   * Closes what a process started, the last started first, and empties {@code started}: every one
+   * is closed even when an earlier one fails.
+   *
+   * @throws IllegalStateException the first failure, the later ones suppressed in it
+   */
+  public static void closeLastFirst(Deque<? extends AutoCloseable> started) {
+    List<AutoCloseable> lastFirst = new ArrayList<>();
+    while (!started.isEmpty()) {
+      lastFirst.add(started.pop());
+    }
+    close(lastFirst.toArray(AutoCloseable[]::new));
   }
 }

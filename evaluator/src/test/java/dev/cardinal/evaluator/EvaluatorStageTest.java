@@ -25,7 +25,6 @@ import dev.cardinal.core.event.CheckpointManifest;
 import dev.cardinal.core.event.EvaluationEvent;
 import dev.cardinal.core.event.Json;
 import dev.cardinal.core.kafka.KafkaSender;
-import dev.cardinal.core.kafka.TopicAdmin;
 import dev.cardinal.core.s3.CheckpointStore;
 import dev.cardinal.core.schedule.Schedule;
 import dev.cardinal.core.testing.Await;
@@ -53,7 +52,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -92,9 +90,8 @@ class EvaluatorStageTest {
 
   @BeforeAll
   static void services() {
-    kafka = TestServices.freshKafka();
-    TopicAdmin.ensureTopics(kafka);
-    store = new CheckpointStore(TestServices.s3());
+    kafka = TestServices.freshKafkaWithTopics();
+    store = TestServices.checkpointStore();
     try (KafkaSender sender = new KafkaSender(kafka)) {
       for (int b = 0; b < 4; b++) {
         ImageBatch batch = SyntheticImages.batch(1_000 + b * 8L, 8, EVAL_SIZE, CLASSES, 0.5);
@@ -420,7 +417,7 @@ class EvaluatorStageTest {
         KafkaSender sender = new KafkaSender(kafka)) {
       a.start();
       b.start();
-      awaitTwoMembers();
+      TestServices.awaitGroupMembersHoldingPartitions(kafka, EvaluatorStage.GROUP, 2);
       for (CheckpointEvent event : checkpoints) {
         sender.sendJson(Topics.CHECKPOINTS, event.checkpointId(), event).block();
       }
@@ -499,25 +496,6 @@ class EvaluatorStageTest {
         .map(r -> Json.fromBytes(r.value(), EvaluationEvent.class))
         .filter(e -> e.runId().equals(run))
         .toList();
-  }
-
-  private static void awaitTwoMembers() throws Exception {
-    try (Admin admin = Admin.create(kafka.adminProperties())) {
-      Await.until(
-          Duration.ofSeconds(60),
-          "both evaluators of group " + EvaluatorStage.GROUP + " holding partitions",
-          () -> {
-            ConsumerGroupDescription group =
-                admin
-                    .describeConsumerGroups(List.of(EvaluatorStage.GROUP))
-                    .all()
-                    .get(10, TimeUnit.SECONDS)
-                    .get(EvaluatorStage.GROUP);
-            return group.members().size() == 2
-                && group.members().stream()
-                    .allMatch(m -> !m.assignment().topicPartitions().isEmpty());
-          });
-    }
   }
 
   private static int partitionCount(String topic) throws Exception {

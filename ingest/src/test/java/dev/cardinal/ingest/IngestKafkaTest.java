@@ -8,7 +8,6 @@ import dev.cardinal.core.config.KafkaSettings;
 import dev.cardinal.core.event.Json;
 import dev.cardinal.core.event.MetricEvent;
 import dev.cardinal.core.kafka.DeadLetters;
-import dev.cardinal.core.kafka.TopicAdmin;
 import dev.cardinal.core.testing.Await;
 import dev.cardinal.core.testing.TestServices;
 import dev.cardinal.core.wire.ImageBatch;
@@ -37,8 +36,7 @@ class IngestKafkaTest {
 
   @BeforeAll
   static void broker() {
-    kafka = TestServices.freshKafka();
-    TopicAdmin.ensureTopics(kafka);
+    kafka = TestServices.freshKafkaWithTopics();
     committed =
         new KafkaSettings(kafka.bootstrapServers(), Map.of("isolation.level", "read_committed"));
     uncommitted =

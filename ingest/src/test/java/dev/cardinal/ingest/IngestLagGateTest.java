@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cardinal.core.Topics;
 import dev.cardinal.core.config.KafkaSettings;
-import dev.cardinal.core.kafka.TopicAdmin;
 import dev.cardinal.core.testing.Await;
 import dev.cardinal.core.testing.TestServices;
 import java.time.Duration;
@@ -31,8 +30,7 @@ class IngestLagGateTest {
 
   @Test
   void ingestStaysWithinTheLagLimitOfItsSlowConsumer() throws Exception {
-    KafkaSettings kafka = TestServices.freshKafka();
-    TopicAdmin.ensureTopics(kafka);
+    KafkaSettings kafka = TestServices.freshKafkaWithTopics();
     // 200 batches of 8: a fast source that, ungated, writes them all in one transaction.
     SyntheticSource source = new SyntheticSource(7, 8L * BATCHES, 8, 8, 4);
     IngestStage ingest = new IngestStage(kafka, source, new IngestOptions(8, 1, 3, MAX_LAG));

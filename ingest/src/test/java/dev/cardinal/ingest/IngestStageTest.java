@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cardinal.core.Topics;
 import dev.cardinal.core.config.KafkaSettings;
-import dev.cardinal.core.kafka.TopicAdmin;
 import dev.cardinal.core.testing.TestServices;
 import dev.cardinal.core.wire.ImageBatch;
 import java.time.Duration;
@@ -22,8 +21,7 @@ class IngestStageTest {
 
   @BeforeAll
   static void broker() {
-    kafka = TestServices.freshKafka();
-    TopicAdmin.ensureTopics(kafka);
+    kafka = TestServices.freshKafkaWithTopics();
   }
 
   private static List<ImageBatch> batches(String topic) {

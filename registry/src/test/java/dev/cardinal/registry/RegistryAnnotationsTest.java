@@ -4,9 +4,7 @@ import static dev.cardinal.registry.Fixtures.await;
 import static dev.cardinal.registry.Fixtures.checkpoint;
 import static dev.cardinal.registry.Fixtures.get;
 import static dev.cardinal.registry.Fixtures.json;
-import static dev.cardinal.registry.Fixtures.registryConfig;
 import static dev.cardinal.registry.Fixtures.send;
-import static dev.cardinal.registry.Fixtures.started;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -28,6 +26,7 @@ import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Aliases and tags through the real HTTP server, the real broker and {@code cardinal.annotations}:
@@ -39,27 +38,19 @@ class RegistryAnnotationsTest {
   private static final String TOKEN = "test-admin-token-0123456789abcdef";
   private static KafkaSender sender;
   private static AnnotationLog retention;
-  private static RegistryServer server;
-  private static int port;
-  private static RegistryConfig config;
+
+  @RegisterExtension
+  static final TestRegistry registry = new TestRegistry("registry-annotations", TOKEN);
 
   @BeforeAll
   static void start() {
     sender = new KafkaSender(TestServices.kafka());
-    config = registryConfig("registry-annotations").withAdminToken(TOKEN);
-    server = startServer(false);
     retention = new AnnotationLog(TestServices.kafka(), sender);
-  }
-
-  private static RegistryServer startServer(boolean rebuild) {
-    RegistryServer s = started(config.withRebuild(rebuild));
-    port = s.port();
-    return s;
   }
 
   @AfterAll
   static void stop() {
-    Resources.close(server, retention, sender);
+    Resources.close(retention, sender);
   }
 
   @Test
@@ -129,18 +120,17 @@ class RegistryAnnotationsTest {
     assertThat(putTag(run, 1, "keep").statusCode()).isEqualTo(200);
     assertThat(putTag(run, 2, "tmp").statusCode()).isEqualTo(200);
     assertThat(delete("/api/checkpoints/" + run + "/2/tags/tmp").statusCode()).isEqualTo(200);
-    JsonNode aliasesBefore = json(get(port, "/api/runs/" + run + "/aliases"));
+    JsonNode aliasesBefore = json(get(registry.port(), "/api/runs/" + run + "/aliases"));
     assertThat(aliasesBefore.get("production").asLong()).isEqualTo(2);
     assertThat(aliasesBefore.get("canary").asLong()).isEqualTo(1);
     assertThat(aliasesBefore.has("old")).isFalse();
 
-    server.close();
-    server = startServer(true);
+    registry.restartWithRebuild();
     await(
         "the aliases and tags replayed from " + Topics.ANNOTATIONS,
         WAIT,
         () ->
-            json(get(port, "/api/runs/" + run + "/aliases")).equals(aliasesBefore)
+            json(get(registry.port(), "/api/runs/" + run + "/aliases")).equals(aliasesBefore)
                 && checkpointJson(run, 1).get("tags").size() == 1);
     assertThat(checkpointJson(run, 1).get("tags").get(0).asText()).isEqualTo("keep");
     assertThat(checkpointJson(run, 2).get("tags")).isEmpty();
@@ -170,7 +160,7 @@ class RegistryAnnotationsTest {
   }
 
   private static JsonNode checkpointJson(String run, long step) {
-    return json(get(port, "/api/checkpoints/" + run + "/" + step));
+    return json(get(registry.port(), "/api/checkpoints/" + run + "/" + step));
   }
 
   private static void awaitCheckpoint(
@@ -179,14 +169,14 @@ class RegistryAnnotationsTest {
         "checkpoint " + run + "/" + step,
         WAIT,
         () -> {
-          HttpResponse<String> r = get(port, "/api/checkpoints/" + run + "/" + step);
+          HttpResponse<String> r = get(registry.port(), "/api/checkpoints/" + run + "/" + step);
           return r.statusCode() == 200 && condition.test(json(r));
         });
   }
 
   private static HttpResponse<String> putAlias(String run, String alias, long step) {
     return send(
-        port,
+        registry.port(),
         HttpRequest.newBuilder()
             .PUT(HttpRequest.BodyPublishers.ofString("{\"step\": " + step + "}"))
             .header("Content-Type", "application/json")
@@ -196,7 +186,7 @@ class RegistryAnnotationsTest {
 
   private static HttpResponse<String> putTag(String run, long step, String tag) {
     return send(
-        port,
+        registry.port(),
         HttpRequest.newBuilder()
             .PUT(HttpRequest.BodyPublishers.noBody())
             .header("Authorization", "Bearer " + TOKEN),
@@ -205,7 +195,9 @@ class RegistryAnnotationsTest {
 
   private static HttpResponse<String> delete(String path) {
     return send(
-        port, HttpRequest.newBuilder().DELETE().header("Authorization", "Bearer " + TOKEN), path);
+        registry.port(),
+        HttpRequest.newBuilder().DELETE().header("Authorization", "Bearer " + TOKEN),
+        path);
   }
 
   /**
@@ -217,6 +209,7 @@ class RegistryAnnotationsTest {
     assertThat(alias.statusCode()).isEqualTo(409);
     assertThat(json(alias).get("error").asText()).isEqualTo(why);
     assertThat(putTag(run, step, "keep").statusCode()).isEqualTo(409);
-    assertThat(get(port, "/api/runs/" + run + "/aliases/production").statusCode()).isEqualTo(404);
+    assertThat(get(registry.port(), "/api/runs/" + run + "/aliases/production").statusCode())
+        .isEqualTo(404);
   }
 }

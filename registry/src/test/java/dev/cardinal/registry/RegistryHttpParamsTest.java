@@ -2,15 +2,12 @@ package dev.cardinal.registry;
 
 import static dev.cardinal.registry.Fixtures.get;
 import static dev.cardinal.registry.Fixtures.json;
-import static dev.cardinal.registry.Fixtures.registryConfig;
 import static dev.cardinal.registry.Fixtures.runWithOneCheckpoint;
 import static dev.cardinal.registry.Fixtures.send;
-import static dev.cardinal.registry.Fixtures.started;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
-import dev.cardinal.core.Resources;
 import java.math.BigDecimal;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -18,9 +15,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Issue 13: every malformed or out-of-range parameter, in the query, the path or a body, is a 400
@@ -28,20 +25,15 @@ import org.junit.jupiter.api.Test;
  */
 class RegistryHttpParamsTest {
   private static final String TOKEN = "hardening-test-token-0123456789abcdef";
-  private static RegistryServer server;
-  private static int port;
+
+  @RegisterExtension
+  static final TestRegistry registry = new TestRegistry("registry-params", TOKEN);
+
   private static String run;
 
   @BeforeAll
-  static void start() {
-    server = started(registryConfig("registry-params").withAdminToken(TOKEN));
-    port = server.port();
-    run = runWithOneCheckpoint(server, "registry-params");
-  }
-
-  @AfterAll
-  static void stop() {
-    Resources.close(server);
+  static void oneRun() {
+    run = runWithOneCheckpoint(registry.server(), "registry-params");
   }
 
   @Test
@@ -87,7 +79,7 @@ class RegistryHttpParamsTest {
       {one + "/100/download?object=secrets", "object", "params, ema, optimizer"},
     };
     for (String[] c3 : cases) {
-      HttpResponse<String> r = get(port, c3[0]);
+      HttpResponse<String> r = get(registry.port(), c3[0]);
       assertThat(r.statusCode()).as(c3[0] + " -> " + r.body()).isEqualTo(400);
       assertThat(r.headers().firstValue("Content-Type").orElse("")).startsWith("application/json");
       assertThat(json(r).get("error").asText()).as(c3[0]).contains(c3[1]).contains(c3[2]);
@@ -96,7 +88,7 @@ class RegistryHttpParamsTest {
 
   @Test
   void everyNumericBoundTheOpenApiDocumentsIsEnforcedWithA400() throws Exception {
-    JsonNode doc = new YAMLMapper().readTree(get(port, "/api/openapi.yaml").body());
+    JsonNode doc = new YAMLMapper().readTree(get(registry.port(), "/api/openapi.yaml").body());
     int checked = 0;
     for (String path :
         List.of(
@@ -124,7 +116,7 @@ class RegistryHttpParamsTest {
         }
         for (String value : outside) {
           String request = path.replace("{run}", run) + "?" + name + "=" + value;
-          HttpResponse<String> r = get(port, request);
+          HttpResponse<String> r = get(registry.port(), request);
           assertThat(r.statusCode()).as(request + " -> " + r.body()).isEqualTo(400);
           assertThat(json(r).get("error").asText()).as(request).contains(name).contains(value);
           checked++;
@@ -140,12 +132,13 @@ class RegistryHttpParamsTest {
         HttpRequest.newBuilder()
             .header("Authorization", "Bearer " + TOKEN)
             .PUT(HttpRequest.BodyPublishers.noBody());
-    HttpResponse<String> r = send(port, tag, "/api/checkpoints/" + run + "/-3/tags/keep");
+    HttpResponse<String> r =
+        send(registry.port(), tag, "/api/checkpoints/" + run + "/-3/tags/keep");
     assertThat(r.statusCode()).isEqualTo(400);
     assertThat(json(r).get("error").asText()).contains("step").contains("0 or more");
     r =
         send(
-            port,
+            registry.port(),
             tag.copy().DELETE(),
             "/api/checkpoints/" + run + "/18446744073709551616/tags/keep");
     assertThat(r.statusCode()).isEqualTo(400);
@@ -154,7 +147,7 @@ class RegistryHttpParamsTest {
     for (String body : List.of("{\"step\": 99999999999999999999}", "{\"step\": -1}")) {
       r =
           send(
-              port,
+              registry.port(),
               HttpRequest.newBuilder()
                   .header("Authorization", "Bearer " + TOKEN)
                   .PUT(HttpRequest.BodyPublishers.ofString(body)),

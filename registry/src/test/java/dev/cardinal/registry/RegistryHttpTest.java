@@ -9,12 +9,10 @@ import static dev.cardinal.registry.Fixtures.get;
 import static dev.cardinal.registry.Fixtures.json;
 import static dev.cardinal.registry.Fixtures.registryConfig;
 import static dev.cardinal.registry.Fixtures.send;
-import static dev.cardinal.registry.Fixtures.started;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.cardinal.core.Resources;
 import dev.cardinal.core.event.CheckpointEvent;
 import dev.cardinal.core.event.Json;
 import dev.cardinal.core.schedule.Schedule;
@@ -25,11 +23,11 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** The REST contract against a real server on a free port, fed through its store. */
+/** The REST contract against a real server on a free registry.port(), fed through its store. */
 class RegistryHttpTest {
   /** What an evaluation carries besides its scores when the evaluator knew it. */
   private static final List<String> OPTIONAL_EVALUATION_FIELDS =
@@ -47,23 +45,23 @@ class RegistryHttpTest {
           "error");
 
   private static final String TOKEN = "test-admin-token-0123456789abcdef";
-  private static RegistryServer server;
-  private static int port;
+
+  @RegisterExtension static final TestRegistry registry = new TestRegistry("registry-http", TOKEN);
+
   private static String runA;
   private static String runB;
   private static String runC;
 
   @BeforeAll
   static void start() {
-    server = started(registryConfig("registry-http").withAdminToken(TOKEN));
-    port = server.port();
     runA = TestServices.unique("run-a");
     runB = TestServices.unique("run-b");
     runC = TestServices.unique("run-c");
     // Far-future creation times keep these rows first in the newest-first list even though other
     // tests' events reach the shared broker, and so this server's store.
     long t = 4_000_000_000_000L;
-    server
+    registry
+        .server()
         .store()
         .applyAll(
             List.of(
@@ -82,11 +80,6 @@ class RegistryHttpTest {
                 failedEvaluation(runC, 100, 224, "ema", "ema weights missing")));
   }
 
-  @AfterAll
-  static void stop() {
-    Resources.close(server);
-  }
-
   @Test
   void theScheduleOfACheckpointIsSampledByCoresSchedule() {
     String run = TestServices.unique("run-schedule");
@@ -100,7 +93,8 @@ class RegistryHttpTest {
               - {from: 10, trainResolution: 224, dropoutRate: 0.3}
             """,
             "ramp.yaml");
-    server
+    registry
+        .server()
         .store()
         .applyAll(
             List.of(
@@ -110,7 +104,8 @@ class RegistryHttpTest {
                     run, 500, 2, "resnet20_cifar", CheckpointEvent.CREATED, schedule.toJson()),
                 checkpoint(run, 600, 3)));
 
-    HttpResponse<String> response = get(port, "/api/runs/" + run + "/schedule?step=500&points=5");
+    HttpResponse<String> response =
+        get(registry.port(), "/api/runs/" + run + "/schedule?step=500&points=5");
     assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
     JsonNode sampled = json(response);
     assertThat(sampled.get("step").asLong()).isEqualTo(500);
@@ -134,21 +129,23 @@ class RegistryHttpTest {
     assertThat(sampled.at("/samples/4/stage/dropoutRate").asDouble()).isEqualTo(0.3);
 
     // Without a step: the run's latest checkpoint, whose stored schedule is no schedule document.
-    HttpResponse<String> latest = get(port, "/api/runs/" + run + "/schedule");
+    HttpResponse<String> latest = get(registry.port(), "/api/runs/" + run + "/schedule");
     assertThat(latest.statusCode()).as(latest.body()).isEqualTo(404);
     assertThat(json(latest).get("error").asText())
         .contains(run + "/600")
         .contains("schedule this registry cannot read");
-    assertThat(json(get(port, "/api/runs/" + run + "/schedule?step=300")).get("samples"))
+    assertThat(json(get(registry.port(), "/api/runs/" + run + "/schedule?step=300")).get("samples"))
         .as("the default number of samples")
         .hasSize(ScheduleSamples.DEFAULT_POINTS);
-    assertThat(get(port, "/api/runs/" + run + "/schedule?step=400").statusCode()).isEqualTo(404);
-    assertThat(get(port, "/api/runs/nobody-" + run + "/schedule").statusCode()).isEqualTo(404);
+    assertThat(get(registry.port(), "/api/runs/" + run + "/schedule?step=400").statusCode())
+        .isEqualTo(404);
+    assertThat(get(registry.port(), "/api/runs/nobody-" + run + "/schedule").statusCode())
+        .isEqualTo(404);
   }
 
   @Test
   void listsCheckpointsNewestFirstWithEvaluations() {
-    HttpResponse<String> response = get(port, "/api/checkpoints?run=" + runA);
+    HttpResponse<String> response = get(registry.port(), "/api/checkpoints?run=" + runA);
     assertThat(response.statusCode()).isEqualTo(200);
     assertThat(response.headers().firstValue("Content-Type"))
         .hasValueSatisfying(v -> assertThat(v).startsWith("application/json"));
@@ -170,8 +167,8 @@ class RegistryHttpTest {
 
   @Test
   void evaluationsCarryCalibrationGapVerdictAndPerClassAccuracy() {
-    JsonNode one = json(get(port, "/api/checkpoints/" + runC + "/100"));
-    JsonNode listed = json(get(port, "/api/checkpoints?run=" + runC)).get(0);
+    JsonNode one = json(get(registry.port(), "/api/checkpoints/" + runC + "/100"));
+    JsonNode listed = json(get(registry.port(), "/api/checkpoints?run=" + runC)).get(0);
     assertThat(listed).as("the list and the single checkpoint agree").isEqualTo(one);
 
     // Per checkpoint: where it scored best and the run's verdict at this checkpoint.
@@ -209,13 +206,13 @@ class RegistryHttpTest {
     assertThat(failed.has("ece")).isFalse();
     assertThat(failed.get("trainResolution").asInt()).isEqualTo(160);
 
-    assertThat(find(json(get(port, "/api/runs")), runC).get("verdict").asText())
+    assertThat(find(json(get(registry.port(), "/api/runs")), runC).get("verdict").asText())
         .isEqualTo("over-fitting");
   }
 
   @Test
   void unknownOptionalFieldsAreAbsentFromTheJson() {
-    JsonNode one = json(get(port, "/api/checkpoints/" + runA + "/100"));
+    JsonNode one = json(get(registry.port(), "/api/checkpoints/" + runA + "/100"));
     JsonNode ema = one.get("evaluations").get(0);
     assertThat(ema.get("top1").asDouble()).isEqualTo(0.81);
     for (String field : OPTIONAL_EVALUATION_FIELDS) {
@@ -223,19 +220,25 @@ class RegistryHttpTest {
     }
     assertThat(one.has("verdict")).isFalse();
     assertThat(one.get("bestResolution").asInt()).isEqualTo(224);
-    assertThat(json(get(port, "/api/checkpoints/" + runA + "/300")).has("bestResolution"))
+    assertThat(
+            json(get(registry.port(), "/api/checkpoints/" + runA + "/300")).has("bestResolution"))
         .as("an unevaluated checkpoint has no best resolution")
         .isFalse();
   }
 
   @Test
   void filtersByModelAndStepRange() {
-    assertThat(steps(json(get(port, "/api/checkpoints?model=resnet50&limit=1000"))))
+    assertThat(steps(json(get(registry.port(), "/api/checkpoints?model=resnet50&limit=1000"))))
         .contains(150L)
         .doesNotContain(100L, 200L, 300L);
-    assertThat(steps(json(get(port, "/api/checkpoints?run=" + runA + "&minStep=150&maxStep=300"))))
+    assertThat(
+            steps(
+                json(
+                    get(
+                        registry.port(),
+                        "/api/checkpoints?run=" + runA + "&minStep=150&maxStep=300"))))
         .containsExactly(300L, 200L);
-    assertThat(steps(json(get(port, "/api/checkpoints?run=" + runA + "&limit=1"))))
+    assertThat(steps(json(get(registry.port(), "/api/checkpoints?run=" + runA + "&limit=1"))))
         .containsExactly(300L);
   }
 
@@ -243,13 +246,13 @@ class RegistryHttpTest {
   void cursorPaginationFollowsTheNextCursorHeader() {
     List<Long> steps = new ArrayList<>();
     String query = "/api/checkpoints?run=" + runA + "&limit=2";
-    HttpResponse<String> page = get(port, query);
+    HttpResponse<String> page = get(registry.port(), query);
     steps.addAll(steps(json(page)));
     String cursor = page.headers().firstValue("X-Next-Cursor").orElseThrow();
     assertThat(page.headers().firstValue("Link"))
         .hasValueSatisfying(
             link -> assertThat(link).contains("cursor=" + cursor).contains("rel=\"next\""));
-    HttpResponse<String> last = get(port, query + "&cursor=" + cursor);
+    HttpResponse<String> last = get(registry.port(), query + "&cursor=" + cursor);
     steps.addAll(steps(json(last)));
     assertThat(last.headers().firstValue("X-Next-Cursor")).isEmpty();
     assertThat(steps).containsExactly(300L, 200L, 100L);
@@ -257,43 +260,43 @@ class RegistryHttpTest {
 
   @Test
   void oneCheckpointAnd404ForAnUnknownOne() {
-    JsonNode one = json(get(port, "/api/checkpoints/" + runA + "/100"));
+    JsonNode one = json(get(registry.port(), "/api/checkpoints/" + runA + "/100"));
     assertThat(one.get("id").asText()).isEqualTo(runA + "/100");
     assertThat(one.get("evaluations")).hasSize(2);
 
-    HttpResponse<String> missing = get(port, "/api/checkpoints/" + runA + "/999");
+    HttpResponse<String> missing = get(registry.port(), "/api/checkpoints/" + runA + "/999");
     assertThat(missing.statusCode()).isEqualTo(404);
     assertThat(json(missing).get("error").asText()).contains(runA).contains("999");
   }
 
   @Test
   void malformedNumbersAre400NamingTheParameter() {
-    HttpResponse<String> r = get(port, "/api/checkpoints?minStep=ten");
+    HttpResponse<String> r = get(registry.port(), "/api/checkpoints?minStep=ten");
     assertThat(r.statusCode()).isEqualTo(400);
     assertThat(json(r).get("error").asText()).contains("minStep").contains("ten");
 
-    r = get(port, "/api/checkpoints/" + runA + "/abc");
+    r = get(registry.port(), "/api/checkpoints/" + runA + "/abc");
     assertThat(r.statusCode()).isEqualTo(400);
     assertThat(json(r).get("error").asText()).contains("step").contains("abc");
 
-    r = get(port, "/api/checkpoints?limit=0");
+    r = get(registry.port(), "/api/checkpoints?limit=0");
     assertThat(r.statusCode()).isEqualTo(400);
     assertThat(json(r).get("error").asText()).contains("limit");
 
-    r = get(port, "/api/checkpoints?minStep=9&maxStep=1");
+    r = get(registry.port(), "/api/checkpoints?minStep=9&maxStep=1");
     assertThat(r.statusCode()).isEqualTo(400);
 
-    r = get(port, "/api/checkpoints?limit=99999999999999999999");
+    r = get(registry.port(), "/api/checkpoints?limit=99999999999999999999");
     assertThat(r.statusCode()).isEqualTo(400);
   }
 
   @Test
   void unknownFilterIs400ListingTheKnownOnes() {
-    HttpResponse<String> r = get(port, "/api/checkpoints?colour=red");
+    HttpResponse<String> r = get(registry.port(), "/api/checkpoints?colour=red");
     assertThat(r.statusCode()).isEqualTo(400);
     assertThat(json(r).get("error").asText()).contains("colour").contains("minStep");
 
-    r = get(port, "/api/checkpoints?run=a&run=b");
+    r = get(registry.port(), "/api/checkpoints?run=a&run=b");
     assertThat(r.statusCode()).isEqualTo(400);
     assertThat(json(r).get("error").asText()).contains("more than once");
   }
@@ -301,25 +304,25 @@ class RegistryHttpTest {
   @Test
   void sortsByAScoreWithThresholdsAndTimeRange() {
     HttpResponse<String> r =
-        get(port, "/api/checkpoints?run=" + runA + "&resolution=224&sort=top1&limit=1");
+        get(registry.port(), "/api/checkpoints?run=" + runA + "&resolution=224&sort=top1&limit=1");
     assertThat(r.statusCode()).isEqualTo(200);
     assertThat(steps(json(r))).containsExactly(100L);
     String cursor = r.headers().firstValue("X-Next-Cursor").orElseThrow();
     r =
         get(
-            port,
+            registry.port(),
             "/api/checkpoints?run=" + runA + "&resolution=224&sort=top1&limit=1&cursor=" + cursor);
     assertThat(steps(json(r))).containsExactly(200L);
     assertThat(r.headers().firstValue("X-Next-Cursor")).isEmpty();
 
-    r = get(port, "/api/checkpoints?run=" + runA + "&minTop1=0.8&weights=ema");
+    r = get(registry.port(), "/api/checkpoints?run=" + runA + "&minTop1=0.8&weights=ema");
     assertThat(steps(json(r))).containsExactly(100L);
-    r = get(port, "/api/checkpoints?run=" + runA + "&sort=nll&order=desc");
+    r = get(registry.port(), "/api/checkpoints?run=" + runA + "&sort=nll&order=desc");
     assertThat(steps(json(r))).containsExactly(200L, 100L);
-    r = get(port, "/api/checkpoints?run=" + runA + "&sort=step&order=asc");
+    r = get(registry.port(), "/api/checkpoints?run=" + runA + "&sort=step&order=asc");
     assertThat(steps(json(r))).containsExactly(100L, 200L, 300L);
     long t = 4_000_000_000_000L;
-    r = get(port, "/api/checkpoints?since=" + (t + 2) + "&until=" + (t + 4));
+    r = get(registry.port(), "/api/checkpoints?since=" + (t + 2) + "&until=" + (t + 4));
     assertThat(steps(json(r))).containsExactly(150L, 200L);
   }
 
@@ -335,23 +338,23 @@ class RegistryHttpTest {
           {"resolution=big", "resolution"},
           {"since=5&until=1", "since"},
         }) {
-      HttpResponse<String> r = get(port, "/api/checkpoints?" + c[0]);
+      HttpResponse<String> r = get(registry.port(), "/api/checkpoints?" + c[0]);
       assertThat(r.statusCode()).as(c[0]).isEqualTo(400);
       assertThat(json(r).get("error").asText()).as(c[0]).contains(c[1]);
     }
     String byStep =
-        get(port, "/api/checkpoints?sort=step&limit=1")
+        get(registry.port(), "/api/checkpoints?sort=step&limit=1")
             .headers()
             .firstValue("X-Next-Cursor")
             .orElseThrow();
-    HttpResponse<String> r = get(port, "/api/checkpoints?limit=1&cursor=" + byStep);
+    HttpResponse<String> r = get(registry.port(), "/api/checkpoints?limit=1&cursor=" + byStep);
     assertThat(r.statusCode()).isEqualTo(400);
     assertThat(json(r).get("error").asText()).contains("sorted by step");
   }
 
   @Test
   void evaluationPointsForTheCharts() {
-    HttpResponse<String> r = get(port, "/api/evaluations?run=" + runA);
+    HttpResponse<String> r = get(registry.port(), "/api/evaluations?run=" + runA);
     assertThat(r.statusCode()).isEqualTo(200);
     JsonNode points = json(r);
     assertThat(points).hasSize(3);
@@ -362,7 +365,7 @@ class RegistryHttpTest {
     assertThat(points.get(2).has("trainEvalGap")).isFalse();
 
     // The scored ones of runC (the failed one is not a point).
-    JsonNode detailed = json(get(port, "/api/evaluations?run=" + runC));
+    JsonNode detailed = json(get(registry.port(), "/api/evaluations?run=" + runC));
     assertThat(detailed).hasSize(3);
     JsonNode raw224 = null;
     for (JsonNode point : detailed) {
@@ -373,8 +376,8 @@ class RegistryHttpTest {
     assertThat(raw224).isNotNull();
     assertThat(raw224.get("trainEvalGap").asDouble()).isEqualTo(0.9 - 0.80);
     assertThat(raw224.get("ece").asDouble()).isEqualTo(0.01 + 224 / 10_000.0);
-    assertThat(get(port, "/api/evaluations?limit=0").statusCode()).isEqualTo(400);
-    assertThat(get(port, "/api/evaluations?colour=red").statusCode()).isEqualTo(400);
+    assertThat(get(registry.port(), "/api/evaluations?limit=0").statusCode()).isEqualTo(400);
+    assertThat(get(registry.port(), "/api/evaluations?colour=red").statusCode()).isEqualTo(400);
   }
 
   @Test
@@ -383,35 +386,38 @@ class RegistryHttpTest {
         "a health sample listing this registry's consumer group",
         java.time.Duration.ofSeconds(30),
         () -> {
-          JsonNode h = json(get(port, "/api/health"));
+          JsonNode h = json(get(registry.port(), "/api/health"));
           for (JsonNode g : h.get("groups")) {
-            if (g.get("group").asText().equals(server.config().groupId())) {
+            if (g.get("group").asText().equals(registry.server().config().groupId())) {
               return g.get("stage").asText().equals("registry") && g.has("lag");
             }
           }
           return false;
         });
-    JsonNode h = json(get(port, "/api/health"));
+    JsonNode h = json(get(registry.port(), "/api/health"));
     assertThat(h.get("sampledAtMs").asLong()).isPositive();
     assertThat(h.get("deadLetters").has("augment")).isTrue();
     assertThat(h.get("deadLetters").has("registry")).isTrue();
-    assertThat(get(port, "/api/health?x=1").statusCode()).isEqualTo(400);
-    String metrics = get(port, "/metrics").body();
+    assertThat(get(registry.port(), "/api/health?x=1").statusCode()).isEqualTo(400);
+    String metrics = get(registry.port(), "/metrics").body();
     assertThat(metrics)
         .contains("cardinal_pipeline_dead_letters{stage=\"augment\"}")
-        .contains("cardinal_pipeline_consumer_lag{group=\"" + server.config().groupId() + "\"");
+        .contains(
+            "cardinal_pipeline_consumer_lag{group=\""
+                + registry.server().config().groupId()
+                + "\"");
   }
 
   @Test
   void unknownApiPathIsJson404() {
-    HttpResponse<String> r = get(port, "/api/nothing-here");
+    HttpResponse<String> r = get(registry.port(), "/api/nothing-here");
     assertThat(r.statusCode()).isEqualTo(404);
     assertThat(json(r).get("error").asText()).contains("/api/nothing-here");
   }
 
   @Test
   void runsWithLatestStepAndBestTop1() {
-    JsonNode runs = json(get(port, "/api/runs"));
+    JsonNode runs = json(get(registry.port(), "/api/runs"));
     JsonNode a = find(runs, runA);
     assertThat(a.get("latestStep").asLong()).isEqualTo(300);
     assertThat(a.get("checkpoints").asLong()).isEqualTo(3);
@@ -422,12 +428,15 @@ class RegistryHttpTest {
 
   @Test
   void bestByMetric() {
-    JsonNode best = json(get(port, "/api/runs/" + runA + "/best?metric=top1&weights=raw"));
+    JsonNode best =
+        json(get(registry.port(), "/api/runs/" + runA + "/best?metric=top1&weights=raw"));
     assertThat(best.get("value").asDouble()).isEqualTo(0.79);
     assertThat(best.get("checkpoint").get("step").asLong()).isEqualTo(100);
-    assertThat(get(port, "/api/runs/" + runA + "/best?metric=loss").statusCode()).isEqualTo(400);
-    assertThat(get(port, "/api/runs/" + runA + "/best?weights=fp8").statusCode()).isEqualTo(400);
-    assertThat(get(port, "/api/runs/" + runB + "/best").statusCode()).isEqualTo(404);
+    assertThat(get(registry.port(), "/api/runs/" + runA + "/best?metric=loss").statusCode())
+        .isEqualTo(400);
+    assertThat(get(registry.port(), "/api/runs/" + runA + "/best?weights=fp8").statusCode())
+        .isEqualTo(400);
+    assertThat(get(registry.port(), "/api/runs/" + runB + "/best").statusCode()).isEqualTo(404);
   }
 
   @Test
@@ -437,32 +446,34 @@ class RegistryHttpTest {
         HttpRequest.newBuilder()
             .PUT(HttpRequest.BodyPublishers.ofString("{\"step\": 200}"))
             .header("Content-Type", "application/json");
-    assertThat(send(port, put, path).statusCode()).isEqualTo(401);
-    assertThat(send(port, put.copy().header("Authorization", "Bearer wrong"), path).statusCode())
+    assertThat(send(registry.port(), put, path).statusCode()).isEqualTo(401);
+    assertThat(
+            send(registry.port(), put.copy().header("Authorization", "Bearer wrong"), path)
+                .statusCode())
         .isEqualTo(401);
 
     HttpResponse<String> ok =
-        send(port, put.copy().header("Authorization", "Bearer " + TOKEN), path);
+        send(registry.port(), put.copy().header("Authorization", "Bearer " + TOKEN), path);
     assertThat(ok.statusCode()).isEqualTo(200);
     assertThat(json(ok).get("aliases").get(0).asText()).isEqualTo("prod");
-    assertThat(json(get(port, path)).get("step").asLong()).isEqualTo(200);
-    assertThat(json(get(port, "/api/runs/" + runA + "/aliases")).get("prod").asLong())
+    assertThat(json(get(registry.port(), path)).get("step").asLong()).isEqualTo(200);
+    assertThat(json(get(registry.port(), "/api/runs/" + runA + "/aliases")).get("prod").asLong())
         .isEqualTo(200);
 
     HttpRequest.Builder badBody =
         HttpRequest.newBuilder()
             .PUT(HttpRequest.BodyPublishers.ofString("{\"step\": \"two\"}"))
             .header("Authorization", "Bearer " + TOKEN);
-    assertThat(send(port, badBody, path).statusCode()).isEqualTo(400);
+    assertThat(send(registry.port(), badBody, path).statusCode()).isEqualTo(400);
     HttpRequest.Builder missingStep =
         HttpRequest.newBuilder()
             .PUT(HttpRequest.BodyPublishers.ofString("{\"step\": 12345}"))
             .header("Authorization", "Bearer " + TOKEN);
-    assertThat(send(port, missingStep, path).statusCode()).isEqualTo(404);
+    assertThat(send(registry.port(), missingStep, path).statusCode()).isEqualTo(404);
     HttpRequest.Builder delete =
         HttpRequest.newBuilder().DELETE().header("Authorization", "Bearer " + TOKEN);
-    assertThat(send(port, delete, path).statusCode()).isEqualTo(200);
-    assertThat(get(port, path).statusCode()).isEqualTo(404);
+    assertThat(send(registry.port(), delete, path).statusCode()).isEqualTo(200);
+    assertThat(get(registry.port(), path).statusCode()).isEqualTo(404);
   }
 
   @Test
@@ -472,26 +483,29 @@ class RegistryHttpTest {
         HttpRequest.newBuilder()
             .PUT(HttpRequest.BodyPublishers.noBody())
             .header("Authorization", "Bearer " + TOKEN);
-    assertThat(send(port, put, path).statusCode()).isEqualTo(200);
-    assertThat(steps(json(get(port, "/api/checkpoints?tag=keep-me")))).containsExactly(150L);
-    assertThat(send(port, put, "/api/checkpoints/" + runB + "/150/tags/bad%20tag").statusCode())
+    assertThat(send(registry.port(), put, path).statusCode()).isEqualTo(200);
+    assertThat(steps(json(get(registry.port(), "/api/checkpoints?tag=keep-me"))))
+        .containsExactly(150L);
+    assertThat(
+            send(registry.port(), put, "/api/checkpoints/" + runB + "/150/tags/bad%20tag")
+                .statusCode())
         .isEqualTo(400);
     HttpRequest.Builder delete =
         HttpRequest.newBuilder().DELETE().header("Authorization", "Bearer " + TOKEN);
-    assertThat(send(port, delete, path).statusCode()).isEqualTo(200);
-    assertThat(json(get(port, "/api/checkpoints?tag=keep-me"))).isEmpty();
+    assertThat(send(registry.port(), delete, path).statusCode()).isEqualTo(200);
+    assertThat(json(get(registry.port(), "/api/checkpoints?tag=keep-me"))).isEmpty();
   }
 
   @Test
   void downloadWithoutS3IsAnExplained503() {
-    HttpResponse<String> r = get(port, "/api/checkpoints/" + runA + "/100/download");
+    HttpResponse<String> r = get(registry.port(), "/api/checkpoints/" + runA + "/100/download");
     assertThat(r.statusCode()).isEqualTo(503);
     assertThat(json(r).get("error").asText()).contains("--s3-endpoint");
   }
 
   @Test
   void servesOpenApiPrometheusAndTheUi() throws Exception {
-    HttpResponse<String> openApi = get(port, "/api/openapi.yaml");
+    HttpResponse<String> openApi = get(registry.port(), "/api/openapi.yaml");
     assertThat(openApi.statusCode()).isEqualTo(200);
     JsonNode doc = new com.fasterxml.jackson.dataformat.yaml.YAMLMapper().readTree(openApi.body());
     assertThat(doc.get("openapi").asText()).startsWith("3.");
@@ -508,7 +522,7 @@ class RegistryHttpTest {
     }
     assertThat(schemas.get("Run").get("properties").has("verdict")).isTrue();
 
-    HttpResponse<String> metrics = get(port, "/metrics");
+    HttpResponse<String> metrics = get(registry.port(), "/metrics");
     assertThat(metrics.statusCode()).isEqualTo(200);
     assertThat(metrics.headers().firstValue("Content-Type").orElseThrow()).startsWith("text/plain");
     assertThat(metrics.body())
@@ -516,15 +530,15 @@ class RegistryHttpTest {
         .contains("cardinal_registry_sse_clients")
         .contains("cardinal_registry_metric_series");
 
-    HttpResponse<String> index = get(port, "/");
+    HttpResponse<String> index = get(registry.port(), "/");
     assertThat(index.statusCode()).isEqualTo(200);
     assertThat(index.body())
         .contains("/webjars/uplot/dist/uPlot.iife.min.js")
         .contains("chart-loss");
-    HttpResponse<String> uplot = get(port, "/webjars/uplot/dist/uPlot.iife.min.js");
+    HttpResponse<String> uplot = get(registry.port(), "/webjars/uplot/dist/uPlot.iife.min.js");
     assertThat(uplot.statusCode()).isEqualTo(200);
     assertThat(uplot.body()).contains("uPlot");
-    assertThat(get(port, "/app.js").statusCode()).isEqualTo(200);
+    assertThat(get(registry.port(), "/app.js").statusCode()).isEqualTo(200);
   }
 
   @Test

@@ -8,8 +8,6 @@ import static dev.cardinal.registry.Fixtures.evaluation;
 import static dev.cardinal.registry.Fixtures.failedEvaluation;
 import static dev.cardinal.registry.Fixtures.get;
 import static dev.cardinal.registry.Fixtures.json;
-import static dev.cardinal.registry.Fixtures.registryConfig;
-import static dev.cardinal.registry.Fixtures.started;
 import static dev.cardinal.registry.Fixtures.sweepPoint;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
@@ -42,30 +40,23 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The registry fed through the real broker: store materialization, dead letters, SSE, rebuild. */
 class RegistryKafkaTest {
   private static final Duration WAIT = Duration.ofSeconds(60);
   private static KafkaSender sender;
-  private static RegistryServer server;
-  private static int port;
-  private static RegistryConfig config;
+
+  @RegisterExtension static final TestRegistry registry = new TestRegistry("registry-kafka");
 
   @BeforeAll
   static void start() {
     sender = new KafkaSender(TestServices.kafka());
-    config = registryConfig("registry-kafka");
-    server = startServer(false);
-    port = server.port();
-  }
-
-  private static RegistryServer startServer(boolean rebuild) {
-    return started(config.withRebuild(rebuild));
   }
 
   @AfterAll
   static void stop() {
-    Resources.close(server, sender);
+    Resources.close(sender);
   }
 
   private static void publish(CheckpointEvent e) {
@@ -85,7 +76,7 @@ class RegistryKafkaTest {
   }
 
   private static JsonNode checkpoints(String run) {
-    return json(get(port, "/api/checkpoints?includeDeleted=true&run=" + run));
+    return json(get(registry.port(), "/api/checkpoints?includeDeleted=true&run=" + run));
   }
 
   @Test
@@ -110,7 +101,7 @@ class RegistryKafkaTest {
 
     publish(checkpoint(run, 100, now + 5, "resnet20_cifar", CheckpointEvent.DELETED));
     await("the deletion", WAIT, () -> checkpoints(run).get(1).get("deleted").asBoolean());
-    assertThat(json(get(port, "/api/checkpoints?run=" + run))).hasSize(1);
+    assertThat(json(get(registry.port(), "/api/checkpoints?run=" + run))).hasSize(1);
   }
 
   @Test
@@ -127,7 +118,7 @@ class RegistryKafkaTest {
         new String(
             dead.headers().lastHeader(DeadLetters.REASON_HEADER).value(), StandardCharsets.UTF_8);
     assertThat(reason).contains("CheckpointEvent");
-    assertThat(get(port, "/metrics").body())
+    assertThat(get(registry.port(), "/metrics").body())
         .containsPattern(
             "cardinal_registry_events_consumed_total\\{outcome=\"dead_letter\",topic=\"cardinal.checkpoints\"\\} [1-9]");
   }
@@ -143,14 +134,14 @@ class RegistryKafkaTest {
         "both points done and scored",
         WAIT,
         () -> {
-          JsonNode s = json(get(port, "/api/sweeps/" + sweep));
+          JsonNode s = json(get(registry.port(), "/api/sweeps/" + sweep));
           return s.has("points")
               && s.get("state").asText().equals("done")
               && s.get("points").get(1).path("checkpointsScored").asInt() == 3
               && s.get("points").get(0).path("checkpointsScored").asInt() == 3;
         });
     JsonNode listed = null;
-    for (JsonNode s : json(get(port, "/api/sweeps"))) {
+    for (JsonNode s : json(get(registry.port(), "/api/sweeps"))) {
       listed = s.get("sweepId").asText().equals(sweep) ? s : listed;
     }
     assertThat(listed).as("GET /api/sweeps lists the sweep").isNotNull();
@@ -159,7 +150,7 @@ class RegistryKafkaTest {
     assertThat(listed.get("dataset").asText()).isEqualTo("fashion-mnist");
     assertThat(listed.get("budgetSamples").asLong()).isEqualTo(50_000);
 
-    JsonNode points = json(get(port, "/api/sweeps/" + sweep)).get("points");
+    JsonNode points = json(get(registry.port(), "/api/sweeps/" + sweep)).get("points");
     assertThat(points).hasSize(2);
     JsonNode w1 = points.get(0);
     assertThat(w1.get("pointId").asText()).isEqualTo("w1");
@@ -195,12 +186,16 @@ class RegistryKafkaTest {
         "the stop request",
         WAIT,
         () ->
-            json(get(port, "/api/sweeps/" + sweep)).get("state").asText().equals("stop-requested"));
+            json(get(registry.port(), "/api/sweeps/" + sweep))
+                .get("state")
+                .asText()
+                .equals("stop-requested"));
 
-    HttpResponse<String> missing = get(port, "/api/sweeps/no-such-sweep");
+    HttpResponse<String> missing = get(registry.port(), "/api/sweeps/no-such-sweep");
     assertThat(missing.statusCode()).isEqualTo(404);
     assertThat(json(missing).get("error").asText()).contains("no sweep no-such-sweep");
-    assertThat(get(port, "/api/sweeps/" + sweep + "?verbose=1").statusCode()).isEqualTo(400);
+    assertThat(get(registry.port(), "/api/sweeps/" + sweep + "?verbose=1").statusCode())
+        .isEqualTo(400);
   }
 
   @Test
@@ -215,8 +210,8 @@ class RegistryKafkaTest {
     await(
         "the good sweep after the bad records",
         WAIT,
-        () -> get(port, "/api/sweeps/" + sweep).statusCode() == 200);
-    assertThat(json(get(port, "/api/sweeps/" + sweep)).get("points")).hasSize(1);
+        () -> get(registry.port(), "/api/sweeps/" + sweep).statusCode() == 200);
+    assertThat(json(get(registry.port(), "/api/sweeps/" + sweep)).get("points")).hasSize(1);
     await("both dead letters", WAIT, () -> deadLetters(sweep).size() == 2);
     List<String> reasons =
         deadLetters(sweep).stream()
@@ -244,12 +239,15 @@ class RegistryKafkaTest {
   @Test
   void streamDeliversPublishedMetricsAndNewClientsGetTheHistoryFirst() throws Exception {
     String run = TestServices.unique("sse-run");
-    try (SseReader first = new SseReader(port)) {
+    try (SseReader first = new SseReader(registry.port())) {
       assertThat(first.next("history")).isNotNull();
       await(
           "the SSE client to be counted",
           WAIT,
-          () -> get(port, "/metrics").body().contains("cardinal_registry_sse_clients 1.0"));
+          () ->
+              get(registry.port(), "/metrics")
+                  .body()
+                  .contains("cardinal_registry_sse_clients 1.0"));
 
       MetricEvent event = MetricEvent.now("trainer", run, 42, Map.of("loss", 1.25, "lr", 0.1));
       sender.send(Topics.METRICS, bytes(run), Json.toBytes(event)).block(WAIT);
@@ -260,7 +258,7 @@ class RegistryKafkaTest {
       assertThat(received.step()).isEqualTo(42);
       assertThat(received.values()).containsEntry("loss", 1.25);
     }
-    try (SseReader late = new SseReader(port)) {
+    try (SseReader late = new SseReader(registry.port())) {
       JsonNode history = Json.MAPPER.readTree(late.next("history"));
       JsonNode loss = null;
       for (JsonNode s : history) {
@@ -299,9 +297,7 @@ class RegistryKafkaTest {
     assertThat(before.get("evaluations").get(1).get("error").asText())
         .isEqualTo("ema weights missing");
 
-    server.close();
-    server = startServer(true);
-    port = server.port();
+    registry.restartWithRebuild();
     await(
         "the replayed events",
         WAIT,

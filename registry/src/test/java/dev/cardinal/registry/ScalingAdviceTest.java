@@ -9,11 +9,14 @@ import org.junit.jupiter.api.Test;
 /** The recommendation rules against hand-made gap histories and scores. */
 class ScalingAdviceTest {
 
-  /** A gap history: {step, gap, eval top-1} triples. */
-  private static List<Views.GapPoint> gaps(double[]... points) {
+  /** A gap history, one checkpoint a row: "step train-eval-gap eval-top-1". */
+  private static List<Views.GapPoint> gaps(String... rows) {
     List<Views.GapPoint> out = new ArrayList<>();
-    for (double[] p : points) {
-      out.add(new Views.GapPoint((long) p[0], p[1], p[2] + p[1], p[2], 32, null));
+    for (String row : rows) {
+      String[] p = row.split(" ");
+      double gap = Double.parseDouble(p[1]);
+      double top1 = Double.parseDouble(p[2]);
+      out.add(new Views.GapPoint(Long.parseLong(p[0]), gap, top1 + gap, top1, 32, null));
     }
     return out;
   }
@@ -53,11 +56,7 @@ class ScalingAdviceTest {
             "d56",
             56,
             1,
-            gaps(
-                new double[] {100, 0.00, 0.40},
-                new double[] {200, 0.01, 0.50},
-                new double[] {300, 0.025, 0.55},
-                new double[] {400, 0.045, 0.56}));
+            gaps("100 0.00 0.40", "200 0.01 0.50", "300 0.025 0.55", "400 0.045 0.56"));
     Views.Recommendation r = advise(p);
     assertThat(r.rules()).containsExactly(ScalingAdvice.OVER);
     assertThat(r.advice())
@@ -71,28 +70,14 @@ class ScalingAdviceTest {
   @Test
   void aLargeGapThatIsNotShrinkingIsOverFittingToo() {
     ScalingAdvice.Subject p =
-        point(
-            "p",
-            null,
-            1,
-            gaps(
-                new double[] {1, 0.060, 0.7},
-                new double[] {2, 0.061, 0.7},
-                new double[] {3, 0.062, 0.7}));
+        point("p", null, 1, gaps("1 0.060 0.7", "2 0.061 0.7", "3 0.062 0.7"));
     Views.Recommendation r = advise(p);
     assertThat(r.rules()).containsExactly(ScalingAdvice.OVER);
     assertThat(r.advice()).startsWith("over-fitting at the depth of resnet20_cifar");
     assertThat(r.evidence()).anyMatch(e -> e.contains("0.062, at least 0.05, and not shrinking"));
 
     ScalingAdvice.Subject shrinking =
-        point(
-            "p",
-            null,
-            1,
-            gaps(
-                new double[] {1, 0.090, 0.7},
-                new double[] {2, 0.080, 0.7},
-                new double[] {3, 0.070, 0.7}));
+        point("p", null, 1, gaps("1 0.090 0.7", "2 0.080 0.7", "3 0.070 0.7"));
     assertThat(advise(shrinking).rules())
         .as("a large gap that regularization is closing is not called over-fitting")
         .containsExactly(ScalingAdvice.BALANCED);
@@ -101,14 +86,7 @@ class ScalingAdviceTest {
   @Test
   void aSmallGapWhileEvalTop1StillRisesIsAShortRegimeThatWantsWidth() {
     ScalingAdvice.Subject p =
-        point(
-            "w1",
-            20,
-            1,
-            gaps(
-                new double[] {100, 0.010, 0.30},
-                new double[] {200, 0.005, 0.36},
-                new double[] {300, 0.008, 0.41}));
+        point("w1", 20, 1, gaps("100 0.010 0.30", "200 0.005 0.36", "300 0.008 0.41"));
     ScalingAdvice.Subject wider = point("w2", 20, 2, List.of(), List.of(), 0.47);
     Views.Recommendation r = ScalingAdvice.advise(p, List.of(p, wider));
     assertThat(r.rules()).containsExactly(ScalingAdvice.UNDER);
@@ -124,14 +102,7 @@ class ScalingAdviceTest {
   @Test
   void aSmallGapWithEvalTop1FlatIsNoReasonToScale() {
     ScalingAdvice.Subject p =
-        point(
-            "flat",
-            20,
-            1,
-            gaps(
-                new double[] {100, 0.010, 0.50},
-                new double[] {200, 0.005, 0.502},
-                new double[] {300, 0.008, 0.503}));
+        point("flat", 20, 1, gaps("100 0.010 0.50", "200 0.005 0.502", "300 0.008 0.503"));
     Views.Recommendation r = advise(p);
     assertThat(r.rules()).containsExactly(ScalingAdvice.BALANCED);
     assertThat(r.advice()).startsWith("no scaling change indicated: gap 0.008");
@@ -139,8 +110,7 @@ class ScalingAdviceTest {
 
   @Test
   void twoCheckpointsAreNotEnoughForATrendAndTheAdviceSaysSo() {
-    ScalingAdvice.Subject p =
-        point("early", 20, 1, gaps(new double[] {100, 0.00, 0.3}, new double[] {200, 0.09, 0.3}));
+    ScalingAdvice.Subject p = point("early", 20, 1, gaps("100 0.00 0.3", "200 0.09 0.3"));
     Views.Recommendation r = advise(p);
     assertThat(r.rules()).containsExactly(ScalingAdvice.NOT_ENOUGH);
     assertThat(r.advice())
@@ -167,8 +137,7 @@ class ScalingAdviceTest {
             new Views.ResolutionScore(48, "raw", 0.58, 300),
             new Views.ResolutionScore(32, "ema", 0.60, 300),
             new Views.ResolutionScore(40, "ema", 0.601, 300));
-    ScalingAdvice.Subject p =
-        point("res", 20, 1, gaps(new double[] {300, 0.01, 0.55}), latest, 0.60);
+    ScalingAdvice.Subject p = point("res", 20, 1, gaps("300 0.01 0.55"), latest, 0.60);
     Views.Recommendation r = advise(p);
     assertThat(r.rules()).containsExactly(ScalingAdvice.NOT_ENOUGH, ScalingAdvice.RAISE_RESOLUTION);
     assertThat(r.advice())

@@ -12,7 +12,6 @@ import dev.cardinal.core.event.EvaluationEvent;
 import dev.cardinal.core.event.Json;
 import dev.cardinal.core.kafka.AnnotationLog;
 import dev.cardinal.core.kafka.KafkaSender;
-import dev.cardinal.core.kafka.TopicAdmin;
 import dev.cardinal.core.s3.CheckpointStore;
 import dev.cardinal.core.testing.TestServices;
 import java.nio.charset.StandardCharsets;
@@ -20,7 +19,9 @@ import java.time.Duration;
 import java.util.List;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -38,132 +39,119 @@ class RetentionAnnotationsTest {
 
   @BeforeAll
   static void start() {
-    kafka = TestServices.kafka();
-    TopicAdmin.ensureTopics(kafka);
-    store = new CheckpointStore(TestServices.s3());
+    kafka = TestServices.kafkaWithTopics();
+    store = TestServices.checkpointStore();
     sender = new KafkaSender(kafka);
     registry = new AnnotationLog(kafka, sender);
   }
 
   @AfterAll
   static void stop() {
-    Resources.close(registry, sender, store);
+    Resources.close(registry, sender);
+  }
+
+  /** The test's own run, and retention keeping its newest checkpoint (--keep-last 1). */
+  private String run;
+
+  @AutoClose private Retention retention;
+
+  @BeforeEach
+  void newRun() {
+    run = TestServices.unique("retention");
+    retention = new Retention(run, 1, 0, kafka, store, sender);
   }
 
   @Test
   void anAliasedOrTaggedCheckpointIsNeverDeleted() {
-    String run = TestServices.unique("ret-alias");
-    try (Retention retention = new Retention(run, 1, 0, kafka, store, sender)) {
-      checkpoint(run, 50);
-      scored(run, 50, 0.5);
-      // The reported case: aliased while live, then the run goes on under --keep-last 1.
-      assertThat(registry.append(AnnotationEvent.alias(run, 50, "production", Action.SET)))
-          .isTrue();
-      for (long step = 100; step <= 250; step += 50) {
-        checkpoint(run, step);
-        scored(run, step, 0.9);
-        if (step == 100) {
-          assertThat(registry.append(AnnotationEvent.tag(run, 100, "keep-me", Action.SET)))
-              .isTrue();
-        }
-        retention.apply();
+    checkpoint(run, 50);
+    scored(run, 50, 0.5);
+    // The reported case: aliased while live, then the run goes on under --keep-last 1.
+    assertThat(registry.append(AnnotationEvent.alias(run, 50, "production", Action.SET))).isTrue();
+    for (long step = 100; step <= 250; step += 50) {
+      checkpoint(run, step);
+      scored(run, step, 0.9);
+      if (step == 100) {
+        assertThat(registry.append(AnnotationEvent.tag(run, 100, "keep-me", Action.SET))).isTrue();
       }
-      assertThat(store.completeCheckpoints(run))
-          .as("150 and 200 went, so retention ran; the aliased and the tagged stayed")
-          .containsExactly(50L, 100L, 250L);
-
-      registry.append(AnnotationEvent.alias(run, 50, "production", Action.REMOVE));
-      registry.append(AnnotationEvent.tag(run, 100, "keep-me", Action.REMOVE));
       retention.apply();
-      assertThat(store.completeCheckpoints(run)).containsExactly(250L);
     }
+    assertThat(store.completeCheckpoints(run))
+        .as("150 and 200 went, so retention ran; the aliased and the tagged stayed")
+        .containsExactly(50L, 100L, 250L);
+
+    registry.append(AnnotationEvent.alias(run, 50, "production", Action.REMOVE));
+    registry.append(AnnotationEvent.tag(run, 100, "keep-me", Action.REMOVE));
+    retention.apply();
+    assertThat(store.completeCheckpoints(run)).containsExactly(250L);
   }
 
   @Test
   void anAliasMovedAwayNoLongerHoldsItsOldCheckpoint() {
-    String run = TestServices.unique("ret-move");
-    try (Retention retention = new Retention(run, 1, 0, kafka, store, sender)) {
-      for (long step : List.of(10L, 20L, 30L)) {
-        checkpoint(run, step);
-        scored(run, step, 0.5);
-      }
-      registry.append(AnnotationEvent.alias(run, 10, "production", Action.SET));
-      registry.append(AnnotationEvent.alias(run, 20, "production", Action.SET));
-      // A stale REMOVE naming the old step must not drop the alias from its new one.
-      registry.append(AnnotationEvent.alias(run, 10, "production", Action.REMOVE));
-      retention.apply();
-      assertThat(store.completeCheckpoints(run)).containsExactly(20L, 30L);
+    for (long step : List.of(10L, 20L, 30L)) {
+      checkpoint(run, step);
+      scored(run, step, 0.5);
     }
+    registry.append(AnnotationEvent.alias(run, 10, "production", Action.SET));
+    registry.append(AnnotationEvent.alias(run, 20, "production", Action.SET));
+    // A stale REMOVE naming the old step must not drop the alias from its new one.
+    registry.append(AnnotationEvent.alias(run, 10, "production", Action.REMOVE));
+    retention.apply();
+    assertThat(store.completeCheckpoints(run)).containsExactly(20L, 30L);
   }
 
   @Test
   void anUnscoredCheckpointIsNotDeletedAndAFailedEvaluationCountsAsScored() {
-    String run = TestServices.unique("ret-unscored");
-    try (Retention retention = new Retention(run, 1, 0, kafka, store, sender)) {
-      checkpoint(run, 10);
-      checkpoint(run, 20);
-      checkpoint(run, 30);
-      failed(run, 20);
-      scored(run, 30, 0.7);
-      retention.apply();
-      assertThat(store.completeCheckpoints(run))
-          .as("20 (failed evaluation) went; 10 waits for its evaluation")
-          .containsExactly(10L, 30L);
+    checkpoint(run, 10);
+    checkpoint(run, 20);
+    checkpoint(run, 30);
+    failed(run, 20);
+    scored(run, 30, 0.7);
+    retention.apply();
+    assertThat(store.completeCheckpoints(run))
+        .as("20 (failed evaluation) went; 10 waits for its evaluation")
+        .containsExactly(10L, 30L);
 
-      scored(run, 10, 0.4);
-      retention.apply();
-      assertThat(store.completeCheckpoints(run)).containsExactly(30L);
-    }
+    scored(run, 10, 0.4);
+    retention.apply();
+    assertThat(store.completeCheckpoints(run)).containsExactly(30L);
   }
 
   @Test
   void anAliasInTheLogBeforeTheIntentKeepsTheCheckpoint() {
-    String run = TestServices.unique("ret-race-alias-first");
-    try (Retention retention = new Retention(run, 1, 0, kafka, store, sender)) {
-      checkpoint(run, 10);
-      checkpoint(run, 20);
-      // Retention has chosen 10 (the pass began before the alias); the alias lands first.
-      assertThat(registry.append(AnnotationEvent.alias(run, 10, "production", Action.SET)))
-          .isTrue();
-      assertThat(retention.announceDeletion(10)).isFalse();
+    checkpoint(run, 10);
+    checkpoint(run, 20);
+    // Retention has chosen 10 (the pass began before the alias); the alias lands first.
+    assertThat(registry.append(AnnotationEvent.alias(run, 10, "production", Action.SET))).isTrue();
+    assertThat(retention.announceDeletion(10)).isFalse();
 
-      assertThat(kinds(run, 10))
-          .containsExactly(Kind.ALIAS, Kind.DELETE_INTENT, Kind.DELETE_CANCELLED);
-      assertThat(store.completeCheckpoints(run)).containsExactly(10L, 20L);
-      // The cancelled intent left no hold-up behind: the checkpoint accepts aliases again.
-      assertThat(registry.append(AnnotationEvent.tag(run, 10, "kept", Action.SET))).isTrue();
-    }
+    assertThat(kinds(run, 10))
+        .containsExactly(Kind.ALIAS, Kind.DELETE_INTENT, Kind.DELETE_CANCELLED);
+    assertThat(store.completeCheckpoints(run)).containsExactly(10L, 20L);
+    // The cancelled intent left no hold-up behind: the checkpoint accepts aliases again.
+    assertThat(registry.append(AnnotationEvent.tag(run, 10, "kept", Action.SET))).isTrue();
   }
 
   @Test
   void theIntentInTheLogBeforeTheAliasWinsAndTheCheckpointIsDeleted() {
-    String run = TestServices.unique("ret-race-intent-first");
-    try (Retention retention = new Retention(run, 1, 0, kafka, store, sender)) {
-      checkpoint(run, 10);
-      checkpoint(run, 20);
-      assertThat(retention.announceDeletion(10)).isTrue();
-      // The registry's alias lands after the intent: every reader of the log refuses it.
-      assertThat(registry.append(AnnotationEvent.alias(run, 10, "production", Action.SET)))
-          .isFalse();
-      assertThat(registry.held(run, 10)).isFalse();
-      retention.delete(10);
-      assertThat(store.completeCheckpoints(run)).containsExactly(20L);
-      assertThat(store.list(CheckpointStore.checkpointPrefix(run, 10))).isEmpty();
-    }
+    checkpoint(run, 10);
+    checkpoint(run, 20);
+    assertThat(retention.announceDeletion(10)).isTrue();
+    // The registry's alias lands after the intent: every reader of the log refuses it.
+    assertThat(registry.append(AnnotationEvent.alias(run, 10, "production", Action.SET))).isFalse();
+    assertThat(registry.held(run, 10)).isFalse();
+    retention.delete(10);
+    assertThat(store.completeCheckpoints(run)).containsExactly(20L);
+    assertThat(store.list(CheckpointStore.checkpointPrefix(run, 10))).isEmpty();
   }
 
   @Test
   void anIntentLeftByAnInterruptedPassIsCancelledWhenTheCheckpointIsKept() {
-    String run = TestServices.unique("ret-stale-intent");
-    try (Retention retention = new Retention(run, 1, 0, kafka, store, sender)) {
-      checkpoint(run, 10);
-      // A pass announced 10 and stopped before deleting it; 10 is now the newest, kept.
-      assertThat(retention.announceDeletion(10)).isTrue();
-      retention.apply();
-      assertThat(kinds(run, 10)).containsExactly(Kind.DELETE_INTENT, Kind.DELETE_CANCELLED);
-      assertThat(registry.append(AnnotationEvent.alias(run, 10, "production", Action.SET)))
-          .isTrue();
-    }
+    checkpoint(run, 10);
+    // A pass announced 10 and stopped before deleting it; 10 is now the newest, kept.
+    assertThat(retention.announceDeletion(10)).isTrue();
+    retention.apply();
+    assertThat(kinds(run, 10)).containsExactly(Kind.DELETE_INTENT, Kind.DELETE_CANCELLED);
+    assertThat(registry.append(AnnotationEvent.alias(run, 10, "production", Action.SET))).isTrue();
   }
 
   private static List<Kind> kinds(String run, long step) {

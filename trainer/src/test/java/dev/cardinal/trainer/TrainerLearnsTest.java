@@ -12,7 +12,6 @@ import ai.djl.training.ParameterStore;
 import dev.cardinal.core.Topics;
 import dev.cardinal.core.config.KafkaSettings;
 import dev.cardinal.core.kafka.KafkaSender;
-import dev.cardinal.core.kafka.TopicAdmin;
 import dev.cardinal.core.s3.CheckpointStore;
 import dev.cardinal.core.testing.SyntheticImages;
 import dev.cardinal.core.testing.TestServices;
@@ -37,8 +36,7 @@ class TrainerLearnsTest {
 
   @Test
   void resnet20LearnsTheSyntheticDatasetWellAboveChance() throws Exception {
-    KafkaSettings kafka = TestServices.freshKafka();
-    TopicAdmin.ensureTopics(kafka);
+    KafkaSettings kafka = TestServices.freshKafkaWithTopics();
     try (KafkaSender sender = new KafkaSender(kafka)) {
       for (int b = 0; b < STEPS; b++) {
         ImageBatch batch = SyntheticImages.batch((long) b * BATCH, BATCH, SIZE, CLASSES);

@@ -25,7 +25,6 @@ import java.util.Comparator;
 import java.util.List;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -47,14 +46,8 @@ class TrainerProgressTest {
 
   @BeforeEach
   void services() {
-    kafka = TestServices.freshKafka();
-    TopicAdmin.ensureTopics(kafka);
-    store = new CheckpointStore(TestServices.s3());
-  }
-
-  @AfterEach
-  void close() {
-    store.close();
+    kafka = TestServices.freshKafkaWithTopics();
+    store = TestServices.checkpointStore();
   }
 
   /** One warm-up epoch, cosine to zero at epoch 2. */

@@ -16,7 +16,6 @@ import dev.cardinal.core.event.CheckpointManifest;
 import dev.cardinal.core.event.Json;
 import dev.cardinal.core.event.MetricEvent;
 import dev.cardinal.core.kafka.KafkaSender;
-import dev.cardinal.core.kafka.TopicAdmin;
 import dev.cardinal.core.s3.CheckpointStore;
 import dev.cardinal.core.schedule.Schedule;
 import dev.cardinal.core.testing.Await;
@@ -30,7 +29,6 @@ import dev.cardinal.trainer.model.ResNetSpec;
 import java.time.Duration;
 import java.util.List;
 import java.util.Random;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -41,9 +39,8 @@ class TrainerStageTest {
 
   @BeforeAll
   static void services() throws Exception {
-    kafka = TestServices.freshKafka();
-    TopicAdmin.ensureTopics(kafka);
-    store = new CheckpointStore(TestServices.s3());
+    kafka = TestServices.freshKafkaWithTopics();
+    store = TestServices.checkpointStore();
     Random random = new Random(3);
     try (KafkaSender sender = new KafkaSender(kafka)) {
       for (int b = 0; b < 16; b++) {
@@ -76,11 +73,6 @@ class TrainerStageTest {
             .block();
       }
     }
-  }
-
-  @AfterAll
-  static void close() {
-    store.close();
   }
 
   private static TrainerConfig config(String run, long maxSteps) {

@@ -12,18 +12,8 @@ import java.util.concurrent.TimeUnit;
  * {@code ./cardinal run} started as a user starts it, on free loopback ports and its own data
  * directory, for the benches that watch the whole pipeline from outside.
  */
-final class CardinalProcess implements AutoCloseable {
-  final int port;
-  final int kafkaPort;
-  final Path log;
-  private final Process process;
-
-  private CardinalProcess(int port, int kafkaPort, Path log, Process process) {
-    this.port = port;
-    this.kafkaPort = kafkaPort;
-    this.log = log;
-    this.process = process;
-  }
+record CardinalProcess(int port, int kafkaPort, Path log, Process process)
+    implements AutoCloseable {
 
   /** Starts {@code ./cardinal run <runArgs>} with its state under {@code dir}. */
   static CardinalProcess start(Path dir, List<String> runArgs) throws IOException {

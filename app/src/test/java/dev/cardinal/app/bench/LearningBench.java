@@ -64,7 +64,7 @@ public final class LearningBench {
                 // scored.
                 "--epochs",
                 "10"));
-    Watch watch = new Watch(KafkaSettings.of("127.0.0.1:" + run.kafkaPort));
+    Watch watch = new Watch(KafkaSettings.of("127.0.0.1:" + run.kafkaPort()));
     long startNanos = System.nanoTime();
     long budgetNanos = (long) (minutes * 60e9);
     System.out.printf(

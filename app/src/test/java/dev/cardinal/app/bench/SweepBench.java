@@ -58,21 +58,21 @@ public final class SweepBench {
       double nextReport = 1;
       while (run.isAlive() && minutesSince(start) < maxMinutes) {
         Thread.sleep(10_000);
-        sweep = get(run.port, "/api/sweeps/" + SWEEP);
+        sweep = get(run.port(), "/api/sweeps/" + SWEEP);
         if (minutesSince(start) >= nextReport) {
           printProgress(minutesSince(start), sweep);
           nextReport += 2;
         }
-        if (finished(run.port, sweep)) {
+        if (finished(run.port(), sweep)) {
           break;
         }
       }
-      if (sweep == null || !finished(run.port, sweep)) {
+      if (sweep == null || !finished(run.port(), sweep)) {
         throw new IllegalStateException(
             "the sweep did not finish within "
                 + maxMinutes
                 + " minutes (or cardinal stopped); see "
-                + run.log);
+                + run.log());
       }
     }
     double minutes = minutesSince(start);

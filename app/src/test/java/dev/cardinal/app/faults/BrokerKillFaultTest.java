@@ -1,6 +1,5 @@
 package dev.cardinal.app.faults;
 
-import static dev.cardinal.app.faults.FaultStages.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cardinal.core.Topics;
@@ -11,6 +10,7 @@ import dev.cardinal.core.event.CheckpointManifest;
 import dev.cardinal.core.event.Json;
 import dev.cardinal.core.kafka.TopicAdmin;
 import dev.cardinal.core.s3.CheckpointStore;
+import dev.cardinal.core.testing.Await;
 import dev.cardinal.core.testing.TestServices;
 import dev.cardinal.trainer.TrainerStage;
 import java.nio.file.Path;
@@ -60,16 +60,16 @@ class BrokerKillFaultTest {
         stages.startIngest();
         stages.startAugment();
         TrainerStage trainer = stages.startTrainer(FaultStages.run(run, STEPS));
-        await("step 12 before the kill", WAIT, () -> trainer.step() >= 12);
+        Await.until(WAIT, "step 12 before the kill", () -> trainer.step() >= 12);
 
         broker.kill();
         stepAtKill = trainer.step();
         broker.restart();
         log.info("Broker killed at step {} and restarted", stepAtKill);
 
-        await(
-            "the run reaching step " + STEPS + " after the restart",
+        Await.until(
             WAIT,
+            "the run reaching step " + STEPS + " after the restart",
             () -> store.completeCheckpoints(run).contains(STEPS));
       }
       assertThat(stepAtKill).as("killed mid-run").isLessThan(STEPS);

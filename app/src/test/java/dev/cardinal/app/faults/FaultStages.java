@@ -3,6 +3,7 @@ package dev.cardinal.app.faults;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cardinal.augment.AugmentStage;
+import dev.cardinal.core.Resources;
 import dev.cardinal.core.Topics;
 import dev.cardinal.core.config.KafkaSettings;
 import dev.cardinal.core.event.CheckpointManifest;
@@ -32,7 +33,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
 
@@ -133,28 +133,10 @@ final class FaultStages implements AutoCloseable {
   /** Stops the stages, the last started first. */
   @Override
   public void close() {
-    while (!started.isEmpty()) {
-      try {
-        started.pop().close();
-      } catch (Exception e) {
-        // The next stage must still stop; the test has its verdict already.
-      }
-    }
-  }
-
-  /** Polls a fact until it holds. */
-  static void await(String what, Duration timeout, BooleanSupplier fact) {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (!fact.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("not within " + timeout + ": " + what);
-      }
-      try {
-        Thread.sleep(100);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new AssertionError("interrupted while waiting for " + what, e);
-      }
+    try {
+      Resources.closeLastFirst(started);
+    } catch (IllegalStateException e) {
+      // Every stage was still stopped; the test has its verdict already.
     }
   }
 

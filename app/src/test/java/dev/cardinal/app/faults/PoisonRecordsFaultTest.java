@@ -1,6 +1,5 @@
 package dev.cardinal.app.faults;
 
-import static dev.cardinal.app.faults.FaultStages.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -9,8 +8,8 @@ import dev.cardinal.core.config.KafkaSettings;
 import dev.cardinal.core.event.EvaluationEvent;
 import dev.cardinal.core.event.Json;
 import dev.cardinal.core.kafka.KafkaSender;
-import dev.cardinal.core.kafka.TopicAdmin;
 import dev.cardinal.core.s3.CheckpointStore;
+import dev.cardinal.core.testing.Await;
 import dev.cardinal.core.testing.SyntheticImages;
 import dev.cardinal.core.testing.TestServices;
 import dev.cardinal.core.wire.ImageBatch;
@@ -93,8 +92,7 @@ class PoisonRecordsFaultTest {
 
   @Test
   void everyStageDeadLettersPoisonWithAReasonAndThePipelineGoesOn() throws Exception {
-    KafkaSettings kafka = TestServices.freshKafka();
-    TopicAdmin.ensureTopics(kafka);
+    KafkaSettings kafka = TestServices.freshKafkaWithTopics();
     String run = TestServices.unique("poison");
     Map<String, byte[]> produced = new LinkedHashMap<>();
     long awaited;
@@ -106,7 +104,7 @@ class PoisonRecordsFaultTest {
         stages.startAugment();
         // Trains until stopped: it must still be training when the poison comes.
         TrainerStage trainer = stages.startTrainer(FaultStages.run(run, 0));
-        await("checkpoint 10 scored", WAIT, () -> scoredSteps(kafka, run).contains(10L));
+        Await.until(WAIT, "checkpoint 10 scored", () -> scoredSteps(kafka, run).contains(10L));
 
         try (KafkaSender raw = new KafkaSender(kafka)) {
           for (String topic : concat(IMAGE_TOPICS, EVENT_TOPICS)) {
@@ -129,28 +127,28 @@ class PoisonRecordsFaultTest {
             concat(keys(produced, Topics.CHECKPOINTS), keys(produced, Topics.EVALUATIONS)));
         Map<String, Map<String, String>> reasons = new HashMap<>();
         for (Map.Entry<String, List<String>> stage : expected.entrySet()) {
-          await(
-              "the " + stage.getKey() + " dead letters " + stage.getValue(),
+          Await.until(
               WAIT,
+              "the " + stage.getKey() + " dead letters " + stage.getValue(),
               () -> {
                 reasons.put(stage.getKey(), FaultStages.deadLetterReasons(kafka, stage.getKey()));
                 return reasons.get(stage.getKey()).keySet().containsAll(stage.getValue());
               });
         }
-        await(
-            "the registry counting 3 bad metric records",
+        Await.until(
             WAIT,
+            "the registry counting 3 bad metric records",
             () -> consumed(registry, "invalid", Topics.METRICS) >= 3);
 
         // The pipeline goes on: a checkpoint two boundaries after the poison is scored and
         // listed by the registry.
         long after = (stepAtPoison / 10 + 2) * 10;
         awaited = after;
-        await(
-            "checkpoint " + after + " scored", WAIT, () -> scoredSteps(kafka, run).contains(after));
-        await(
-            "checkpoint " + after + " listed with its scores",
+        Await.until(
+            WAIT, "checkpoint " + after + " scored", () -> scoredSteps(kafka, run).contains(after));
+        Await.until(
             WAIT,
+            "checkpoint " + after + " listed with its scores",
             () -> listed(registry, run, after));
         log.info("Poison at step {}; checkpoint {} scored and listed", stepAtPoison, after);
 

@@ -1,6 +1,5 @@
 package dev.cardinal.app.faults;
 
-import static dev.cardinal.app.faults.FaultStages.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cardinal.core.Topics;
@@ -9,8 +8,8 @@ import dev.cardinal.core.embedded.EmbeddedS3;
 import dev.cardinal.core.event.CheckpointManifest;
 import dev.cardinal.core.event.EvaluationEvent;
 import dev.cardinal.core.event.Json;
-import dev.cardinal.core.kafka.TopicAdmin;
 import dev.cardinal.core.s3.CheckpointStore;
+import dev.cardinal.core.testing.Await;
 import dev.cardinal.core.testing.TestServices;
 import dev.cardinal.evaluator.EvaluatorStage;
 import dev.cardinal.trainer.TrainerStage;
@@ -53,8 +52,7 @@ class S3OutageFaultTest {
 
   @Test
   void checkpointsLandAndAreScoredOnceS3IsBackAndNothingIsGivenUp() throws Exception {
-    KafkaSettings kafka = TestServices.freshKafka();
-    TopicAdmin.ensureTopics(kafka);
+    KafkaSettings kafka = TestServices.freshKafkaWithTopics();
     String run = TestServices.unique("s3-outage");
     Path s3Dir = dir.resolve("s3");
     EmbeddedS3 s3 = EmbeddedS3.start(s3Dir, 0, KEY, SECRET);
@@ -68,7 +66,8 @@ class S3OutageFaultTest {
         stages.startIngest();
         stages.startAugment();
         TrainerStage trainer = stages.startTrainer(FaultStages.run(run, STEPS));
-        await("checkpoint 10 in S3", WAIT, () -> store.completeCheckpoints(run).contains(10L));
+        Await.until(
+            WAIT, "checkpoint 10 in S3", () -> store.completeCheckpoints(run).contains(10L));
 
         long outageStart = System.nanoTime();
         s3.close();
@@ -76,11 +75,11 @@ class S3OutageFaultTest {
         stepAtOutage = atOutage;
         // The evaluator starts during the outage: checkpoint 10 is announced and unreadable.
         EvaluatorStage evaluator = stages.startEvaluator();
-        await(
-            "training past two checkpoint boundaries during the outage",
+        Await.until(
             WAIT,
+            "training past two checkpoint boundaries during the outage",
             () -> trainer.step() >= atOutage + 20);
-        await("the evaluator retrying S3", WAIT, () -> evaluator.storeRetries() > 0);
+        Await.until(WAIT, "the evaluator retrying S3", () -> evaluator.storeRetries() > 0);
         long left = OUTAGE.toMillis() - (System.nanoTime() - outageStart) / 1_000_000;
         if (left > 0) {
           Thread.sleep(left);
@@ -93,14 +92,14 @@ class S3OutageFaultTest {
             stepAtReturn,
             (System.nanoTime() - outageStart) / 1_000_000);
 
-        await(
-            "checkpoint " + STEPS + " in S3",
+        Await.until(
             WAIT,
+            "checkpoint " + STEPS + " in S3",
             () -> store.completeCheckpoints(run).contains(STEPS));
         List<Long> steps = store.completeCheckpoints(run);
-        await(
-            "an evaluation of every checkpoint " + steps,
+        Await.until(
             WAIT,
+            "an evaluation of every checkpoint " + steps,
             () -> evaluatedSteps(kafka, run).containsAll(steps));
         evaluatorRetries = evaluator.storeRetries();
       }

@@ -3,14 +3,20 @@ package dev.cardinal.core.schedule;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
+import static org.junit.jupiter.params.provider.Arguments.arguments;
 
 import dev.cardinal.core.event.Json;
 import dev.cardinal.core.wire.ScheduleStamp;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 class ScheduleTest {
 
@@ -35,35 +41,46 @@ class ScheduleTest {
           dropoutRate: 0.3
       """;
 
-  @Test
-  void valuesAtAndBetweenSegmentEdges() {
+  @ParameterizedTest(name = "at epoch {0}: {1} = {2}")
+  @CsvSource(
+      textBlock =
+          """
+          0,     trainResolution,      160
+          9.99,  trainResolution,      160
+          9.99,  randAugmentMagnitude, 5
+          # At an edge the later segment starts.
+          10,    trainResolution,      160
+          10,    randAugmentMagnitude, 5
+          10,    dropoutRate,          0.1
+          # Linear ramp halfway: 176 px (on a 16 px step), magnitude 7.5, second dropout step.
+          15,    trainResolution,      176
+          15,    randAugmentMagnitude, 7.5
+          15,    dropoutRate,          0.2
+          14.99, dropoutRate,          0.1
+          # 12.5 epochs: 164 px rounds to the 160 step, 168 would round up.
+          12.4,  trainResolution,      160
+          12.6,  trainResolution,      176
+          # The gap holds the previous segment's end; the open segment holds forever.
+          22,    trainResolution,      192
+          22,    randAugmentMagnitude, 10
+          25,    trainResolution,      224
+          1000,  dropoutRate,          0.3
+          # Defaults fill what a segment does not name.
+          3,     dropoutRate,          0.1
+          3,     randAugmentOps,       2
+          3,     cropScaleMin,         0.08
+          """)
+  void valuesAtAndBetweenSegmentEdges(double epoch, String parameter, double expected) {
     Schedule s = Schedule.parse(RAMP, "ramp.yaml");
-    assertThat(s.at(0).trainResolution()).isEqualTo(160);
-    assertThat(s.at(9.99).trainResolution()).isEqualTo(160);
-    assertThat(s.at(9.99).randAugmentMagnitude()).isEqualTo(5);
-    // At an edge the later segment starts.
-    assertThat(s.at(10).trainResolution()).isEqualTo(160);
-    assertThat(s.at(10).randAugmentMagnitude()).isEqualTo(5);
-    assertThat(s.at(10).dropoutRate()).isEqualTo(0.1);
-    // Linear ramp halfway: 176 px (on a 16 px step), magnitude 7.5, second dropout step.
-    assertThat(s.at(15).trainResolution()).isEqualTo(176);
-    assertThat(s.at(15).randAugmentMagnitude()).isCloseTo(7.5, within(1e-9));
-    assertThat(s.at(15).dropoutRate()).isEqualTo(0.2);
-    assertThat(s.at(14.99).dropoutRate()).isEqualTo(0.1);
-    // 12.5 epochs: 164 px rounds to the 160 step, 168 would round up.
-    assertThat(s.at(12.4).trainResolution()).isEqualTo(160);
-    assertThat(s.at(12.6).trainResolution()).isEqualTo(176);
-    // The gap holds the previous segment's end; the open segment holds forever.
-    assertThat(s.at(22).trainResolution()).isEqualTo(192);
-    assertThat(s.at(22).randAugmentMagnitude()).isEqualTo(10);
-    assertThat(s.at(25).trainResolution()).isEqualTo(224);
-    assertThat(s.at(1000).dropoutRate()).isEqualTo(0.3);
-    // Defaults fill what a segment does not name.
-    assertThat(s.at(3).dropoutRate()).isEqualTo(0.1);
-    assertThat(s.at(3).randAugmentOps()).isEqualTo(2);
-    assertThat(s.at(3).cropScaleMin()).isEqualTo(0.08);
+    assertThat(s.at(epoch).get(parameter)).isCloseTo(expected, within(1e-9));
+  }
+
+  @Test
+  void resolutionsAndStamps() {
+    Schedule s = Schedule.parse(RAMP, "ramp.yaml");
     assertThat(s.resolutions()).containsExactly(160, 176, 192, 224);
     assertThat(s.testResolution()).isEqualTo(224);
+    // A stamp's epoch fraction counts: 12.5 epochs rounds up to the 176 px step.
     assertThat(s.at(new ScheduleStamp(15, 0, 100)).trainResolution()).isEqualTo(176);
     assertThat(s.at(new ScheduleStamp(12, 50, 100)).trainResolution()).isEqualTo(176);
   }
@@ -140,58 +157,58 @@ class ScheduleTest {
     assertThat(Schedule.resolve(file.toString())).isEqualTo(s);
   }
 
+  static Stream<Arguments> badSchedules() {
+    return Stream.of(
+        arguments(
+            """
+            segments:
+              - from: 0
+                to: 10
+                trainResolution: 160
+              - from: 5
+                trainResolution: 192
+            """,
+            "o.yaml",
+            List.of("o.yaml line 5", "overlaps the segment on line 2")),
+        arguments(
+            """
+            defaults:
+              trainResolution: 32
+              mixup: 0.2
+            """,
+            "t.yaml",
+            List.of("t.yaml line 3", "unknown schedule parameter 'mixup'")),
+        arguments("segments: [from: 0", "bad.yaml", List.of("bad.yaml line 1")),
+        arguments(
+            """
+            segments:
+              - from: 0
+                to: 3
+                trainResolution: 32
+              - from: 3
+                trainResolution: 32
+                dropoutRate: -0.5
+            """,
+            "n.yaml",
+            List.of("n.yaml line 5", "dropoutRate")),
+        arguments(
+            "segments:\n  - from: 0\n    trainResolution: {start: 1, end: 2}\n",
+            "r",
+            List.of("r line 3", "without 'to'")),
+        arguments("name: x\n", "empty.yaml", List.of("trainResolution")));
+  }
+
+  @ParameterizedTest(name = "{1}")
+  @MethodSource("badSchedules")
+  void errorsNameTheLine(String yaml, String file, List<String> messageParts) {
+    assertThatThrownBy(() -> Schedule.parse(yaml, file))
+        .isInstanceOf(ScheduleException.class)
+        .message()
+        .contains(messageParts);
+  }
+
   @Test
-  void errorsNameTheLine() {
-    String overlap =
-        """
-        segments:
-          - from: 0
-            to: 10
-            trainResolution: 160
-          - from: 5
-            trainResolution: 192
-        """;
-    assertThatThrownBy(() -> Schedule.parse(overlap, "o.yaml"))
-        .isInstanceOf(ScheduleException.class)
-        .hasMessageContaining("o.yaml line 5")
-        .hasMessageContaining("overlaps the segment on line 2");
-
-    String typo =
-        """
-        defaults:
-          trainResolution: 32
-          mixup: 0.2
-        """;
-    assertThatThrownBy(() -> Schedule.parse(typo, "t.yaml"))
-        .hasMessageContaining("t.yaml line 3")
-        .hasMessageContaining("unknown schedule parameter 'mixup'");
-
-    assertThatThrownBy(() -> Schedule.parse("segments: [from: 0", "bad.yaml"))
-        .isInstanceOf(ScheduleException.class)
-        .hasMessageContaining("bad.yaml line 1");
-
-    String negative =
-        """
-        segments:
-          - from: 0
-            to: 3
-            trainResolution: 32
-          - from: 3
-            trainResolution: 32
-            dropoutRate: -0.5
-        """;
-    assertThatThrownBy(() -> Schedule.parse(negative, "n.yaml"))
-        .hasMessageContaining("n.yaml line 5")
-        .hasMessageContaining("dropoutRate");
-
-    assertThatThrownBy(
-            () ->
-                Schedule.parse(
-                    "segments:\n  - from: 0\n    trainResolution: {start: 1, end: 2}\n", "r"))
-        .hasMessageContaining("r line 3")
-        .hasMessageContaining("without 'to'");
-    assertThatThrownBy(() -> Schedule.parse("name: x\n", "empty.yaml"))
-        .hasMessageContaining("trainResolution");
+  void aMissingFileIsNamed() {
     assertThatThrownBy(() -> Schedule.load(Path.of("/nonexistent/s.yaml")))
         .hasMessageContaining("does not exist");
   }

@@ -28,6 +28,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
@@ -75,9 +76,28 @@ public final class TestServices {
     return SharedS3.SETTINGS;
   }
 
+  /** A checkpoint store on the shared S3 server, shared too; closed at JVM exit. */
+  public static CheckpointStore checkpointStore() {
+    return SharedS3.STORE;
+  }
+
   /** A broker of the caller's own (for tests that stop it or fill it up); stops at JVM exit. */
   public static KafkaSettings freshKafka() {
     return startKafka();
+  }
+
+  /** The shared broker, with every Cardinal topic created as the stages expect it. */
+  public static KafkaSettings kafkaWithTopics() {
+    KafkaSettings kafka = kafka();
+    TopicAdmin.ensureTopics(kafka);
+    return kafka;
+  }
+
+  /** A broker of the caller's own with every Cardinal topic created; stops at JVM exit. */
+  public static KafkaSettings freshKafkaWithTopics() {
+    KafkaSettings kafka = freshKafka();
+    TopicAdmin.ensureTopics(kafka);
+    return kafka;
   }
 
   /** A name no other test of this JVM uses: {@code prefix-7-k3x9q}. */
@@ -170,6 +190,32 @@ public final class TestServices {
     }
   }
 
+  /**
+   * Returns once consumer group {@code group} has {@code members} members and each holds at least
+   * one partition: the rebalance after a stage instance joined is over.
+   *
+   * @throws AssertionError naming the group when that does not happen within a minute
+   */
+  public static void awaitGroupMembersHoldingPartitions(
+      KafkaSettings settings, String group, int members) {
+    try (Admin admin = Admin.create(settings.adminProperties())) {
+      Await.until(
+          Duration.ofSeconds(60),
+          members + " members of group " + group + " each holding partitions",
+          () -> {
+            ConsumerGroupDescription description =
+                admin
+                    .describeConsumerGroups(List.of(group))
+                    .all()
+                    .get(10, TimeUnit.SECONDS)
+                    .get(group);
+            return description.members().size() == members
+                && description.members().stream()
+                    .allMatch(m -> !m.assignment().topicPartitions().isEmpty());
+          });
+    }
+  }
+
   private static boolean caughtUp(
       KafkaConsumer<byte[], byte[]> consumer, Map<TopicPartition, Long> end) {
     Set<TopicPartition> assigned = consumer.assignment();
@@ -187,6 +233,7 @@ public final class TestServices {
 
   private static final class SharedS3 {
     static final S3Settings SETTINGS = startS3();
+    static final CheckpointStore STORE = register(new CheckpointStore(SETTINGS));
   }
 
   private static final class Docker {
@@ -261,10 +308,11 @@ public final class TestServices {
     return (System.nanoTime() - startedNanos) / 1_000_000;
   }
 
-  private static void register(AutoCloseable resource) {
+  private static <T extends AutoCloseable> T register(T resource) {
     synchronized (RESOURCES) {
       RESOURCES.push(resource);
     }
+    return resource;
   }
 
   private static void closeAll() {

@@ -9,6 +9,8 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 class ImageBatchTest {
 
@@ -225,72 +227,82 @@ class ImageBatchTest {
     assertThat(ImageBatch.decode(consistent(4, 8, 10)).size()).isEqualTo(4);
   }
 
+  @ParameterizedTest(name = "{0}={1}")
+  @CsvSource(
+      textBlock =
+          """
+          count,             -1,                   is outside the limits 0..65536
+          count,             2147483647,           is outside the limits 0..65536
+          height,            0,                    is outside the limits 1..16384
+          height,            1000000,              is outside the limits 1..16384
+          width,             -5,                   is outside the limits 1..16384
+          width,             2147483647,           is outside the limits 1..16384
+          channels,          -3,                   is not 1 (grey) or 3 (RGB)
+          classes,           0,                    is outside the limits 1..100000
+          classes,           100001,               is outside the limits 1..100000
+          epoch,             -1,                   is outside the limits 0..1073741824
+          epoch,             2147483647,           is outside the limits 0..1073741824
+          sampleOffset,      -1,                   is outside the limits 0..1099511627776
+          sampleOffset,      9223372036854775807,  is outside the limits 0..1099511627776
+          epochSize,         -9223372036854775808, is outside the limits 0..4294967296
+          epochSize,         9223372036854775807,  is outside the limits 0..4294967296
+          dataset id length, -1,                   is outside the limits 0..1024
+          dataset id length, 1025,                 is outside the limits 0..1024
+          """)
+  void everyHeaderFieldOutsideItsLimitIsRefusedNamingFieldAndLimit(
+      String field, long value, String limit) {
+    assertThatThrownBy(() -> ImageBatch.decode(headerWith(field, value)))
+        .isExactlyInstanceOf(WireFormatException.class)
+        .hasMessageContaining(
+            "image batch header is corrupt: " + field + "=" + value + " " + limit);
+  }
+
   @Test
-  void everyHeaderFieldOutsideItsLimitIsRefusedNamingFieldAndLimit() {
-    record Case(String expected, byte[] bytes) {}
-    short none = 0;
-    short ds = 2;
-    List<Case> cases =
-        List.of(
-            new Case(
-                "count=-1 is outside the limits 0..65536",
-                crafted(-1, 8, 8, 1, 10, none, 0, 0, 0, ds, 64)),
-            new Case(
-                "count=" + Integer.MAX_VALUE + " is outside the limits 0..65536",
-                crafted(Integer.MAX_VALUE, 1, 1, 1, 10, none, 0, 0, 0, ds, 64)),
-            new Case(
-                "height=0 is outside the limits 1..16384",
-                crafted(1, 0, 8, 1, 10, none, 0, 0, 0, ds, 64)),
-            new Case(
-                "height=1000000 is outside the limits 1..16384",
-                crafted(1, 1_000_000, 8, 1, 10, none, 0, 0, 0, ds, 64)),
-            new Case(
-                "width=-5 is outside the limits 1..16384",
-                crafted(1, 8, -5, 1, 10, none, 0, 0, 0, ds, 64)),
-            new Case(
-                "width=" + Integer.MAX_VALUE + " is outside the limits 1..16384",
-                crafted(1, 8, Integer.MAX_VALUE, 1, 10, none, 0, 0, 0, ds, 64)),
-            new Case(
-                "channels=-3 is not 1 (grey) or 3 (RGB)",
-                crafted(1, 8, 8, -3, 10, none, 0, 0, 0, ds, 64)),
-            new Case(
-                "classes=0 is outside the limits 1..100000",
-                crafted(1, 8, 8, 1, 0, none, 0, 0, 0, ds, 64)),
-            new Case(
-                "classes=100001 is outside the limits 1..100000",
-                crafted(1, 8, 8, 1, 100_001, none, 0, 0, 0, ds, 64)),
-            new Case(
-                "epoch=-1 is outside the limits 0..1073741824",
-                crafted(1, 8, 8, 1, 10, none, -1, 0, 0, ds, 64)),
-            new Case(
-                "epoch=2147483647 is outside the limits 0..1073741824",
-                crafted(1, 8, 8, 1, 10, none, Integer.MAX_VALUE, 0, 0, ds, 64)),
-            new Case(
-                "sampleOffset=-1 is outside the limits 0..1099511627776",
-                crafted(1, 8, 8, 1, 10, none, 0, -1, 0, ds, 64)),
-            new Case(
-                "sampleOffset=" + Long.MAX_VALUE + " is outside the limits 0..1099511627776",
-                crafted(1, 8, 8, 1, 10, none, 0, Long.MAX_VALUE, 0, ds, 64)),
-            new Case(
-                "epochSize=" + Long.MIN_VALUE + " is outside the limits 0..4294967296",
-                crafted(1, 8, 8, 1, 10, none, 0, 0, Long.MIN_VALUE, ds, 64)),
-            new Case(
-                "epochSize=" + Long.MAX_VALUE + " is outside the limits 0..4294967296",
-                crafted(1, 8, 8, 1, 10, none, 0, 0, Long.MAX_VALUE, ds, 64)),
-            new Case(
-                "dataset id length=-1 is outside the limits 0..1024",
-                crafted(1, 8, 8, 1, 10, none, 0, 0, 0, (short) -1, 64)),
-            new Case(
-                "dataset id length=1025 is outside the limits 0..1024",
-                crafted(1, 8, 8, 1, 10, none, 0, 0, 0, (short) 1025, 2000)),
-            new Case("unknown flags 0x0002", crafted(1, 8, 8, 1, 10, (short) 2, 0, 0, 0, ds, 64)));
-    for (Case c : cases) {
-      assertThatThrownBy(() -> ImageBatch.decode(c.bytes()))
-          .as(c.expected())
-          .isExactlyInstanceOf(WireFormatException.class)
-          .hasMessageContaining("image batch header is corrupt")
-          .hasMessageContaining(c.expected());
+  void unknownFlagsAreRefused() {
+    byte[] bytes = crafted(1, 8, 8, 1, 10, (short) 2, 0, 0, 0, (short) 2, 64);
+    assertThatThrownBy(() -> ImageBatch.decode(bytes))
+        .isExactlyInstanceOf(WireFormatException.class)
+        .hasMessageContaining("image batch header is corrupt: unknown flags 0x0002");
+  }
+
+  /**
+   * The header of one grey 8x8 image of 10 classes, dataset "ds", with one field set to {@code
+   * value}; the body is long enough for any dataset id it may promise.
+   */
+  private static byte[] headerWith(String field, long value) {
+    int count = 1;
+    int height = 8;
+    int width = 8;
+    int channels = 1;
+    int classes = 10;
+    int epoch = 0;
+    long sampleOffset = 0;
+    long epochSize = 0;
+    short datasetLength = 2;
+    switch (field) {
+      case "count" -> count = (int) value;
+      case "height" -> height = (int) value;
+      case "width" -> width = (int) value;
+      case "channels" -> channels = (int) value;
+      case "classes" -> classes = (int) value;
+      case "epoch" -> epoch = (int) value;
+      case "sampleOffset" -> sampleOffset = value;
+      case "epochSize" -> epochSize = value;
+      case "dataset id length" -> datasetLength = (short) value;
+      default -> throw new IllegalArgumentException("no header field " + field);
     }
+    return crafted(
+        count,
+        height,
+        width,
+        channels,
+        classes,
+        (short) 0,
+        epoch,
+        sampleOffset,
+        epochSize,
+        datasetLength,
+        2000);
   }
 
   @Test
