@@ -105,6 +105,10 @@ final class ListingSql {
                 + metric
                 + " IS NOT NULL");
     evaluationScope(sql, args, q, "e");
+    // An evaluation carries its checkpoint's run: saying so on e lets the (run, metric) index walk
+    // one run's evaluations in the metric's order and stop after a page, where filtering on c
+    // alone scores and sorts every evaluation of the run.
+    where(sql, args, "e.run_id = ?", q.run());
     sql.append(" AND NOT EXISTS (SELECT 1 FROM evaluations b")
         .append(" WHERE b.checkpoint_id = e.checkpoint_id");
     evaluationScope(sql, args, q, "b");

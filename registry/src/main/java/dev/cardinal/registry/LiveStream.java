@@ -5,8 +5,6 @@ import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -20,10 +18,17 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>The history can be megabytes of JSON, so it is copied and serialized on a worker thread, never
  * on the event loop, and at most {@link #DEFAULT_MAX_CLIENTS} browsers are served at once: each one
  * costs a history and a share of every later event.
+ *
+ * <p>Later events reach a browser in batches, at most {@link #FLUSH_MS} apart: a trainer reports
+ * many times a second, and one write per event and browser cost the event loop (and each browser) a
+ * wake-up and a system call per event, several thousand a second with a room full of tabs.
  */
 final class LiveStream implements AutoCloseable {
   static final int DEFAULT_MAX_CLIENTS = 64;
   private static final long HEARTBEAT_MS = 15_000;
+
+  /** The longest an event waits for the next write to its browser; charts redraw no faster. */
+  static final long FLUSH_MS = 100;
 
   private final Vertx vertx;
   private final MetricHub hub;
@@ -64,9 +69,10 @@ final class LiveStream implements AutoCloseable {
         .putHeader("Cache-Control", "no-cache")
         .putHeader("X-Accel-Buffering", "no");
     Context context = vertx.getOrCreateContext();
-    // Touched only on the event loop: events that arrive while the history is being serialized
-    // wait here, so the browser sees the history first and then every later event once.
-    List<String> pending = new ArrayList<>();
+    // Events wait in the outbox for the next flush, and while the history is being serialized,
+    // so the browser sees the history first and then every later event once.
+    Outbox outbox = new Outbox();
+    // Touched only on the event loop.
     boolean[] historySent = {false};
     MetricHub.Subscription[] subscription = {null};
     boolean[] ended = {false};
@@ -88,16 +94,21 @@ final class LiveStream implements AutoCloseable {
             () -> {
               MetricHub.Subscription s =
                   hub.subscribe(
-                      json ->
+                      json -> {
+                        if (outbox.add("event: metric\ndata: " + json + "\n\n")) {
+                          // The first event since the last flush: flush after a while, on the
+                          // response's event loop (a timer set there runs there).
                           context.runOnContext(
-                              v -> {
-                                String frame = "event: metric\ndata: " + json + "\n\n";
-                                if (historySent[0]) {
-                                  send(response, frame);
-                                } else {
-                                  pending.add(frame);
-                                }
-                              }));
+                              v ->
+                                  vertx.setTimer(
+                                      FLUSH_MS,
+                                      id -> {
+                                        if (historySent[0]) {
+                                          send(response, outbox.drain());
+                                        }
+                                      }));
+                        }
+                      });
               // The retry hint makes EventSource reconnect quickly after a server restart.
               String history =
                   "retry: 2000\nevent: history\ndata: " + Json.toString(s.history()) + "\n\n";
@@ -119,16 +130,34 @@ final class LiveStream implements AutoCloseable {
               }
               open.add(response);
               send(response, ar.result().historyFrame());
-              pending.forEach(frame -> send(response, frame));
-              pending.clear();
+              send(response, outbox.drain());
               historySent[0] = true;
             });
   }
 
   private record Started(MetricHub.Subscription subscription, String historyFrame) {}
 
+  /** Frames not yet written to one browser, filled from the hub's thread, drained on its loop. */
+  private static final class Outbox {
+    private final StringBuilder frames = new StringBuilder();
+
+    /** Adds a frame; true when the outbox was empty, so a flush must be scheduled. */
+    synchronized boolean add(String frame) {
+      boolean wasEmpty = frames.length() == 0;
+      frames.append(frame);
+      return wasEmpty;
+    }
+
+    /** Everything added since the last drain, in order; empty when nothing was. */
+    synchronized String drain() {
+      String out = frames.toString();
+      frames.setLength(0);
+      return out;
+    }
+  }
+
   private void send(HttpServerResponse response, String frame) {
-    if (response.closed() || response.ended()) {
+    if (frame.isEmpty() || response.closed() || response.ended()) {
       return;
     }
     if (response.writeQueueFull()) {

@@ -1,7 +1,9 @@
 package dev.cardinal.registry;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamWriteFeature;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectWriter;
 import dev.cardinal.core.Topics;
 import dev.cardinal.core.event.AnnotationEvent;
 import dev.cardinal.core.event.AnnotationEvent.Action;
@@ -62,6 +64,14 @@ final class RegistryRoutes {
   static final int MAX_BODY_BYTES = 4 * 1024;
   private static final Set<String> BEST_PARAMS = Set.of("metric", "resolution", "weights");
   private static final List<String> WEIGHTS = List.of("raw", "ema");
+
+  /**
+   * The answers' JSON: the shared mapper, with doubles written by Jackson's Schubfach writer, the
+   * same numbers several times faster than {@code Double.toString}, which was a third of the cost
+   * of encoding a page of scored checkpoints.
+   */
+  static final ObjectWriter JSON =
+      Json.MAPPER.writer().with(StreamWriteFeature.USE_FAST_DOUBLE_WRITER);
 
   private final Vertx vertx;
   private final CheckpointDb db;
@@ -468,17 +478,26 @@ final class RegistryRoutes {
     }
   }
 
-  /** Runs a handler off the event loop (it touches the database) and answers with its JSON. */
+  /**
+   * Runs a handler off the event loop (it touches the database) and answers with its JSON, written
+   * as UTF-8 bytes at once rather than as a string the event loop would encode again.
+   */
   private void json(RoutingContext ctx, Callable<Object> work) {
-    answer(ctx, "application/json; charset=utf-8", () -> Json.toString(work.call()));
+    answer(
+        ctx,
+        "application/json; charset=utf-8",
+        () -> Buffer.buffer(JSON.writeValueAsBytes(work.call())));
   }
 
   private void scrape(RoutingContext ctx) {
-    answer(ctx, "text/plain; version=0.0.4; charset=utf-8", meters::scrape);
+    answer(
+        ctx,
+        "text/plain; version=0.0.4; charset=utf-8",
+        () -> Buffer.buffer(meters.scrape(), "UTF-8"));
   }
 
   /** Computes a body off the event loop and answers with it, or with the error it failed with. */
-  private void answer(RoutingContext ctx, String contentType, Callable<String> body) {
+  private void answer(RoutingContext ctx, String contentType, Callable<Buffer> body) {
     vertx
         .executeBlocking(body, false)
         .onComplete(

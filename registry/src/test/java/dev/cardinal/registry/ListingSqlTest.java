@@ -81,6 +81,22 @@ class ListingSqlTest {
   }
 
   @Test
+  void aRunsScoreListingFiltersTheEvaluationsByRunSoTheRunMetricIndexServesTheOrder() {
+    ListingSql.Sql sql =
+        ListingSql.page(
+            CheckpointQuery.all()
+                .withRun("r1")
+                .withScores(224, null, null, null, null, "top1", null)
+                .withLimit(5));
+
+    assertThat(sql.text())
+        .contains("WHERE e.top1 IS NOT NULL AND e.resolution = ? AND e.run_id = ? AND NOT EXISTS")
+        .contains(" AND c.run_id = ?");
+    assertThat(sql.args()).containsExactly(224, "r1", 224, "r1", 6);
+    assertThat(placeholders(sql.text())).isEqualTo(sql.args().size());
+  }
+
+  @Test
   void aBoundOnAnotherMetricKeepsCheckpointsWithAnEvaluationInScopeThatPassesIt() {
     ListingSql.Sql sql =
         ListingSql.page(

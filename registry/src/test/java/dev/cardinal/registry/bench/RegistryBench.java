@@ -11,6 +11,7 @@ import dev.cardinal.registry.RegistryConfig;
 import dev.cardinal.registry.RegistryServer;
 import dev.cardinal.registry.TestPostgres;
 import java.io.InputStream;
+import java.lang.management.ManagementFactory;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -37,11 +38,17 @@ import java.util.concurrent.atomic.AtomicLong;
  * round, each leg's median with its spread (min..max over the rounds), and a last line {@code
  * RESULT registry qps=.. p50_ms=.. p99_ms=..} (SQLite's medians, then PostgreSQL's as pg_*).
  *
+ * <p>Everything but the PostgreSQL server runs in this JVM (registry, Kafka broker, load generator,
+ * stream clients), so each round also reports this process's CPU time per query ({@code
+ * cpu_ms_per_query}, all of it included): on a machine shared with other work, the figure that
+ * moves least with the neighbours, and the one that bounds the queries per second the cores allow.
+ *
  * <p>Arguments: checkpoints (10000), stream clients per registry (50), query threads (8), seconds
  * per round (5), rounds per leg (5).
  */
 public final class RegistryBench {
   private static final int RUNS = 20;
+  private static final int WARM_UP_SECONDS = 10;
   private static final String[] MODELS = {"resnet50", "resnet20_cifar", "resnext50_32x4d"};
   private static final String[][] QUERIES = {
     {"run, top1@224 sort", "/api/checkpoints?run=run-07&resolution=224&sort=top1&limit=50"},
@@ -62,7 +69,7 @@ public final class RegistryBench {
     final String name;
     final RegistryServer server;
     final List<InputStream> streams = new ArrayList<>();
-    final List<double[]> rounds = new ArrayList<>(); // qps, p50_ms, p99_ms
+    final List<double[]> rounds = new ArrayList<>(); // qps, p50_ms, p99_ms, cpu_ms_per_query
     final long[][] latencies = new long[QUERIES.length][];
     final long[] errors = new long[QUERIES.length];
     final AtomicLong streamBytes = new AtomicLong();
@@ -183,17 +190,24 @@ public final class RegistryBench {
       publisher.start();
 
       for (Leg leg : legs) {
-        // Warm up: JIT, page caches, pools.
-        runQueries(http, leg.port(), threads, Math.min(3, seconds), null, null);
+        // Warm up: JIT, page caches, pools. Three seconds left the JIT compiling through the first
+        // rounds on two cores (their CPU per query still falling round by round); a registry is a
+        // long-running server, and the rounds are to measure it as one.
+        runQueries(http, leg.port(), threads, WARM_UP_SECONDS, null, null);
       }
       for (int round = 1; round <= rounds; round++) {
         for (Leg leg : legs) {
           long[][] latencies = new long[QUERIES.length][];
           long[] errors = new long[QUERIES.length];
+          long cpuBefore = processCpuNanos();
           double elapsed = runQueries(http, leg.port(), threads, seconds, latencies, errors);
+          long cpu = processCpuNanos() - cpuBefore;
           long[] merged = Arrays.stream(latencies).flatMapToLong(Arrays::stream).sorted().toArray();
           double[] r = {
-            merged.length / elapsed, percentile(merged, 0.50), percentile(merged, 0.99)
+            merged.length / elapsed,
+            percentile(merged, 0.50),
+            percentile(merged, 0.99),
+            merged.length == 0 ? Double.NaN : cpu / 1e6 / merged.length
           };
           leg.rounds.add(r);
           for (int q = 0; q < QUERIES.length; q++) {
@@ -201,8 +215,8 @@ public final class RegistryBench {
             leg.errors[q] += errors[q];
           }
           System.out.printf(
-              "round %d %-10s qps=%.1f p50_ms=%.2f p99_ms=%.2f errors=%d%n",
-              round, leg.name, r[0], r[1], r[2], Arrays.stream(errors).sum());
+              "round %d %-10s qps=%.1f p50_ms=%.2f p99_ms=%.2f cpu_ms_per_query=%.2f errors=%d%n",
+              round, leg.name, r[0], r[1], r[2], r[3], Arrays.stream(errors).sum());
         }
       }
       running.set(false);
@@ -217,6 +231,7 @@ public final class RegistryBench {
         double[] qps = column(leg.rounds, 0);
         double[] p50 = column(leg.rounds, 1);
         double[] p99 = column(leg.rounds, 2);
+        double[] cpu = column(leg.rounds, 3);
         System.out.printf(
             "%s over %d rounds: qps median %.1f (%.1f..%.1f), p50_ms median %.2f (%.2f..%.2f),"
                 + " p99_ms median %.2f (%.2f..%.2f)%n",
@@ -233,7 +248,8 @@ public final class RegistryBench {
             max(p99));
         result.append(
             String.format(
-                " %sqps=%.1f %sp50_ms=%.2f %sp99_ms=%.2f %sqps_spread=%.1f..%.1f %serrors=%d",
+                " %sqps=%.1f %sp50_ms=%.2f %sp99_ms=%.2f %sqps_spread=%.1f..%.1f"
+                    + " %scpu_ms_per_query=%.2f %serrors=%d",
                 prefix,
                 median(qps),
                 prefix,
@@ -243,6 +259,8 @@ public final class RegistryBench {
                 prefix,
                 min(qps),
                 max(qps),
+                prefix,
+                median(cpu),
                 prefix,
                 Arrays.stream(leg.errors).sum()));
       }
@@ -333,6 +351,12 @@ public final class RegistryBench {
           percentile(l, 0.99),
           leg.errors[i]);
     }
+  }
+
+  /** CPU time of this process, every thread of it: registry, broker, load generator, clients. */
+  private static long processCpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+        .getProcessCpuTime();
   }
 
   private static long[] concat(long[] a, long[] b) {
