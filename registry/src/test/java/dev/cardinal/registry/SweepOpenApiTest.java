@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import dev.cardinal.core.event.SweepPoint;
+import java.io.IOException;
 import java.io.InputStream;
 import java.lang.reflect.RecordComponent;
 import java.util.ArrayList;
@@ -19,12 +20,16 @@ import org.junit.jupiter.api.Test;
  */
 class SweepOpenApiTest {
 
+  /** The schemas of the registry's OpenAPI document. */
+  static JsonNode schemas() throws IOException {
+    try (InputStream in = RegistryRoutes.class.getResourceAsStream("openapi.yaml")) {
+      return new YAMLMapper().readTree(in).get("components").get("schemas");
+    }
+  }
+
   @Test
   void sweepSchemasListExactlyTheFieldsOfTheirRecords() throws Exception {
-    JsonNode schemas;
-    try (InputStream in = RegistryRoutes.class.getResourceAsStream("openapi.yaml")) {
-      schemas = new YAMLMapper().readTree(in).get("components").get("schemas");
-    }
+    JsonNode schemas = schemas();
     assertSameFields(schemas.get("SweepSummary"), Views.SweepSummary.class);
     assertSameFields(schemas.get("Sweep"), Views.Sweep.class);
     assertSameFields(schemas.get("SweepPoint"), Views.SweepPointAnswer.class);

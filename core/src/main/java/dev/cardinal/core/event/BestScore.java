@@ -12,4 +12,9 @@ public record BestScore(
     @JsonProperty("bestWeights") String weights,
     @JsonProperty("bestTop1") Double top1) {
   public static final BestScore NONE = new BestScore(null, null, null);
+
+  /** Where {@code best} was reached and its top-1. */
+  public static BestScore of(EvaluationResult best) {
+    return new BestScore(best.plan().resolution(), best.plan().weights(), best.scores().top1());
+  }
 }

@@ -7,8 +7,8 @@ package dev.cardinal.core.event;
  * @param weights {@code raw} or {@code ema}
  * @param trainResolution the resolution the run trained at when the checkpoint was taken, or null
  *     when not known
- * @param cropFraction share of the shorter image side kept by the centre crop before the resize,
- *     or null when not known
+ * @param cropFraction share of the shorter image side kept by the centre crop before the resize, or
+ *     null when not known
  */
 public record EvaluationPlan(
     int resolution, String weights, Integer trainResolution, Double cropFraction) {

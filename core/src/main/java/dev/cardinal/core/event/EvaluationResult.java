@@ -4,9 +4,9 @@ import com.fasterxml.jackson.annotation.JsonUnwrapped;
 import io.soabase.recordbuilder.core.RecordBuilder;
 
 /**
- * What one evaluation of a checkpoint found: how it was scored, the scores (or why there are
- * none), the train-eval gap, the best resolution of its weight set and the run's verdict. The event
- * on Kafka and the registry's view both carry it with its fields at their top level, so the
+ * What one evaluation of a checkpoint found: how it was scored, the scores (or why there are none),
+ * the train-eval gap, the best resolution of its weight set and the run's verdict. The event on
+ * Kafka and the registry's view both carry it with its fields at their top level, so the
  * evaluation's JSON schema is defined here once.
  *
  * <p>Every part after {@code evaluatedAtMs} was added later and is optional: absent fields read as

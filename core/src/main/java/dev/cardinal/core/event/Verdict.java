@@ -6,8 +6,8 @@ import java.util.Map;
 /**
  * The regularization verdict of Revisiting ResNets (Bello et al. 2021) for a run at one checkpoint,
  * with its reason and the numbers it was computed from. The evaluator's judge writes it and the
- * registry's scaling advice reads the same gaps, so the thresholds they share are defined here.
- * Its JSON fields are {@code verdict}, {@code verdictReason} and {@code verdictEvidence}, the names
+ * registry's scaling advice reads the same gaps, so the thresholds they share are defined here. Its
+ * JSON fields are {@code verdict}, {@code verdictReason} and {@code verdictEvidence}, the names
  * events and views carry it under.
  *
  * @param verdict {@link #OVER_FITTING}, {@link #UNDER_FITTING}, {@link #BALANCED} or {@link
