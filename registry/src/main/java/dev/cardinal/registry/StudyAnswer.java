@@ -59,16 +59,7 @@ final class StudyAnswer {
           f.gapHistory().isEmpty() ? null : f.gapHistory().get(f.gapHistory().size() - 1);
       out.add(
           new Views.SweepPointAnswer(
-              p.pointId(),
-              p.runId(),
-              p.preset(),
-              p.family(),
-              p.widthMultiplier(),
-              p.depth(),
-              p.trainResolution(),
-              p.regularization(),
-              p.macs(),
-              p.parameters(),
+              p,
               f.row().state(),
               f.row().samplesTrained(),
               f.row().trainImagesPerSecond(),

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonUnwrapped;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.cardinal.core.event.BestScore;
 import dev.cardinal.core.event.EvaluationResult;
+import dev.cardinal.core.event.SweepPoint;
 import dev.cardinal.core.event.Verdict;
 import dev.cardinal.core.schedule.ScheduleStage;
 import java.util.Comparator;
@@ -177,7 +178,7 @@ public final class Views {
    * One point of a study: its knobs, its measured training, its best scores, its regime and what to
    * scale next. Unknown values are absent.
    *
-   * @param depth the point's depth knob; absent when it keeps its preset's depth
+   * @param point the point as its sweep defined it, its fields at the top level of the JSON
    * @param state {@code pending} (no progress yet), {@code running}, {@code done}, {@code stopped}
    *     or {@code failed}
    * @param trainImagesPerSecond images/s of the point's own training steps
@@ -195,16 +196,7 @@ public final class Views {
    *     measured time
    */
   public record SweepPointAnswer(
-      String pointId,
-      String runId,
-      String preset,
-      String family,
-      double widthMultiplier,
-      Integer depth,
-      int trainResolution,
-      double regularization,
-      long macs,
-      long parameters,
+      @JsonUnwrapped SweepPoint point,
       String state,
       long samplesTrained,
       Double trainImagesPerSecond,

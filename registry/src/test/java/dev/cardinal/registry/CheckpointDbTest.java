@@ -119,6 +119,7 @@ class CheckpointDbTest {
     assertThat(stored.result().regularization().evidence())
         .isEqualTo(sent.result().regularization().evidence());
     assertThat(stored.result().error()).isNull();
+    assertThat(stored.result()).as("every field reads back as sent").isEqualTo(sent.result());
     // The listing and the best-of-run answer read the same columns.
     assertThat(db.list(CheckpointQuery.all()).checkpoints().get(0).evaluations())
         .containsExactly(stored);
@@ -506,20 +507,17 @@ class CheckpointDbTest {
     db.upsertCheckpoint(checkpoint("confident", 10, 1));
     db.upsertCheckpoint(checkpoint("unsure", 10, 2));
     db.upsertCheckpoint(checkpoint("unscored", 10, 3));
-    db.upsertEvaluation(
-        EvaluationEvent.of(
-            "unsure",
-            10,
-            EvaluationResult.builder(EvaluationPlan.of(224, "raw"))
-                .scores(new Scores(0, 0.9, null, 0.9, null, null))
-                .build()));
-    db.upsertEvaluation(
-        EvaluationEvent.of(
-            "confident",
-            10,
-            EvaluationResult.builder(EvaluationPlan.of(224, "raw"))
-                .scores(new Scores(0, 0.9, null, 0.3, null, null))
-                .build()));
+    // Equal top-1: the lower NLL ranks first.
+    Map.of("unsure", 0.9, "confident", 0.3)
+        .forEach(
+            (run, nll) ->
+                db.upsertEvaluation(
+                    EvaluationEvent.of(
+                        run,
+                        10,
+                        EvaluationResult.builder(EvaluationPlan.of(224, "raw"))
+                            .scores(new Scores(0, 0.9, null, nll, null, null))
+                            .build())));
 
     Map<String, Integer> ranks = new java.util.HashMap<>();
     db.runs().forEach(r -> ranks.put(r.run(), r.bestRank()));
