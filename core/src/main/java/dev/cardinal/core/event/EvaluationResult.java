@@ -9,8 +9,11 @@ import io.soabase.recordbuilder.core.RecordBuilder;
  * Kafka and the registry's view both carry it with its fields at their top level, so the
  * evaluation's JSON schema is defined here once.
  *
- * <p>Every part after {@code evaluatedAtMs} was added later and is optional: absent fields read as
- * empty parts, so events of older evaluators still read.
+ * <p>Only the resolution, the weights, the image count, top-1, top-5, NLL, {@code error} and {@code
+ * evaluatedAtMs} were there from the start: the other fields were added later and are optional,
+ * null when the writer did not know them (older evaluators, failed evaluations), and an absent part
+ * reads as its empty value ({@link Scores#NONE}, {@link TrainEvalGap#NONE}, {@link Verdict#NONE}),
+ * so older events still read.
  *
  * <p>Build one with {@link #builder(EvaluationPlan)}, or {@link #failure} for one that failed.
  *
