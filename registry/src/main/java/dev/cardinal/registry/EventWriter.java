@@ -155,19 +155,19 @@ final class EventWriter {
       ps.setString(ID.index(), e.evaluationId());
       ps.setInt(RESOLUTION.index(), r.plan().resolution());
       ps.setString(WEIGHTS.index(), r.plan().weights());
-      setInteger(ps, TRAIN_RESOLUTION.index(), r.plan().trainResolution());
-      setDouble(ps, CROP_FRACTION.index(), r.plan().cropFraction());
+      Rows.setInteger(ps, TRAIN_RESOLUTION.index(), r.plan().trainResolution());
+      Rows.setDouble(ps, CROP_FRACTION.index(), r.plan().cropFraction());
       ps.setLong(IMAGES.index(), r.scores().images());
-      setDouble(ps, TOP1.index(), r.scores().top1());
-      setDouble(ps, TOP5.index(), r.scores().top5());
-      setDouble(ps, NLL.index(), r.scores().nll());
-      setDouble(ps, ECE.index(), r.scores().ece());
+      Rows.setDouble(ps, TOP1.index(), r.scores().top1());
+      Rows.setDouble(ps, TOP5.index(), r.scores().top5());
+      Rows.setDouble(ps, NLL.index(), r.scores().nll());
+      Rows.setDouble(ps, ECE.index(), r.scores().ece());
       ps.setString(PER_CLASS_ACCURACY.index(), perClassJson(r.scores().perClassAccuracy()));
       ps.setString(ERROR.index(), r.error());
       ps.setLong(EVALUATED_AT_MS.index(), r.evaluatedAtMs());
-      setDouble(ps, TRAIN_TOP1.index(), r.gap().trainTop1());
-      setDouble(ps, TRAIN_EVAL_GAP.index(), r.gap().trainEvalGap());
-      setInteger(ps, BEST_RESOLUTION.index(), r.bestResolution());
+      Rows.setDouble(ps, TRAIN_TOP1.index(), r.gap().trainTop1());
+      Rows.setDouble(ps, TRAIN_EVAL_GAP.index(), r.gap().trainEvalGap());
+      Rows.setInteger(ps, BEST_RESOLUTION.index(), r.bestResolution());
       ps.setString(VERDICT.index(), r.regularization().verdict());
       ps.setString(VERDICT_REASON.index(), r.regularization().reason());
       ps.setString(VERDICT_EVIDENCE.index(), evidenceJson(r.regularization().evidence()));
@@ -206,23 +206,5 @@ final class EventWriter {
           }
         });
     return Json.toString(finite);
-  }
-
-  /** A metric, or SQL NULL when it is unknown or not finite (a NaN of a failed evaluation). */
-  private static void setDouble(PreparedStatement ps, int index, Double value) throws SQLException {
-    if (value == null || !Double.isFinite(value)) {
-      ps.setNull(index, Types.DOUBLE);
-    } else {
-      ps.setDouble(index, value);
-    }
-  }
-
-  private static void setInteger(PreparedStatement ps, int index, Integer value)
-      throws SQLException {
-    if (value == null) {
-      ps.setNull(index, Types.INTEGER);
-    } else {
-      ps.setInt(index, value);
-    }
   }
 }

@@ -32,6 +32,7 @@ import dev.cardinal.core.event.Verdict;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Types;
 import java.util.List;
 import java.util.Map;
 
@@ -120,6 +121,24 @@ final class Rows {
   static Long nullableLong(ResultSet rs, int column) throws SQLException {
     long value = rs.getLong(column);
     return rs.wasNull() ? null : value;
+  }
+
+  /** A number, or SQL NULL when it is unknown or not finite (a NaN of a failed evaluation). */
+  static void setDouble(PreparedStatement ps, int index, Double value) throws SQLException {
+    if (value == null || !Double.isFinite(value)) {
+      ps.setNull(index, Types.DOUBLE);
+    } else {
+      ps.setDouble(index, value);
+    }
+  }
+
+  /** A number, or SQL NULL when it is unknown. */
+  static void setInteger(PreparedStatement ps, int index, Integer value) throws SQLException {
+    if (value == null) {
+      ps.setNull(index, Types.INTEGER);
+    } else {
+      ps.setInt(index, value);
+    }
   }
 
   /** Binds positional arguments of the types the SQL builders produce. */
