@@ -157,7 +157,7 @@ final class SweepReport implements Callable<Integer> {
         TopicSnapshot.read(services.kafka(), Topics.EVALUATIONS, Duration.ofSeconds(60))) {
       try {
         EvaluationEvent e = Json.fromBytes(record.value(), EvaluationEvent.class);
-        if (e.error() == null && byRun.containsKey(e.runId())) {
+        if (e.result().error() == null && byRun.containsKey(e.runId())) {
           byRun.get(e.runId()).add(e);
         }
       } catch (WireFormatException skipped) {
@@ -187,27 +187,27 @@ final class SweepReport implements Callable<Integer> {
       ObjectNode bestTop1 = p.putObject("bestTop1");
       for (String weights : List.of("raw", "ema")) {
         scored.stream()
-            .filter(e -> weights.equals(e.weights()))
-            .mapToDouble(EvaluationEvent::top1)
+            .filter(e -> weights.equals(e.result().plan().weights()))
+            .mapToDouble(e -> e.result().scores().top1())
             .max()
             .ifPresent(top1 -> bestTop1.put(weights, top1));
       }
       scored.stream()
-          .max(Comparator.comparingDouble(EvaluationEvent::top1))
+          .max(Comparator.comparingDouble(e -> e.result().scores().top1()))
           .ifPresent(
               e ->
                   p.putObject("best")
-                      .put("resolution", e.resolution())
-                      .put("weights", e.weights())
-                      .put("top1", e.top1())
+                      .put("resolution", e.result().plan().resolution())
+                      .put("weights", e.result().plan().weights())
+                      .put("top1", e.result().scores().top1())
                       .put("step", e.step()));
       scored.stream()
-          .filter(e -> e.verdict() != null)
+          .filter(e -> e.result().regularization().verdict() != null)
           .max(Comparator.comparingLong(EvaluationEvent::step))
           .ifPresent(
               e -> {
-                p.put("verdict", e.verdict());
-                p.put("gap", e.trainEvalGap());
+                p.put("verdict", e.result().regularization().verdict());
+                p.put("gap", e.result().gap().trainEvalGap());
               });
       points.add(p);
     }

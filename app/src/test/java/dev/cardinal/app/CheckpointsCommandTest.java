@@ -6,7 +6,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.cardinal.app.Cli.Result;
 import dev.cardinal.core.event.CheckpointEvent;
 import dev.cardinal.core.event.EvaluationEvent;
+import dev.cardinal.core.event.EvaluationPlan;
+import dev.cardinal.core.event.EvaluationResult;
 import dev.cardinal.core.event.Json;
+import dev.cardinal.core.event.Scores;
 import dev.cardinal.core.testing.TestServices;
 import dev.cardinal.registry.RegistryConfig;
 import dev.cardinal.registry.RegistryServer;
@@ -198,12 +201,12 @@ class CheckpointsCommandTest {
 
   private static EvaluationEvent evaluation(
       String run, long step, int resolution, String weights, double top1) {
-    return EvaluationEvent.builder(run, step, resolution, weights)
-        .images(1000)
-        .top1(top1)
-        .top5(Math.min(1, top1 + 0.1))
-        .nll(1.5 - top1)
-        .evaluatedAtMs(1_000 + step)
-        .build();
+    return EvaluationEvent.of(
+        run,
+        step,
+        EvaluationResult.builder(EvaluationPlan.of(resolution, weights))
+            .scores(Scores.of(1000, top1, Math.min(1, top1 + 0.1), 1.5 - top1))
+            .evaluatedAtMs(1_000 + step)
+            .build());
   }
 }

@@ -8,7 +8,10 @@ import dev.cardinal.core.Topics;
 import dev.cardinal.core.config.KafkaSettings;
 import dev.cardinal.core.event.CheckpointEvent;
 import dev.cardinal.core.event.EvaluationEvent;
+import dev.cardinal.core.event.EvaluationPlan;
+import dev.cardinal.core.event.EvaluationResult;
 import dev.cardinal.core.event.Json;
+import dev.cardinal.core.event.Scores;
 import dev.cardinal.core.kafka.KafkaSender;
 import dev.cardinal.core.s3.CheckpointStore;
 import dev.cardinal.core.testing.TestServices;
@@ -130,13 +133,13 @@ class RetentionRaceTest {
 
   private static void scored(String run, long step) {
     EvaluationEvent e =
-        EvaluationEvent.builder(run, step, 32, "raw")
-            .images(100)
-            .top1(0.5)
-            .top5(0.9)
-            .nll(1.0)
-            .evaluatedAtMs(System.currentTimeMillis())
-            .build();
+        EvaluationEvent.of(
+            run,
+            step,
+            EvaluationResult.builder(EvaluationPlan.of(32, "raw"))
+                .scores(Scores.of(100, 0.5, 0.9, 1.0))
+                .evaluatedAtMs(System.currentTimeMillis())
+                .build());
     sender.sendJson(Topics.EVALUATIONS, e.checkpointId(), e).block(WAIT);
   }
 

@@ -145,7 +145,7 @@ class SweepEndToEndTest {
   private static Set<String> scoredAtBudget(Services services) {
     return TopicSnapshot.read(services.kafka(), Topics.EVALUATIONS, Duration.ofSeconds(30)).stream()
         .map(r -> Json.fromBytes(r.value(), EvaluationEvent.class))
-        .filter(e -> e.error() == null && e.step() == BUDGET / BATCH)
+        .filter(e -> e.result().error() == null && e.step() == BUDGET / BATCH)
         .map(EvaluationEvent::runId)
         .collect(Collectors.toSet());
   }

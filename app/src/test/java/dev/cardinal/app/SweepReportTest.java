@@ -4,9 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.cardinal.core.event.EvaluationEvent;
+import dev.cardinal.core.event.EvaluationPlan;
+import dev.cardinal.core.event.EvaluationResult;
 import dev.cardinal.core.event.Json;
+import dev.cardinal.core.event.Scores;
 import dev.cardinal.core.event.SweepEvent;
 import dev.cardinal.core.event.SweepPoint;
+import dev.cardinal.core.event.TrainEvalGap;
+import dev.cardinal.core.event.Verdict;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -76,11 +81,13 @@ class SweepReportTest {
   }
 
   private static EvaluationEvent score(long step, String weights, double top1, String verdict) {
-    return EvaluationEvent.builder("s-p", step, 32, weights)
-        .images(64)
-        .top1(top1)
-        .verdict(verdict)
-        .trainEvalGap(verdict == null ? null : 0.01)
-        .build();
+    return EvaluationEvent.of(
+        "s-p",
+        step,
+        EvaluationResult.builder(EvaluationPlan.of(32, weights))
+            .scores(new Scores(64, top1, null, null, null, null))
+            .regularization(new Verdict(verdict, null, null))
+            .gap(new TrainEvalGap(null, verdict == null ? null : 0.01))
+            .build());
   }
 }

@@ -4,6 +4,7 @@ import ai.djl.Device;
 import dev.cardinal.core.config.KafkaSettings;
 import dev.cardinal.core.event.CheckpointEvent;
 import dev.cardinal.core.event.EvaluationEvent;
+import dev.cardinal.core.event.Verdict;
 import dev.cardinal.core.kafka.DeadLetters;
 import dev.cardinal.core.s3.CheckpointStore;
 import dev.cardinal.trainer.model.ResNetSpec;
@@ -56,7 +57,7 @@ final class CheckpointEvaluator {
         return List.of();
       }
       CheckpointResolver.Resolved checkpoint = found.get();
-      EvaluationPlan plan = checkpoint.plan();
+      ScoringPlan plan = checkpoint.plan();
       if (skipIfScored && history.alreadyScored(event, plan, checkpoint.weightSets())) {
         log.info(
             "Checkpoint {} was already scored at {} px ({}); redelivered, skipped",
@@ -75,7 +76,7 @@ final class CheckpointEvaluator {
 
   private List<EvaluationEvent> score(
       CheckpointEvent event, CheckpointResolver.Resolved checkpoint, ResNetSpec spec) {
-    EvaluationPlan plan = checkpoint.plan();
+    ScoringPlan plan = checkpoint.plan();
     long started = System.nanoTime();
     CheckpointScorer.Outcome outcome =
         scorer.score(event, spec, checkpoint.weightSets(), plan, checkpoint.evalImages());
@@ -83,11 +84,11 @@ final class CheckpointEvaluator {
 
     // The verdict is judged on the raw weights at the resolution nearest the train resolution.
     double trainTop1 = EvaluationEvents.trainTop1(event, checkpoint.manifest());
-    Scores reference =
+    ScoreTally reference =
         outcome.scores().containsKey(EvaluatorStage.RAW)
             ? outcome.scores().get(EvaluatorStage.RAW).get(plan.referenceResolution())
             : null;
-    RegularizationJudge.Verdict verdict =
+    Verdict verdict =
         history.judge(
             event,
             trainTop1,

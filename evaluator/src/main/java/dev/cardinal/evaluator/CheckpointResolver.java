@@ -28,7 +28,7 @@ final class CheckpointResolver {
       CheckpointManifest manifest,
       List<String> weightSets,
       EvalImages evalImages,
-      EvaluationPlan plan) {}
+      ScoringPlan plan) {}
 
   /**
    * Why a checkpoint cannot be scored, with the evaluations that report it: each weight set at each
@@ -37,10 +37,10 @@ final class CheckpointResolver {
   static final class Unscorable extends Exception {
     private final List<Integer> resolutions;
     private final List<String> weightSets;
-    private final EvaluationPlan plan;
+    private final ScoringPlan plan;
 
     Unscorable(
-        String reason, List<Integer> resolutions, List<String> weightSets, EvaluationPlan plan) {
+        String reason, List<Integer> resolutions, List<String> weightSets, ScoringPlan plan) {
       super(reason, null, false, false);
       this.resolutions = resolutions;
       this.weightSets = weightSets;
@@ -56,7 +56,7 @@ final class CheckpointResolver {
     }
 
     /** The plan, or null when the failure came before it was known. */
-    EvaluationPlan plan() {
+    ScoringPlan plan() {
       return plan;
     }
   }
@@ -111,10 +111,10 @@ final class CheckpointResolver {
           weightSets,
           null);
     }
-    EvaluationPlan plan;
+    ScoringPlan plan;
     try {
       plan =
-          EvaluationPlan.of(
+          ScoringPlan.of(
               schedule(event.schedule() != null ? event.schedule() : manifest.schedule()),
               event.epoch(),
               images.nativeResolution());
@@ -130,7 +130,7 @@ final class CheckpointResolver {
 
   /** The network to rebuild, checked against the label space of the dataset's eval images. */
   ResNetSpec spec(CheckpointEvent event, Resolved checkpoint) throws Unscorable {
-    EvaluationPlan plan = checkpoint.plan();
+    ScoringPlan plan = checkpoint.plan();
     ResNetSpec spec;
     try {
       spec =

@@ -39,7 +39,7 @@ final class CheckpointScorer {
    * The scores by weight set and resolution, and why the weight sets without scores have none.
    * Either may be empty; a weight set is in one or the other.
    */
-  record Outcome(Map<String, Map<Integer, Scores>> scores, Map<String, String> failures) {}
+  record Outcome(Map<String, Map<Integer, ScoreTally>> scores, Map<String, String> failures) {}
 
   private final CheckpointStore store;
   private final Device device;
@@ -54,10 +54,10 @@ final class CheckpointScorer {
       CheckpointEvent event,
       ResNetSpec spec,
       List<String> weightSets,
-      EvaluationPlan plan,
+      ScoringPlan plan,
       EvalImages evalImages) {
     Map<String, String> failures = new LinkedHashMap<>();
-    Map<String, Map<Integer, Scores>> scores = new LinkedHashMap<>();
+    Map<String, Map<Integer, ScoreTally>> scores = new LinkedHashMap<>();
     try (NDManager manager = NDManager.newBaseManager(device)) {
       Map<String, Block> blocks = new LinkedHashMap<>();
       for (String weights : weightSets) {
@@ -110,17 +110,17 @@ final class CheckpointScorer {
    * resolution's view then goes through every weight set. Per-pass sub-managers free the
    * activations DJL would otherwise keep until the checkpoint is done.
    */
-  private static Map<String, Map<Integer, Scores>> forward(
+  private static Map<String, Map<Integer, ScoreTally>> forward(
       NDManager manager,
       EvalImages evalImages,
       Map<String, Block> blocks,
-      EvaluationPlan plan,
+      ScoringPlan plan,
       int classes) {
-    Map<String, Map<Integer, Scores>> out = new LinkedHashMap<>();
+    Map<String, Map<Integer, ScoreTally>> out = new LinkedHashMap<>();
     for (String weights : blocks.keySet()) {
-      Map<Integer, Scores> byResolution = new LinkedHashMap<>();
+      Map<Integer, ScoreTally> byResolution = new LinkedHashMap<>();
       for (int resolution : plan.resolutions()) {
-        byResolution.put(resolution, new Scores(classes));
+        byResolution.put(resolution, new ScoreTally(classes));
       }
       out.put(weights, byResolution);
     }

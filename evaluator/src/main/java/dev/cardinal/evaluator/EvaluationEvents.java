@@ -4,6 +4,10 @@ import dev.cardinal.core.event.BestEvaluation;
 import dev.cardinal.core.event.CheckpointEvent;
 import dev.cardinal.core.event.CheckpointManifest;
 import dev.cardinal.core.event.EvaluationEvent;
+import dev.cardinal.core.event.EvaluationPlan;
+import dev.cardinal.core.event.EvaluationResult;
+import dev.cardinal.core.event.TrainEvalGap;
+import dev.cardinal.core.event.Verdict;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -28,15 +32,15 @@ final class EvaluationEvents {
    */
   static List<EvaluationEvent> scored(
       CheckpointEvent event,
-      EvaluationPlan plan,
+      ScoringPlan plan,
       List<String> weightSets,
       CheckpointScorer.Outcome outcome,
       double trainTop1,
-      RegularizationJudge.Verdict verdict) {
+      Verdict verdict) {
     long now = System.currentTimeMillis();
     List<EvaluationEvent> out = new ArrayList<>();
     for (String weights : weightSets) {
-      Map<Integer, Scores> byResolution = outcome.scores().get(weights);
+      Map<Integer, ScoreTally> byResolution = outcome.scores().get(weights);
       if (byResolution == null) {
         String reason = outcome.failures().getOrDefault(weights, "not scored");
         for (int resolution : plan.resolutions()) {
@@ -45,27 +49,20 @@ final class EvaluationEvents {
         continue;
       }
       int best = bestResolution(byResolution, weights).orElse(plan.referenceResolution());
-      for (Map.Entry<Integer, Scores> entry : byResolution.entrySet()) {
+      for (Map.Entry<Integer, ScoreTally> entry : byResolution.entrySet()) {
         int resolution = entry.getKey();
-        Scores s = entry.getValue();
+        ScoreTally s = entry.getValue();
         out.add(
-            EvaluationEvent.builder(event.runId(), event.step(), resolution, weights)
-                .images(s.images())
-                .top1(s.top1())
-                .top5(s.top5())
-                .nll(s.nll())
-                .evaluatedAtMs(now)
-                .ece(s.ece())
-                .perClassAccuracy(s.perClassAccuracy())
-                .trainResolution(plan.trainResolution())
-                .cropFraction(plan.cropFraction())
-                .trainTop1(Double.isNaN(trainTop1) ? null : trainTop1)
-                .trainEvalGap(Double.isNaN(trainTop1) ? null : trainTop1 - s.top1())
-                .bestResolution(best)
-                .verdict(verdict.verdict())
-                .verdictReason(verdict.reason())
-                .verdictEvidence(verdict.evidence())
-                .build());
+            EvaluationEvent.of(
+                event.runId(),
+                event.step(),
+                EvaluationResult.builder(plan.at(resolution, weights))
+                    .scores(s.scores())
+                    .evaluatedAtMs(now)
+                    .gap(TrainEvalGap.of(trainTop1, s.top1()))
+                    .bestResolution(best)
+                    .regularization(verdict)
+                    .build()));
         log.info(
             "Checkpoint {} {} at {} px: top-1 {} top-5 {} nll {} ece {} on {} images",
             event.checkpointId(),
@@ -82,11 +79,11 @@ final class EvaluationEvents {
   }
 
   private static Optional<Integer> bestResolution(
-      Map<Integer, Scores> byResolution, String weights) {
+      Map<Integer, ScoreTally> byResolution, String weights) {
     return BestEvaluation.among(
         byResolution.keySet(),
         resolution -> {
-          Scores s = byResolution.get(resolution);
+          ScoreTally s = byResolution.get(resolution);
           return new BestEvaluation.Score(s.top1(), s.nll(), resolution, weights);
         });
   }
@@ -96,7 +93,7 @@ final class EvaluationEvents {
       CheckpointEvent event,
       List<Integer> resolutions,
       List<String> weightSets,
-      EvaluationPlan plan,
+      ScoringPlan plan,
       String reason) {
     log.warn("Cannot evaluate checkpoint {}: {}", event.checkpointId(), reason);
     List<EvaluationEvent> out = new ArrayList<>();
@@ -122,17 +119,15 @@ final class EvaluationEvents {
   }
 
   private static EvaluationEvent error(
-      CheckpointEvent event, int resolution, String weights, EvaluationPlan plan, String reason) {
-    return EvaluationEvent.failure(
-            event.runId(),
-            event.step(),
-            resolution,
-            weights,
-            reason == null ? "unknown error" : reason)
-        .evaluatedAtMs(System.currentTimeMillis())
-        .trainResolution(plan == null ? null : plan.trainResolution())
-        .cropFraction(plan == null ? null : plan.cropFraction())
-        .build();
+      CheckpointEvent event, int resolution, String weights, ScoringPlan plan, String reason) {
+    EvaluationPlan scoredBy =
+        plan == null ? EvaluationPlan.of(resolution, weights) : plan.at(resolution, weights);
+    return EvaluationEvent.of(
+        event.runId(),
+        event.step(),
+        EvaluationResult.failure(scoredBy, reason == null ? "unknown error" : reason)
+            .evaluatedAtMs(System.currentTimeMillis())
+            .build());
   }
 
   private static String f(double value) {

@@ -5,6 +5,7 @@ import dev.cardinal.core.config.KafkaSettings;
 import dev.cardinal.core.event.CheckpointEvent;
 import dev.cardinal.core.event.EvaluationEvent;
 import dev.cardinal.core.event.Json;
+import dev.cardinal.core.event.Verdict;
 import dev.cardinal.core.kafka.TopicSnapshot;
 import dev.cardinal.core.wire.WireFormatException;
 import java.time.Duration;
@@ -44,7 +45,7 @@ final class EvaluationHistory {
    * @param weightSets the checkpoint's weight sets ({@code raw}, and {@code ema} when it has them)
    */
   synchronized boolean alreadyScored(
-      CheckpointEvent event, EvaluationPlan plan, List<String> weightSets) {
+      CheckpointEvent event, ScoringPlan plan, List<String> weightSets) {
     refresh();
     for (int resolution : plan.resolutions()) {
       for (String weights : weightSets) {
@@ -63,7 +64,7 @@ final class EvaluationHistory {
    *
    * @param evalTop1 raw weights at the reference resolution; NaN when they could not be scored
    */
-  synchronized RegularizationJudge.Verdict judge(
+  synchronized Verdict judge(
       CheckpointEvent event, double trainTop1, double evalTop1, int resolution, int classes) {
     refresh();
     return judge.judge(event.runId(), event.step(), trainTop1, evalTop1, resolution, classes);
@@ -81,10 +82,11 @@ final class EvaluationHistory {
       offsets.put(new TopicPartition(record.topic(), record.partition()), record.offset() + 1);
       try {
         EvaluationEvent e = Json.fromBytes(record.value(), EvaluationEvent.class);
-        if (e.error() == null && e.evaluationId() != null) {
+        if (e.result().error() == null && e.evaluationId() != null) {
           scoredEvaluations.add(e.evaluationId());
         }
-        Double gap = e.verdictEvidence() == null ? null : e.verdictEvidence().get("gap");
+        Map<String, Double> evidence = e.result().regularization().evidence();
+        Double gap = evidence == null ? null : evidence.get("gap");
         if (gap != null && e.runId() != null) {
           judge.record(e.runId(), e.step(), gap);
         }

@@ -1,5 +1,6 @@
 package dev.cardinal.evaluator;
 
+import dev.cardinal.core.event.Verdict;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -15,10 +16,10 @@ import java.util.TreeMap;
  * weights) and the gaps of its earlier checkpoints:
  *
  * <ul>
- *   <li><b>over-fitting</b> when the gap is at least {@link #MIN_GAP} and has widened by at least
- *       {@link #WIDENING} across the last {@link #WINDOW} earlier checkpoints without shrinking
- *       since the latest one: raise regularization, and scale depth rather than width (the safer
- *       direction in long regimes where over-fitting can occur);
+ *   <li><b>over-fitting</b> when the gap is at least {@link Verdict#SMALL_GAP} and has widened by
+ *       at least {@link Verdict#WIDENING} across the last {@link #WINDOW} earlier checkpoints
+ *       without shrinking since the latest one: raise regularization, and scale depth rather than
+ *       width (the safer direction in long regimes where over-fitting can occur);
  *   <li><b>under-fitting</b> when train and eval top-1 are both low (below chance plus {@link
  *       #LOW_SHARE} of the way to 1) and within {@link #CLOSE} of each other: lower regularization,
  *       and scale width rather than depth in short regimes;
@@ -29,18 +30,9 @@ import java.util.TreeMap;
  * checkpoints through the evaluation events they all read back ({@link #record}).
  */
 final class RegularizationJudge {
-  static final double WIDENING = 0.02;
-  static final double MIN_GAP = 0.02;
   static final double CLOSE = 0.03;
   static final double LOW_SHARE = 0.6;
   static final int WINDOW = 3;
-
-  static final String OVER = "over-fitting";
-  static final String UNDER = "under-fitting";
-  static final String BALANCED = "balanced";
-  static final String UNKNOWN = "unknown";
-
-  record Verdict(String verdict, String reason, Map<String, Double> evidence) {}
 
   private final Map<String, NavigableMap<Long, Double>> gapsByRun = new HashMap<>();
 
@@ -56,7 +48,7 @@ final class RegularizationJudge {
       String runId, long step, double trainTop1, double evalTop1, int resolution, int classes) {
     if (Double.isNaN(trainTop1) || Double.isNaN(evalTop1)) {
       return new Verdict(
-          UNKNOWN,
+          Verdict.UNKNOWN,
           "unknown: the checkpoint event carries no train_top1 (or the raw weights could not be"
               + " scored), so there is no train-eval gap to judge",
           Map.of());
@@ -75,8 +67,8 @@ final class RegularizationJudge {
     evidence.put("evalTop1", evalTop1);
     evidence.put("resolution", (double) resolution);
     evidence.put("previousCheckpoints", (double) previous.size());
-    evidence.put("wideningThreshold", WIDENING);
-    evidence.put("minGap", MIN_GAP);
+    evidence.put("wideningThreshold", Verdict.WIDENING);
+    evidence.put("minGap", Verdict.SMALL_GAP);
     evidence.put("closeThreshold", CLOSE);
     evidence.put("lowThreshold", low);
 
@@ -91,12 +83,12 @@ final class RegularizationJudge {
     }
     boolean widening =
         !previous.isEmpty()
-            && gap >= MIN_GAP
-            && gap - previous.get(previous.size() - 1) >= WIDENING
+            && gap >= Verdict.SMALL_GAP
+            && gap - previous.get(previous.size() - 1) >= Verdict.WIDENING
             && gap >= previous.get(0);
     boolean underfit = trainTop1 < low && evalTop1 < low && Math.abs(gap) <= CLOSE;
     if (widening) {
-      verdict = OVER;
+      verdict = Verdict.OVER_FITTING;
       reason =
           f(
               "over-fitting: the train-eval gap widened from %.3f to %.3f over the last %d"
@@ -111,7 +103,7 @@ final class RegularizationJudge {
               evalTop1,
               resolution);
     } else if (underfit) {
-      verdict = UNDER;
+      verdict = Verdict.UNDER_FITTING;
       reason =
           f(
               "under-fitting: train top-1 %.3f and eval top-1 %.3f at %d px are both below %.3f and"
@@ -119,7 +111,7 @@ final class RegularizationJudge {
                   + " width rather than depth",
               trainTop1, evalTop1, resolution, low, Math.abs(gap));
     } else {
-      verdict = BALANCED;
+      verdict = Verdict.BALANCED;
       reason =
           previous.isEmpty()
               ? f(
@@ -135,7 +127,7 @@ final class RegularizationJudge {
                   resolution,
                   previous.get(previous.size() - 1),
                   previous.size(),
-                  WIDENING);
+                  Verdict.WIDENING);
     }
     record(runId, step, gap);
     return new Verdict(verdict, reason, evidence);

@@ -212,8 +212,8 @@ public final class EvaluatorBench {
             for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(10))) {
               EvaluationEvent e = Json.fromBytes(r.value(), EvaluationEvent.class);
               if (e.checkpointId().equals(event.checkpointId())) {
-                if (e.error() != null) {
-                  throw new IllegalStateException("evaluation failed: " + e.error());
+                if (e.result().error() != null) {
+                  throw new IllegalStateException("evaluation failed: " + e.result().error());
                 }
                 seen.add(e.evaluationId());
               }

@@ -278,52 +278,70 @@ class EvaluatorStageTest {
                 out.put(
                     event.evaluationId(),
                     PerImageScores.of(
-                        manager, blocks.get(event.weights()), EVAL, CLASSES, event.resolution()));
+                        manager,
+                        blocks.get(event.result().plan().weights()),
+                        EVAL,
+                        CLASSES,
+                        event.result().plan().resolution()));
               }
               return out;
             });
     for (EvaluationEvent event : events) {
-      assertThat(event.error()).isNull();
+      assertThat(event.result().error()).isNull();
       Map<String, Double> expected = expectations.get(event.evaluationId());
-      assertThat(event.images()).isEqualTo(EVAL_IMAGES);
-      assertThat(event.top1())
+      assertThat(event.result().scores().images()).isEqualTo(EVAL_IMAGES);
+      assertThat(event.result().scores().top1())
           .as(event.evaluationId())
           .isCloseTo(expected.get("top1"), offset(1e-9));
-      assertThat(event.nll()).as(event.evaluationId()).isCloseTo(expected.get("nll"), offset(1e-4));
-      assertThat(event.ece()).as(event.evaluationId()).isCloseTo(expected.get("ece"), offset(1e-4));
-      assertThat(event.top5())
+      assertThat(event.result().scores().nll())
+          .as(event.evaluationId())
+          .isCloseTo(expected.get("nll"), offset(1e-4));
+      assertThat(event.result().scores().ece())
+          .as(event.evaluationId())
+          .isCloseTo(expected.get("ece"), offset(1e-4));
+      assertThat(event.result().scores().top5())
           .as(event.evaluationId())
           .isCloseTo(expected.get("top5"), offset(1e-9));
       for (int c = 0; c < CLASSES; c++) {
-        assertThat(event.perClassAccuracy().get(c)).isEqualTo(expected.get("class" + c));
+        assertThat(event.result().scores().perClassAccuracy().get(c))
+            .isEqualTo(expected.get("class" + c));
       }
-      assertThat(event.trainResolution()).isEqualTo(16);
-      assertThat(event.cropFraction()).isEqualTo(0.875);
-      assertThat(event.trainTop1()).isEqualTo(trainTop1);
-      assertThat(event.trainEvalGap()).isCloseTo(trainTop1 - event.top1(), offset(1e-12));
-      assertThat(event.verdict()).isIn("over-fitting", "under-fitting", "balanced");
-      assertThat(event.verdictReason()).startsWith(event.verdict());
+      assertThat(event.result().plan().trainResolution()).isEqualTo(16);
+      assertThat(event.result().plan().cropFraction()).isEqualTo(0.875);
+      assertThat(event.result().gap().trainTop1()).isEqualTo(trainTop1);
+      assertThat(event.result().gap().trainEvalGap())
+          .isCloseTo(trainTop1 - event.result().scores().top1(), offset(1e-12));
+      assertThat(event.result().regularization().verdict())
+          .isIn("over-fitting", "under-fitting", "balanced");
+      assertThat(event.result().regularization().reason())
+          .startsWith(event.result().regularization().verdict());
     }
     // Best resolution: the highest top-1 of that weight set, ties to the lower NLL.
     for (String weights : List.of("raw", "ema")) {
-      List<EvaluationEvent> set = events.stream().filter(e -> e.weights().equals(weights)).toList();
+      List<EvaluationEvent> set =
+          events.stream().filter(e -> e.result().plan().weights().equals(weights)).toList();
       EvaluationEvent best =
           set.stream()
               .max(
-                  java.util.Comparator.comparingDouble(EvaluationEvent::top1)
-                      .thenComparingDouble(e -> -e.nll()))
+                  java.util.Comparator.comparingDouble(
+                          (EvaluationEvent e) -> e.result().scores().top1())
+                      .thenComparingDouble(e -> -e.result().scores().nll()))
               .orElseThrow();
-      assertThat(set).allMatch(e -> e.bestResolution() == best.resolution());
+      assertThat(set)
+          .allMatch(e -> e.result().bestResolution() == best.result().plan().resolution());
     }
     // The verdict is judged on the raw weights at the train resolution.
     EvaluationEvent reference =
         events.stream()
-            .filter(e -> e.weights().equals("raw") && e.resolution() == 16)
+            .filter(
+                e ->
+                    e.result().plan().weights().equals("raw")
+                        && e.result().plan().resolution() == 16)
             .findFirst()
             .orElseThrow();
-    assertThat(reference.verdictEvidence().get("gap"))
-        .isCloseTo(trainTop1 - reference.top1(), offset(1e-12));
-    assertThat(reference.verdictEvidence().get("resolution")).isEqualTo(16.0);
+    assertThat(reference.result().regularization().evidence().get("gap"))
+        .isCloseTo(trainTop1 - reference.result().scores().top1(), offset(1e-12));
+    assertThat(reference.result().regularization().evidence().get("resolution")).isEqualTo(16.0);
 
     // The event reads back equal through the one JSON mapper (per-class nulls included).
     EvaluationEvent back = Json.fromBytes(Json.toBytes(reference), EvaluationEvent.class);
@@ -339,9 +357,9 @@ class EvaluatorStageTest {
     assertThat(events).hasSize(1);
     EvaluationEvent event = events.get(0);
     assertThat(event.evaluationId()).isEqualTo(run + "/1/24/raw");
-    assertThat(event.cropFraction()).isEqualTo(1.0);
-    assertThat(event.trainResolution()).isNull();
-    assertThat(event.bestResolution()).isEqualTo(24);
+    assertThat(event.result().plan().cropFraction()).isEqualTo(1.0);
+    assertThat(event.result().plan().trainResolution()).isNull();
+    assertThat(event.result().bestResolution()).isEqualTo(24);
     // Full frame at the native size is exactly the trainer's input pipeline.
     int correct =
         onWorker(
@@ -363,7 +381,8 @@ class EvaluatorStageTest {
               }
               return hits;
             });
-    assertThat(event.top1()).isCloseTo(correct / (double) EVAL_IMAGES, offset(1e-9));
+    assertThat(event.result().scores().top1())
+        .isCloseTo(correct / (double) EVAL_IMAGES, offset(1e-9));
   }
 
   @Test
@@ -378,27 +397,27 @@ class EvaluatorStageTest {
             () ->
                 stage.evaluate(checkpoint(run, 1, Map.of("params", params, "ema", garbage), null)));
     Map<String, EvaluationEvent> byWeights =
-        events.stream().collect(Collectors.toMap(EvaluationEvent::weights, e -> e));
-    assertThat(byWeights.get("raw").error()).isNull();
-    assertThat(byWeights.get("raw").top1()).isBetween(0.0, 1.0);
-    assertThat(byWeights.get("ema").error()).contains("corrupt").contains("ckpt-1/ema");
-    assertThat(byWeights.get("ema").top1()).isNaN();
+        events.stream().collect(Collectors.toMap(e -> e.result().plan().weights(), e -> e));
+    assertThat(byWeights.get("raw").result().error()).isNull();
+    assertThat(byWeights.get("raw").result().scores().top1()).isBetween(0.0, 1.0);
+    assertThat(byWeights.get("ema").result().error()).contains("corrupt").contains("ckpt-1/ema");
+    assertThat(byWeights.get("ema").result().scores().top1()).isNaN();
     assertThat(byWeights.get("ema").evaluationId()).isEqualTo(run + "/1/24/ema");
 
     // Corrupt params with a schedule: one error event per resolution.
     CheckpointEvent corruptParams = checkpoint(run, 2, Map.of("params", garbage), SCHEDULE);
     events = onWorker(() -> stage.evaluate(corruptParams));
-    assertThat(events).hasSize(3).allMatch(e -> e.error().contains("corrupt"));
-    assertThat(events).extracting(EvaluationEvent::resolution).containsExactly(16, 20, 24);
+    assertThat(events).hasSize(3).allMatch(e -> e.result().error().contains("corrupt"));
+    assertThat(events).extracting(e -> e.result().plan().resolution()).containsExactly(16, 20, 24);
 
     // Listed in the manifest but missing from the store.
     CheckpointEvent missing = checkpoint(run, 3, Map.of("params", params, "ema", ema), null);
     store.delete(missing.prefix() + "ema");
     byWeights =
         onWorker(() -> stage.evaluate(missing)).stream()
-            .collect(Collectors.toMap(EvaluationEvent::weights, e -> e));
-    assertThat(byWeights.get("raw").error()).isNull();
-    assertThat(byWeights.get("ema").error()).contains("missing");
+            .collect(Collectors.toMap(e -> e.result().plan().weights(), e -> e));
+    assertThat(byWeights.get("raw").result().error()).isNull();
+    assertThat(byWeights.get("ema").result().error()).contains("missing");
 
     // Deleted by retention: the manifest is gone, nothing to report.
     store.deletePrefix(missing.prefix());
@@ -450,14 +469,17 @@ class EvaluatorStageTest {
       }
       awaitEvaluations(markers, partitions);
       List<EvaluationEvent> found = evaluationsOf(run);
-      assertThat(found).extracting(EvaluationEvent::error).containsOnlyNulls();
+      assertThat(found).extracting(e -> e.result().error()).containsOnlyNulls();
       assertThat(found)
           .extracting(EvaluationEvent::evaluationId)
           .containsExactlyInAnyOrderElementsOf(
               checkpoints.stream().map(c -> c.checkpointId() + "/24/raw").toList());
       // Both instances read the other's results back: later verdicts count earlier checkpoints.
       assertThat(found)
-          .allMatch(e -> e.verdictEvidence() != null && e.verdictEvidence().containsKey("gap"));
+          .allMatch(
+              e ->
+                  e.result().regularization().evidence() != null
+                      && e.result().regularization().evidence().containsKey("gap"));
     }
   }
 

@@ -1,7 +1,28 @@
 package dev.cardinal.registry;
 
+import static dev.cardinal.registry.EvaluationColumn.BEST_RESOLUTION;
+import static dev.cardinal.registry.EvaluationColumn.CROP_FRACTION;
+import static dev.cardinal.registry.EvaluationColumn.ECE;
+import static dev.cardinal.registry.EvaluationColumn.ERROR;
+import static dev.cardinal.registry.EvaluationColumn.EVALUATED_AT_MS;
+import static dev.cardinal.registry.EvaluationColumn.ID;
+import static dev.cardinal.registry.EvaluationColumn.IMAGES;
+import static dev.cardinal.registry.EvaluationColumn.NLL;
+import static dev.cardinal.registry.EvaluationColumn.PER_CLASS_ACCURACY;
+import static dev.cardinal.registry.EvaluationColumn.RESOLUTION;
+import static dev.cardinal.registry.EvaluationColumn.TOP1;
+import static dev.cardinal.registry.EvaluationColumn.TOP5;
+import static dev.cardinal.registry.EvaluationColumn.TRAIN_EVAL_GAP;
+import static dev.cardinal.registry.EvaluationColumn.TRAIN_RESOLUTION;
+import static dev.cardinal.registry.EvaluationColumn.TRAIN_TOP1;
+import static dev.cardinal.registry.EvaluationColumn.VERDICT;
+import static dev.cardinal.registry.EvaluationColumn.VERDICT_EVIDENCE;
+import static dev.cardinal.registry.EvaluationColumn.VERDICT_REASON;
+import static dev.cardinal.registry.EvaluationColumn.WEIGHTS;
+
 import dev.cardinal.core.event.CheckpointEvent;
 import dev.cardinal.core.event.EvaluationEvent;
+import dev.cardinal.core.event.EvaluationResult;
 import dev.cardinal.core.event.Json;
 import dev.cardinal.core.event.SweepEvent;
 import java.sql.Connection;
@@ -42,32 +63,15 @@ final class EventWriter {
           + " deleted_at_ms = excluded.deleted_at_ms";
 
   /**
-   * The evaluation columns in the order {@link #upsert(Connection, EvaluationEvent)} binds them.
+   * The columns an evaluation is written to: its own ({@link EvaluationColumn}), then those that
+   * place it with its checkpoint, in the order {@link #upsert(Connection, EvaluationEvent)} binds
+   * them.
    */
-  static final List<String> EVALUATION_COLUMNS =
-      List.of(
-          "evaluation_id",
-          "checkpoint_id",
-          "run_id",
-          "step",
-          "resolution",
-          "weights",
-          "images",
-          "top1",
-          "top5",
-          "nll",
-          "error",
-          "evaluated_at_ms",
-          "ece",
-          "per_class_accuracy",
-          "train_resolution",
-          "crop_fraction",
-          "train_top1",
-          "train_eval_gap",
-          "best_resolution",
-          "verdict",
-          "verdict_reason",
-          "verdict_evidence");
+  static final List<String> EVALUATION_COLUMNS = evaluationColumns();
+
+  private static final int CHECKPOINT_ID = EvaluationColumn.COUNT + 1;
+  private static final int RUN_ID = EvaluationColumn.COUNT + 2;
+  private static final int STEP = EvaluationColumn.COUNT + 3;
 
   /**
    * Inserts an evaluation or, for an id already stored, rewrites every column, the optional ones
@@ -76,6 +80,15 @@ final class EventWriter {
   private static final String UPSERT_EVALUATION = upsertEvaluationSql();
 
   private EventWriter() {}
+
+  private static List<String> evaluationColumns() {
+    List<String> columns = new ArrayList<>();
+    for (EvaluationColumn column : EvaluationColumn.values()) {
+      columns.add(column.sql);
+    }
+    columns.addAll(List.of("checkpoint_id", "run_id", "step"));
+    return List.copyOf(columns);
+  }
 
   private static String upsertEvaluationSql() {
     List<String> updates = new ArrayList<>();
@@ -137,29 +150,30 @@ final class EventWriter {
   }
 
   private static void upsert(Connection connection, EvaluationEvent e) throws SQLException {
+    EvaluationResult r = e.result();
     try (PreparedStatement ps = connection.prepareStatement(UPSERT_EVALUATION)) {
-      ps.setString(1, e.evaluationId());
-      ps.setString(2, e.checkpointId());
-      ps.setString(3, e.runId());
-      ps.setLong(4, e.step());
-      ps.setInt(5, e.resolution());
-      ps.setString(6, e.weights());
-      ps.setLong(7, e.images());
-      setDouble(ps, 8, e.top1());
-      setDouble(ps, 9, e.top5());
-      setDouble(ps, 10, e.nll());
-      ps.setString(11, e.error());
-      ps.setLong(12, e.evaluatedAtMs());
-      setDouble(ps, 13, e.ece());
-      ps.setString(14, perClassJson(e.perClassAccuracy()));
-      setInteger(ps, 15, e.trainResolution());
-      setDouble(ps, 16, e.cropFraction());
-      setDouble(ps, 17, e.trainTop1());
-      setDouble(ps, 18, e.trainEvalGap());
-      setInteger(ps, 19, e.bestResolution());
-      ps.setString(20, e.verdict());
-      ps.setString(21, e.verdictReason());
-      ps.setString(22, evidenceJson(e.verdictEvidence()));
+      ps.setString(ID.index(), e.evaluationId());
+      ps.setInt(RESOLUTION.index(), r.plan().resolution());
+      ps.setString(WEIGHTS.index(), r.plan().weights());
+      Rows.setInteger(ps, TRAIN_RESOLUTION.index(), r.plan().trainResolution());
+      Rows.setDouble(ps, CROP_FRACTION.index(), r.plan().cropFraction());
+      ps.setLong(IMAGES.index(), r.scores().images());
+      Rows.setDouble(ps, TOP1.index(), r.scores().top1());
+      Rows.setDouble(ps, TOP5.index(), r.scores().top5());
+      Rows.setDouble(ps, NLL.index(), r.scores().nll());
+      Rows.setDouble(ps, ECE.index(), r.scores().ece());
+      ps.setString(PER_CLASS_ACCURACY.index(), perClassJson(r.scores().perClassAccuracy()));
+      ps.setString(ERROR.index(), r.error());
+      ps.setLong(EVALUATED_AT_MS.index(), r.evaluatedAtMs());
+      Rows.setDouble(ps, TRAIN_TOP1.index(), r.gap().trainTop1());
+      Rows.setDouble(ps, TRAIN_EVAL_GAP.index(), r.gap().trainEvalGap());
+      Rows.setInteger(ps, BEST_RESOLUTION.index(), r.bestResolution());
+      ps.setString(VERDICT.index(), r.regularization().verdict());
+      ps.setString(VERDICT_REASON.index(), r.regularization().reason());
+      ps.setString(VERDICT_EVIDENCE.index(), evidenceJson(r.regularization().evidence()));
+      ps.setString(CHECKPOINT_ID, e.checkpointId());
+      ps.setString(RUN_ID, e.runId());
+      ps.setLong(STEP, e.step());
       ps.executeUpdate();
     }
   }
@@ -192,23 +206,5 @@ final class EventWriter {
           }
         });
     return Json.toString(finite);
-  }
-
-  /** A metric, or SQL NULL when it is unknown or not finite (a NaN of a failed evaluation). */
-  private static void setDouble(PreparedStatement ps, int index, Double value) throws SQLException {
-    if (value == null || !Double.isFinite(value)) {
-      ps.setNull(index, Types.DOUBLE);
-    } else {
-      ps.setDouble(index, value);
-    }
-  }
-
-  private static void setInteger(PreparedStatement ps, int index, Integer value)
-      throws SQLException {
-    if (value == null) {
-      ps.setNull(index, Types.INTEGER);
-    } else {
-      ps.setInt(index, value);
-    }
   }
 }

@@ -38,15 +38,16 @@ final class GapHistory {
   private static Views.GapPoint judged(long step, List<Views.Evaluation> evaluations) {
     Views.Evaluation latest =
         evaluations.stream()
-            .filter(e -> e.verdictEvidence() != null && e.verdictEvidence().get("gap") != null)
-            .max(
-                Comparator.comparingLong(Views.Evaluation::evaluatedAtMs)
-                    .thenComparing(Views.Evaluation::id))
+            .filter(
+                e ->
+                    e.result().regularization().evidence() != null
+                        && e.result().regularization().evidence().get("gap") != null)
+            .max(Views.Evaluation.LATEST_LAST)
             .orElse(null);
     if (latest == null) {
       return null;
     }
-    Map<String, Double> evidence = latest.verdictEvidence();
+    Map<String, Double> evidence = latest.result().regularization().evidence();
     Double resolution = evidence.get("resolution");
     return new Views.GapPoint(
         step,
@@ -54,26 +55,35 @@ final class GapHistory {
         evidence.get("trainTop1"),
         evidence.get("evalTop1"),
         resolution == null ? null : (int) Math.round(resolution),
-        latest.verdict());
+        latest.result().regularization().verdict());
   }
 
   private static Views.GapPoint measured(
       long step, List<Views.Evaluation> evaluations, int trainResolution) {
     return evaluations.stream()
-        .filter(e -> "raw".equals(e.weights()) && e.trainEvalGap() != null && e.top1() != null)
+        .filter(
+            e ->
+                "raw".equals(e.result().plan().weights())
+                    && e.result().gap().trainEvalGap() != null
+                    && e.result().scores().top1() != null)
         .min(
             Comparator.comparingInt(
                     (Views.Evaluation e) ->
                         Math.abs(
-                            e.resolution()
-                                - (e.trainResolution() == null
+                            e.result().plan().resolution()
+                                - (e.result().plan().trainResolution() == null
                                     ? trainResolution
-                                    : e.trainResolution())))
-                .thenComparingInt(Views.Evaluation::resolution))
+                                    : e.result().plan().trainResolution())))
+                .thenComparingInt(e -> e.result().plan().resolution()))
         .map(
             e ->
                 new Views.GapPoint(
-                    step, e.trainEvalGap(), e.trainTop1(), e.top1(), e.resolution(), e.verdict()))
+                    step,
+                    e.result().gap().trainEvalGap(),
+                    e.result().gap().trainTop1(),
+                    e.result().scores().top1(),
+                    e.result().plan().resolution(),
+                    e.result().regularization().verdict()))
         .orElse(null);
   }
 }

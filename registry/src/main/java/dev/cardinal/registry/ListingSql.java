@@ -256,7 +256,7 @@ final class ListingSql {
     StringBuilder sql =
         new StringBuilder(
             "SELECT "
-                + Rows.EVALUATION_COLUMNS
+                + EvaluationColumn.SELECTED
                 + ", e.step FROM evaluations e"
                 + " JOIN checkpoints c ON c.checkpoint_id = e.checkpoint_id"
                 + " WHERE e.run_id = ? AND c.deleted = 0 AND e."
@@ -301,7 +301,7 @@ final class ListingSql {
   /** The evaluations of some checkpoints: the evaluation columns, then the checkpoint id. */
   static Sql evaluationsOf(List<String> checkpointIds) {
     return whereIn(
-        "SELECT " + Rows.EVALUATION_COLUMNS + ", e.checkpoint_id FROM evaluations e",
+        "SELECT " + EvaluationColumn.SELECTED + ", e.checkpoint_id FROM evaluations e",
         "e.checkpoint_id",
         checkpointIds,
         "e.resolution, e.weights");

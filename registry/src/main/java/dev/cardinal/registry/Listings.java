@@ -1,14 +1,16 @@
 package dev.cardinal.registry;
 
 import dev.cardinal.core.event.BestEvaluation;
+import dev.cardinal.core.event.BestScore;
 import dev.cardinal.core.event.CheckpointEvent;
+import dev.cardinal.core.event.EvaluationResult;
+import dev.cardinal.core.event.Verdict;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -31,7 +33,7 @@ final class Listings {
     ListingSql.Sql sql = ListingSql.page(q);
     return connections.read(
         c -> {
-          List<Views.Checkpoint> rows = new ArrayList<>();
+          List<Views.StoredCheckpoint> rows = new ArrayList<>();
           List<String> sortValues = new ArrayList<>();
           try (PreparedStatement ps = prepare(c, sql);
               ResultSet rs = ps.executeQuery()) {
@@ -46,7 +48,7 @@ final class Listings {
           String next = null;
           if (rows.size() > q.limit()) {
             rows = rows.subList(0, q.limit());
-            Views.Checkpoint last = rows.get(rows.size() - 1);
+            Views.StoredCheckpoint last = rows.get(rows.size() - 1);
             next =
                 new Cursor(
                         q.sort(),
@@ -117,18 +119,18 @@ final class Listings {
   }
 
   /** Adds evaluations, tags and aliases to checkpoint rows, keeping their order. */
-  static List<Views.Checkpoint> withDetails(Connection c, List<Views.Checkpoint> rows)
+  static List<Views.Checkpoint> withDetails(Connection c, List<Views.StoredCheckpoint> rows)
       throws SQLException {
     if (rows.isEmpty()) {
-      return rows;
+      return List.of();
     }
-    List<String> ids = rows.stream().map(Views.Checkpoint::id).toList();
+    List<String> ids = rows.stream().map(Views.StoredCheckpoint::id).toList();
     Map<String, List<Views.Evaluation>> evaluations = new LinkedHashMap<>();
     try (PreparedStatement ps = prepare(c, ListingSql.evaluationsOf(ids));
         ResultSet rs = ps.executeQuery()) {
       while (rs.next()) {
         evaluations
-            .computeIfAbsent(rs.getString(Rows.EVALUATION_COLUMN_COUNT + 1), k -> new ArrayList<>())
+            .computeIfAbsent(rs.getString(EvaluationColumn.COUNT + 1), k -> new ArrayList<>())
             .add(Rows.evaluation(rs));
       }
     }
@@ -140,7 +142,7 @@ final class Listings {
       }
     }
     Map<String, List<String>> aliases = new LinkedHashMap<>();
-    List<String> runs = rows.stream().map(Views.Checkpoint::run).distinct().toList();
+    List<String> runs = rows.stream().map(Views.StoredCheckpoint::run).distinct().toList();
     try (PreparedStatement ps = prepare(c, ListingSql.aliasesOf(runs));
         ResultSet rs = ps.executeQuery()) {
       while (rs.next()) {
@@ -152,45 +154,31 @@ final class Listings {
       }
     }
     List<Views.Checkpoint> out = new ArrayList<>(rows.size());
-    for (Views.Checkpoint row : rows) {
+    for (Views.StoredCheckpoint row : rows) {
       List<Views.Evaluation> scores = evaluations.getOrDefault(row.id(), List.of());
-      Views.Evaluation best = bestOf(scores);
       Views.Evaluation judged = latestVerdict(scores);
       out.add(
           new Views.Checkpoint(
-              row.id(),
-              row.run(),
-              row.step(),
-              row.epoch(),
-              row.samplesSeen(),
-              row.model(),
-              row.bucket(),
-              row.prefix(),
-              row.spec(),
-              row.schedule(),
-              row.trainMetrics(),
-              row.createdAtMs(),
-              row.deleted(),
-              row.deletedAtMs(),
+              row,
               tags.getOrDefault(row.id(), List.of()),
               aliases.getOrDefault(row.id(), List.of()),
-              best == null ? null : best.resolution(),
-              best == null ? null : best.weights(),
-              best == null ? null : best.top1(),
-              judged == null ? null : judged.verdict(),
-              judged == null ? null : judged.verdictReason(),
-              judged == null ? null : judged.verdictEvidence(),
+              bestOf(scores),
+              judged == null ? Verdict.NONE : judged.result().regularization(),
               scores));
     }
     return out;
   }
 
-  /** The checkpoint's best scored evaluation by core's {@link BestEvaluation} rule, or null. */
-  private static Views.Evaluation bestOf(List<Views.Evaluation> evaluations) {
-    List<Views.Evaluation> scored = evaluations.stream().filter(e -> e.top1() != null).toList();
-    return BestEvaluation.among(
-            scored, e -> new BestEvaluation.Score(e.top1(), e.nll(), e.resolution(), e.weights()))
-        .orElse(null);
+  /** The checkpoint's best scored evaluation by core's {@link BestEvaluation} rule. */
+  private static BestScore bestOf(List<Views.Evaluation> evaluations) {
+    List<EvaluationResult> scored =
+        evaluations.stream()
+            .map(Views.Evaluation::result)
+            .filter(r -> r.scores().top1() != null)
+            .toList();
+    return BestEvaluation.among(scored, BestEvaluation::scoreOf)
+        .map(BestScore::of)
+        .orElse(BestScore.NONE);
   }
 
   /**
@@ -200,10 +188,8 @@ final class Listings {
    */
   private static Views.Evaluation latestVerdict(List<Views.Evaluation> evaluations) {
     return evaluations.stream()
-        .filter(e -> e.verdict() != null)
-        .max(
-            Comparator.comparingLong(Views.Evaluation::evaluatedAtMs)
-                .thenComparing(Views.Evaluation::id))
+        .filter(e -> e.result().regularization().verdict() != null)
+        .max(Views.Evaluation.LATEST_LAST)
         .orElse(null);
   }
 }

@@ -224,7 +224,7 @@ final class RegistryRoutes {
             ? requireCheckpoint(run, step)
             : db.latest(run)
                 .orElseThrow(() -> ApiException.notFound("run " + run + " has no checkpoint"));
-    return ScheduleSamples.of(c, points);
+    return ScheduleSamples.of(c.stored(), points);
   }
 
   private Object checkpoint(RoutingContext ctx) {
@@ -251,7 +251,7 @@ final class RegistryRoutes {
           "downloads are off: this registry was started without an S3 store"
               + " (give --s3-endpoint or CARDINAL_S3_ENDPOINT)");
     }
-    Views.Checkpoint c = requireCheckpoint(ctx.pathParam("run"), step);
+    Views.StoredCheckpoint c = requireCheckpoint(ctx.pathParam("run"), step).stored();
     if (c.deleted()) {
       throw new ApiException(
           410, "checkpoint " + c.id() + " was deleted from S3 by retention; pick another step");
@@ -285,7 +285,7 @@ final class RegistryRoutes {
   }
 
   /** Aliasing or tagging a deleted checkpoint would promise bytes that are gone. */
-  private static void requireLive(Views.Checkpoint c) {
+  private static void requireLive(Views.StoredCheckpoint c) {
     if (c.deleted()) {
       throw new ApiException(
           409,
@@ -376,7 +376,7 @@ final class RegistryRoutes {
    * checkpoint as it stands after.
    */
   private Views.Checkpoint setOnLive(AnnotationEvent set) {
-    requireLive(requireCheckpoint(set.runId(), set.step()));
+    requireLive(requireCheckpoint(set.runId(), set.step()).stored());
     annotate(set);
     return requireCheckpoint(set.runId(), set.step());
   }

@@ -1,12 +1,38 @@
 package dev.cardinal.registry;
 
+import static dev.cardinal.registry.EvaluationColumn.BEST_RESOLUTION;
+import static dev.cardinal.registry.EvaluationColumn.CROP_FRACTION;
+import static dev.cardinal.registry.EvaluationColumn.ECE;
+import static dev.cardinal.registry.EvaluationColumn.ERROR;
+import static dev.cardinal.registry.EvaluationColumn.EVALUATED_AT_MS;
+import static dev.cardinal.registry.EvaluationColumn.ID;
+import static dev.cardinal.registry.EvaluationColumn.IMAGES;
+import static dev.cardinal.registry.EvaluationColumn.NLL;
+import static dev.cardinal.registry.EvaluationColumn.PER_CLASS_ACCURACY;
+import static dev.cardinal.registry.EvaluationColumn.RESOLUTION;
+import static dev.cardinal.registry.EvaluationColumn.TOP1;
+import static dev.cardinal.registry.EvaluationColumn.TOP5;
+import static dev.cardinal.registry.EvaluationColumn.TRAIN_EVAL_GAP;
+import static dev.cardinal.registry.EvaluationColumn.TRAIN_RESOLUTION;
+import static dev.cardinal.registry.EvaluationColumn.TRAIN_TOP1;
+import static dev.cardinal.registry.EvaluationColumn.VERDICT;
+import static dev.cardinal.registry.EvaluationColumn.VERDICT_EVIDENCE;
+import static dev.cardinal.registry.EvaluationColumn.VERDICT_REASON;
+import static dev.cardinal.registry.EvaluationColumn.WEIGHTS;
+
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.cardinal.core.event.EvaluationPlan;
+import dev.cardinal.core.event.EvaluationResult;
 import dev.cardinal.core.event.Json;
+import dev.cardinal.core.event.Scores;
+import dev.cardinal.core.event.TrainEvalGap;
+import dev.cardinal.core.event.Verdict;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Types;
 import java.util.List;
 import java.util.Map;
 
@@ -22,26 +48,14 @@ final class Rows {
 
   static final int CHECKPOINT_COLUMN_COUNT = 14;
 
-  /**
-   * The evaluation columns every read selects, in the order {@link #evaluation} reads them; a query
-   * may append columns after them.
-   */
-  static final String EVALUATION_COLUMNS =
-      "e.evaluation_id, e.resolution, e.weights, e.images, e.top1, e.top5, e.nll, e.error,"
-          + " e.evaluated_at_ms, e.ece, e.per_class_accuracy, e.train_resolution, e.crop_fraction,"
-          + " e.train_top1, e.train_eval_gap, e.best_resolution, e.verdict, e.verdict_reason,"
-          + " e.verdict_evidence";
-
-  static final int EVALUATION_COLUMN_COUNT = 19;
-
   private static final TypeReference<Map<String, Double>> DOUBLE_MAP = new TypeReference<>() {};
   private static final TypeReference<List<Double>> DOUBLE_LIST = new TypeReference<>() {};
 
   private Rows() {}
 
-  /** Reads the {@link #CHECKPOINT_COLUMNS} at the start of a row, without its details. */
-  static Views.Checkpoint checkpoint(ResultSet rs) throws SQLException {
-    return new Views.Checkpoint(
+  /** Reads the {@link #CHECKPOINT_COLUMNS} at the start of a row. */
+  static Views.StoredCheckpoint checkpoint(ResultSet rs) throws SQLException {
+    return new Views.StoredCheckpoint(
         rs.getString(1),
         rs.getString(2),
         rs.getLong(3),
@@ -55,40 +69,43 @@ final class Rows {
         doubles(rs.getString(11)),
         rs.getLong(12),
         rs.getInt(13) != 0,
-        nullableLong(rs, 14),
-        List.of(),
-        List.of(),
-        null,
-        null,
-        null,
-        null,
-        null,
-        null,
-        List.of());
+        nullableLong(rs, 14));
   }
 
-  /** Reads the {@link #EVALUATION_COLUMNS} at the start of a row. */
+  /** Reads the {@link EvaluationColumn#SELECTED} at the start of a row. */
   static Views.Evaluation evaluation(ResultSet rs) throws SQLException {
+    EvaluationPlan plan =
+        new EvaluationPlan(
+            rs.getInt(RESOLUTION.index()),
+            rs.getString(WEIGHTS.index()),
+            nullableInteger(rs, TRAIN_RESOLUTION.index()),
+            nullableDouble(rs, CROP_FRACTION.index()));
+    Scores scores =
+        new Scores(
+            rs.getLong(IMAGES.index()),
+            nullableDouble(rs, TOP1.index()),
+            nullableDouble(rs, TOP5.index()),
+            nullableDouble(rs, NLL.index()),
+            nullableDouble(rs, ECE.index()),
+            doubleList(rs.getString(PER_CLASS_ACCURACY.index())));
+    TrainEvalGap gap =
+        new TrainEvalGap(
+            nullableDouble(rs, TRAIN_TOP1.index()), nullableDouble(rs, TRAIN_EVAL_GAP.index()));
+    Verdict verdict =
+        new Verdict(
+            rs.getString(VERDICT.index()),
+            rs.getString(VERDICT_REASON.index()),
+            doubles(rs.getString(VERDICT_EVIDENCE.index())));
     return new Views.Evaluation(
-        rs.getString(1),
-        rs.getInt(2),
-        rs.getString(3),
-        rs.getLong(4),
-        nullableDouble(rs, 5),
-        nullableDouble(rs, 6),
-        nullableDouble(rs, 7),
-        rs.getString(8),
-        rs.getLong(9),
-        nullableDouble(rs, 10),
-        doubleList(rs.getString(11)),
-        nullableInteger(rs, 12),
-        nullableDouble(rs, 13),
-        nullableDouble(rs, 14),
-        nullableDouble(rs, 15),
-        nullableInteger(rs, 16),
-        rs.getString(17),
-        rs.getString(18),
-        doubles(rs.getString(19)));
+        rs.getString(ID.index()),
+        new EvaluationResult(
+            plan,
+            scores,
+            rs.getString(ERROR.index()),
+            rs.getLong(EVALUATED_AT_MS.index()),
+            gap,
+            nullableInteger(rs, BEST_RESOLUTION.index()),
+            verdict));
   }
 
   static Double nullableDouble(ResultSet rs, int column) throws SQLException {
@@ -104,6 +121,24 @@ final class Rows {
   static Long nullableLong(ResultSet rs, int column) throws SQLException {
     long value = rs.getLong(column);
     return rs.wasNull() ? null : value;
+  }
+
+  /** A number, or SQL NULL when it is unknown or not finite (a NaN of a failed evaluation). */
+  static void setDouble(PreparedStatement ps, int index, Double value) throws SQLException {
+    if (value == null || !Double.isFinite(value)) {
+      ps.setNull(index, Types.DOUBLE);
+    } else {
+      ps.setDouble(index, value);
+    }
+  }
+
+  /** A number, or SQL NULL when it is unknown. */
+  static void setInteger(PreparedStatement ps, int index, Integer value) throws SQLException {
+    if (value == null) {
+      ps.setNull(index, Types.INTEGER);
+    } else {
+      ps.setInt(index, value);
+    }
   }
 
   /** Binds positional arguments of the types the SQL builders produce. */

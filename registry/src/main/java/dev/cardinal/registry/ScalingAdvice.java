@@ -1,5 +1,6 @@
 package dev.cardinal.registry;
 
+import dev.cardinal.core.event.Verdict;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -13,11 +14,11 @@ import java.util.Optional;
  *
  * <ul>
  *   <li><b>over-fitting</b>: over the last {@value #TREND_CHECKPOINTS} checkpoints the gap widened
- *       by at least {@value #WIDENING} (to at least {@value #SMALL_GAP}), or it is at least {@value
- *       #LARGE_GAP} and not shrinking. Depth is what over-fits in long regimes: scale depth no
- *       further and add regularization.
- *   <li><b>under-fitting in a short regime</b>: the gap is within {@value #SMALL_GAP} and eval
- *       top-1 rose by at least {@value #IMPROVING} over those checkpoints, still rising at the
+ *       by at least {@value Verdict#WIDENING} (to at least {@value Verdict#SMALL_GAP}), or it is at
+ *       least {@value #LARGE_GAP} and not shrinking. Depth is what over-fits in long regimes: scale
+ *       depth no further and add regularization.
+ *   <li><b>under-fitting in a short regime</b>: the gap is within {@value Verdict#SMALL_GAP} and
+ *       eval top-1 rose by at least {@value #IMPROVING} over those checkpoints, still rising at the
  *       last: the budget ends before the model is fitted, where width pays before depth.
  *   <li><b>raise resolution</b>: at the latest scored checkpoint a weight set scores at least
  *       {@value #RESOLUTION_MARGIN} higher at a resolution above the train resolution than at it:
@@ -30,17 +31,12 @@ import java.util.Optional;
  */
 final class ScalingAdvice {
   static final int TREND_CHECKPOINTS = 3;
-  static final double WIDENING = 0.02;
-  static final double SMALL_GAP = 0.02;
   static final double LARGE_GAP = 0.05;
   static final double IMPROVING = 0.01;
   static final double RESOLUTION_MARGIN = 0.005;
 
   static final String NO_EVIDENCE = "no-evidence";
   static final String NOT_ENOUGH = "not-enough-evidence";
-  static final String OVER = "over-fitting";
-  static final String UNDER = "under-fitting";
-  static final String BALANCED = "balanced";
   static final String RAISE_RESOLUTION = "raise-resolution";
 
   /**
@@ -120,19 +116,19 @@ final class ScalingAdvice {
     Views.GapPoint previous = window.get(window.size() - 2);
     Views.GapPoint last = window.get(window.size() - 1);
     double widened = last.gap() - first.gap();
-    boolean growing = widened >= WIDENING && last.gap() >= SMALL_GAP;
+    boolean growing = widened >= Verdict.WIDENING && last.gap() >= Verdict.SMALL_GAP;
     boolean large = last.gap() >= LARGE_GAP && last.gap() >= previous.gap();
     evidence.add("train-eval gap " + gapSeries(window));
     if (last.verdict() != null) {
       evidence.add("the evaluator's verdict at step " + last.step() + ": " + last.verdict());
     }
     if (growing || large) {
-      rules.add(OVER);
+      rules.add(Verdict.OVER_FITTING);
       evidence.add(
           growing
               ? f(
                   "the gap widened by %.3f over %d checkpoints (rule: %.2f or more)",
-                  widened, window.size(), WIDENING)
+                  widened, window.size(), Verdict.WIDENING)
               : f("the gap is %.3f, at least %.2f, and not shrinking", last.gap(), LARGE_GAP));
       siblings(point, sweep, s -> deeper(point, s), "deeper", evidence);
       return "over-fitting at "
@@ -145,20 +141,21 @@ final class ScalingAdvice {
     if (risen != null) {
       evidence.add("eval top-1 " + evalSeries(window));
     }
-    if (Math.abs(last.gap()) <= SMALL_GAP && improving) {
-      rules.add(UNDER);
+    if (Math.abs(last.gap()) <= Verdict.SMALL_GAP && improving) {
+      rules.add(Verdict.UNDER_FITTING);
       evidence.add(
           f(
-              "gap within %.2f and eval top-1 still rising (+%.3f over %d checkpoints, rule: %.2f or more)",
-              SMALL_GAP, risen, window.size(), IMPROVING));
+              "gap within %.2f and eval top-1 still rising (+%.3f over %d checkpoints, rule: %.2f"
+                  + " or more)",
+              Verdict.SMALL_GAP, risen, window.size(), IMPROVING));
       siblings(point, sweep, s -> wider(point, s), "wider", evidence);
       return "short regime, under-fitting: widen before deepening";
     }
-    rules.add(BALANCED);
+    rules.add(Verdict.BALANCED);
     return f(
         "no scaling change indicated: gap %.3f is neither widening by %.2f nor %.2f or more, and"
             + " not both within %.2f and still rising",
-        last.gap(), WIDENING, LARGE_GAP, SMALL_GAP);
+        last.gap(), Verdict.WIDENING, LARGE_GAP, Verdict.SMALL_GAP);
   }
 
   /** Eval top-1 change over the window, or null when a checkpoint of it lacks one. */

@@ -22,7 +22,7 @@ final class ScheduleSamples {
    *
    * @throws ApiException 404 when the checkpoint carries no schedule document it can read
    */
-  static Views.Schedule of(Views.Checkpoint c, int points) {
+  static Views.Schedule of(Views.StoredCheckpoint c, int points) {
     Schedule schedule = scheduleOf(c);
     double end = Math.max(c.epoch() + 1, schedule.lastEpoch());
     List<Views.ScheduleSample> samples = new ArrayList<>(points);
@@ -43,7 +43,7 @@ final class ScheduleSamples {
         samples);
   }
 
-  private static Schedule scheduleOf(Views.Checkpoint c) {
+  private static Schedule scheduleOf(Views.StoredCheckpoint c) {
     if (c.schedule() == null || c.schedule().isNull()) {
       throw ApiException.notFound("checkpoint " + c.id() + " carries no schedule");
     }

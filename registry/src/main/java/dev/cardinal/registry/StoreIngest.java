@@ -222,7 +222,7 @@ final class StoreIngest implements AutoCloseable {
         e.evaluationId() != null && !e.evaluationId().isBlank(),
         "evaluation event has no evaluationId");
     require(e.runId() != null && !e.runId().isBlank(), "evaluation event has no runId");
-    require(e.weights() != null, "evaluation event has no weights (raw or ema)");
+    require(e.result().plan().weights() != null, "evaluation event has no weights (raw or ema)");
     return e;
   }
 

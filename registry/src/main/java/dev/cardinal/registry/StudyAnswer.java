@@ -3,6 +3,7 @@ package dev.cardinal.registry;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.cardinal.core.event.BestEvaluation;
 import dev.cardinal.core.event.SweepPoint;
+import dev.cardinal.core.event.Verdict;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -58,16 +59,7 @@ final class StudyAnswer {
           f.gapHistory().isEmpty() ? null : f.gapHistory().get(f.gapHistory().size() - 1);
       out.add(
           new Views.SweepPointAnswer(
-              p.pointId(),
-              p.runId(),
-              p.preset(),
-              p.family(),
-              p.widthMultiplier(),
-              p.depth(),
-              p.trainResolution(),
-              p.regularization(),
-              p.macs(),
-              p.parameters(),
+              p,
               f.row().state(),
               f.row().samplesTrained(),
               f.row().trainImagesPerSecond(),
@@ -79,7 +71,7 @@ final class StudyAnswer {
               f.bestByResolution(),
               f.verdict() == null ? null : f.verdict().verdict(),
               f.verdict() == null ? null : f.verdictStep(),
-              f.verdict() == null ? null : f.verdict().verdictReason(),
+              f.verdict() == null ? null : f.verdict().reason(),
               lastGap == null ? null : lastGap.gap(),
               f.gapHistory(),
               f.best() == null ? null : macsFront.contains(f),
@@ -97,7 +89,7 @@ final class StudyAnswer {
       Views.BestTop1 bestTop1,
       Views.ResolutionScore best,
       List<Views.ResolutionScore> bestByResolution,
-      Views.Evaluation verdict,
+      Verdict verdict,
       Long verdictStep,
       List<Views.GapPoint> gapHistory,
       ScalingAdvice.Subject subject) {}
@@ -107,7 +99,10 @@ final class StudyAnswer {
     SweepPoint p = row.point();
     List<Scored> scored =
         evaluations.stream()
-            .filter(s -> s.evaluation().top1() != null && s.evaluation().error() == null)
+            .filter(
+                s ->
+                    s.evaluation().result().scores().top1() != null
+                        && s.evaluation().result().error() == null)
             .sorted(Comparator.comparingLong(Scored::step))
             .toList();
     Views.ResolutionScore best = bestOf(scored).map(StudyAnswer::score).orElse(null);
@@ -118,8 +113,8 @@ final class StudyAnswer {
               String.format(
                   java.util.Locale.ROOT,
                   "%010d/%s",
-                  s.evaluation().resolution(),
-                  s.evaluation().weights()),
+                  s.evaluation().result().plan().resolution(),
+                  s.evaluation().result().plan().weights()),
               k -> new ArrayList<>())
           .add(s);
     }
@@ -133,10 +128,10 @@ final class StudyAnswer {
     int checkpoints = (int) scored.stream().mapToLong(Scored::step).distinct().count();
     Scored judged =
         evaluations.stream()
-            .filter(s -> s.evaluation().verdict() != null)
+            .filter(s -> s.evaluation().result().regularization().verdict() != null)
             .max(
                 Comparator.comparingLong(Scored::step)
-                    .thenComparingLong(s -> s.evaluation().evaluatedAtMs()))
+                    .thenComparingLong(s -> s.evaluation().result().evaluatedAtMs()))
             .orElse(null);
     List<Views.GapPoint> gaps = GapHistory.of(evaluations, p.trainResolution());
     Double rate = row.trainImagesPerSecond();
@@ -160,7 +155,7 @@ final class StudyAnswer {
         bestTop1,
         best,
         bestByResolution,
-        judged == null ? null : judged.evaluation(),
+        judged == null ? null : judged.evaluation().result().regularization(),
         judged == null ? null : judged.step(),
         gaps,
         subject);
@@ -171,22 +166,28 @@ final class StudyAnswer {
         scored,
         s ->
             new BestEvaluation.Score(
-                s.evaluation().top1(),
-                s.evaluation().nll(),
-                s.evaluation().resolution(),
-                s.evaluation().weights(),
+                s.evaluation().result().scores().top1(),
+                s.evaluation().result().scores().nll(),
+                s.evaluation().result().plan().resolution(),
+                s.evaluation().result().plan().weights(),
                 s.step()));
   }
 
   private static Double bestTop1(List<Scored> scored, String weights) {
-    return bestOf(scored.stream().filter(s -> weights.equals(s.evaluation().weights())).toList())
-        .map(s -> s.evaluation().top1())
+    return bestOf(
+            scored.stream()
+                .filter(s -> weights.equals(s.evaluation().result().plan().weights()))
+                .toList())
+        .map(s -> s.evaluation().result().scores().top1())
         .orElse(null);
   }
 
   private static Views.ResolutionScore score(Scored s) {
     return new Views.ResolutionScore(
-        s.evaluation().resolution(), s.evaluation().weights(), s.evaluation().top1(), s.step());
+        s.evaluation().result().plan().resolution(),
+        s.evaluation().result().plan().weights(),
+        s.evaluation().result().scores().top1(),
+        s.step());
   }
 
   /**

@@ -171,13 +171,13 @@ final class Summaries {
               return Optional.<Views.Best>empty();
             }
             evaluation = Rows.evaluation(rs);
-            step = rs.getLong(Rows.EVALUATION_COLUMN_COUNT + 1);
+            step = rs.getLong(EvaluationColumn.COUNT + 1);
           }
           double value =
               switch (metric) {
-                case "top1" -> evaluation.top1();
-                case "top5" -> evaluation.top5();
-                default -> evaluation.nll();
+                case "top1" -> evaluation.result().scores().top1();
+                case "top5" -> evaluation.result().scores().top5();
+                default -> evaluation.result().scores().nll();
               };
           Views.Checkpoint checkpoint = Listings.find(c, run, step);
           return Optional.of(new Views.Best(metric, value, evaluation, checkpoint));

@@ -186,15 +186,14 @@ final class SweepReader {
     try (PreparedStatement ps =
         c.prepareStatement(
             "SELECT "
-                + Rows.EVALUATION_COLUMNS
+                + EvaluationColumn.SELECTED
                 + ", e.step FROM evaluations e WHERE e.run_id = ? ORDER BY e.step,"
                 + " e.evaluation_id")) {
       ps.setString(1, run);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           out.add(
-              new StudyAnswer.Scored(
-                  rs.getLong(Rows.EVALUATION_COLUMN_COUNT + 1), Rows.evaluation(rs)));
+              new StudyAnswer.Scored(rs.getLong(EvaluationColumn.COUNT + 1), Rows.evaluation(rs)));
         }
       }
     }

@@ -6,7 +6,6 @@ import dev.cardinal.core.wire.WireFormatException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
-import java.sql.Types;
 import java.util.List;
 import java.util.Set;
 
@@ -39,8 +38,9 @@ final class SweepWriter {
   private static final String UPSERT_SWEEP =
       "INSERT INTO sweeps (sweep_id, dataset, budget_samples, state, message, created_at_ms,"
           + " updated_at_ms) VALUES (?, ?, ?, ?, NULL, ?, ?) ON CONFLICT (sweep_id) DO UPDATE SET"
-          + " dataset = COALESCE(excluded.dataset, sweeps.dataset), budget_samples = excluded.budget_samples,"
-          + " state = excluded.state, message = NULL, updated_at_ms = excluded.updated_at_ms";
+          + " dataset = COALESCE(excluded.dataset, sweeps.dataset), budget_samples ="
+          + " excluded.budget_samples, state = excluded.state, message = NULL, updated_at_ms ="
+          + " excluded.updated_at_ms";
 
   private static final String INSERT_POINT =
       "INSERT INTO sweep_points (sweep_id, point_id, run_id, preset, family, width_multiplier,"
@@ -190,11 +190,7 @@ final class SweepWriter {
         ps.setString(4, p.preset());
         ps.setString(5, p.family());
         ps.setDouble(6, p.widthMultiplier());
-        if (p.depth() == null) {
-          ps.setNull(7, Types.INTEGER);
-        } else {
-          ps.setInt(7, p.depth());
-        }
+        Rows.setInteger(ps, 7, p.depth());
         ps.setInt(8, p.trainResolution());
         ps.setDouble(9, p.regularization());
         ps.setLong(10, p.macs());
@@ -213,11 +209,7 @@ final class SweepWriter {
     try (PreparedStatement ps = c.prepareStatement(UPDATE_POINT)) {
       ps.setString(1, e.state());
       ps.setLong(2, e.samplesTrained());
-      if (e.trainImagesPerSecond() == null) {
-        ps.setNull(3, Types.DOUBLE);
-      } else {
-        ps.setDouble(3, e.trainImagesPerSecond());
-      }
+      Rows.setDouble(ps, 3, e.trainImagesPerSecond());
       ps.setString(4, bounded(e.message()));
       ps.setLong(5, e.atMs());
       ps.setString(6, e.sweepId());

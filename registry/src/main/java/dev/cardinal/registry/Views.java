@@ -1,7 +1,13 @@
 package dev.cardinal.registry;
 
+import com.fasterxml.jackson.annotation.JsonUnwrapped;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.cardinal.core.event.BestScore;
+import dev.cardinal.core.event.EvaluationResult;
+import dev.cardinal.core.event.SweepPoint;
+import dev.cardinal.core.event.Verdict;
 import dev.cardinal.core.schedule.ScheduleStage;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 
@@ -10,19 +16,36 @@ public final class Views {
   private Views() {}
 
   /**
-   * One checkpoint with its scores, as {@code GET /api/checkpoints} lists it. Fields that are not
-   * known are null, and the JSON mapper leaves them out: absent means unknown.
+   * One checkpoint with its scores, as {@code GET /api/checkpoints} lists it. The fields of its
+   * parts stand at the top level of the JSON. Fields that are not known are null, and the JSON
+   * mapper leaves them out: absent means unknown.
    *
-   * @param deletedAtMs when retention deleted it from S3, or null while it exists
-   * @param bestResolution resolution of the checkpoint's best evaluation (raw or EMA) by core's
-   *     {@code BestEvaluation} rule
-   * @param bestWeights weight set of that evaluation
-   * @param bestTop1 its top-1
-   * @param verdict the run's regularization verdict at this checkpoint, from its evaluations
-   * @param verdictReason the verdict in words
-   * @param verdictEvidence the numbers behind the verdict
+   * @param stored what the checkpoint's event recorded, as stored
+   * @param best the checkpoint's best evaluation (raw or EMA) by core's {@code BestEvaluation}
+   *     rule: {@code bestResolution}, {@code bestWeights}, {@code bestTop1}
+   * @param regularization the run's regularization verdict at this checkpoint, from its
+   *     evaluations: {@code verdict}, {@code verdictReason}, {@code verdictEvidence}
    */
   public record Checkpoint(
+      @JsonUnwrapped StoredCheckpoint stored,
+      List<String> tags,
+      List<String> aliases,
+      @JsonUnwrapped BestScore best,
+      @JsonUnwrapped Verdict regularization,
+      List<Evaluation> evaluations) {
+    public Checkpoint {
+      best = best == null ? BestScore.NONE : best;
+      regularization = regularization == null ? Verdict.NONE : regularization;
+    }
+  }
+
+  /**
+   * A checkpoint as its event recorded it, the part of {@link Checkpoint} the checkpoints table
+   * holds.
+   *
+   * @param deletedAtMs when retention deleted it from S3, or null while it exists
+   */
+  public record StoredCheckpoint(
       String id,
       String run,
       long step,
@@ -36,54 +59,21 @@ public final class Views {
       Map<String, Double> trainMetrics,
       long createdAtMs,
       boolean deleted,
-      Long deletedAtMs,
-      List<String> tags,
-      List<String> aliases,
-      Integer bestResolution,
-      String bestWeights,
-      Double bestTop1,
-      String verdict,
-      String verdictReason,
-      Map<String, Double> verdictEvidence,
-      List<Evaluation> evaluations) {}
+      Long deletedAtMs) {}
 
   /**
-   * One score of a checkpoint; metrics are null when it could not be scored ({@code error}). The
-   * fields after {@code evaluatedAtMs} are those of {@link dev.cardinal.core.event.EvaluationEvent}
-   * that older evaluators did not send: null (absent in JSON) when unknown.
+   * One score of a checkpoint, its fields those of core's {@link EvaluationResult} (at the top
+   * level of the JSON) after the evaluation's id; scores are null when it could not be scored
+   * ({@code error}), and fields older evaluators did not send are null (absent in JSON).
    *
-   * @param weights {@code raw} or {@code ema}
-   * @param ece expected calibration error of the top-1 confidence (15 equal-width bins)
-   * @param perClassAccuracy top-1 accuracy by class index; null entries for classes without images
-   * @param trainResolution the resolution the run trained at when the checkpoint was taken
-   * @param cropFraction share of the shorter image side the centre crop kept
-   * @param trainTop1 the trainer's recent training top-1
-   * @param trainEvalGap {@code trainTop1 - top1}
-   * @param bestResolution the resolution where this weight set of the checkpoint scored best
-   * @param verdict {@code over-fitting}, {@code under-fitting}, {@code balanced} or {@code unknown}
-   * @param verdictReason the verdict in words, with its numbers and advice
-   * @param verdictEvidence the numbers the verdict was computed from
+   * @param id {@code run/step/resolution/weights}
    */
-  public record Evaluation(
-      String id,
-      int resolution,
-      String weights,
-      long images,
-      Double top1,
-      Double top5,
-      Double nll,
-      String error,
-      long evaluatedAtMs,
-      Double ece,
-      List<Double> perClassAccuracy,
-      Integer trainResolution,
-      Double cropFraction,
-      Double trainTop1,
-      Double trainEvalGap,
-      Integer bestResolution,
-      String verdict,
-      String verdictReason,
-      Map<String, Double> verdictEvidence) {}
+  public record Evaluation(String id, @JsonUnwrapped EvaluationResult result) {
+    /** Earlier evaluated before later, equal times by id: the latest is the maximum. */
+    static final Comparator<Evaluation> LATEST_LAST =
+        Comparator.comparingLong((Evaluation e) -> e.result().evaluatedAtMs())
+            .thenComparing(Evaluation::id);
+  }
 
   /**
    * A run as {@code GET /api/runs} lists it.
@@ -188,7 +178,7 @@ public final class Views {
    * One point of a study: its knobs, its measured training, its best scores, its regime and what to
    * scale next. Unknown values are absent.
    *
-   * @param depth the point's depth knob; absent when it keeps its preset's depth
+   * @param point the point as its sweep defined it, its fields at the top level of the JSON
    * @param state {@code pending} (no progress yet), {@code running}, {@code done}, {@code stopped}
    *     or {@code failed}
    * @param trainImagesPerSecond images/s of the point's own training steps
@@ -206,16 +196,7 @@ public final class Views {
    *     measured time
    */
   public record SweepPointAnswer(
-      String pointId,
-      String runId,
-      String preset,
-      String family,
-      double widthMultiplier,
-      Integer depth,
-      int trainResolution,
-      double regularization,
-      long macs,
-      long parameters,
+      @JsonUnwrapped SweepPoint point,
       String state,
       long samplesTrained,
       Double trainImagesPerSecond,

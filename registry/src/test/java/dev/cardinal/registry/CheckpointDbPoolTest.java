@@ -90,7 +90,7 @@ class CheckpointDbPoolTest {
     }
     assertThat(db.list(CheckpointQuery.all()).checkpoints())
         .as("the uncommitted row of the held write is not seen")
-        .extracting(Views.Checkpoint::step)
+        .extracting(c -> c.stored().step())
         .containsExactly(100L);
     assertThat(heldRead).isNotDone();
     assertThat(heldWrite).isNotDone();
@@ -99,7 +99,7 @@ class CheckpointDbPoolTest {
     assertThat(heldRead.get(GUARD_S, TimeUnit.SECONDS)).isEqualTo(1L);
     heldWrite.get(GUARD_S, TimeUnit.SECONDS);
     assertThat(db.list(CheckpointQuery.all()).checkpoints())
-        .extracting(Views.Checkpoint::step)
+        .extracting(c -> c.stored().step())
         .containsExactly(200L, 100L);
   }
 

@@ -9,6 +9,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cardinal.core.event.CheckpointEvent;
 import dev.cardinal.core.event.EvaluationEvent;
+import dev.cardinal.core.event.EvaluationPlan;
+import dev.cardinal.core.event.EvaluationResult;
 import dev.cardinal.core.event.Json;
 import dev.cardinal.core.event.SweepEvent;
 import dev.cardinal.core.event.SweepEventBuilder;
@@ -79,15 +81,15 @@ class CheckpointDbPortabilityTest {
     Fixtures.createPreviousSchema(url, "old");
     try (CheckpointDb db = CheckpointDb.open(url, false)) {
       Views.Evaluation old = db.find("old", 10).orElseThrow().evaluations().get(0);
-      assertThat(old.top1()).isEqualTo(0.625);
-      assertThat(old.ece()).isNull();
+      assertThat(old.result().scores().top1()).isEqualTo(0.625);
+      assertThat(old.result().scores().ece()).isNull();
       db.upsertCheckpoint(checkpoint("old", 20, 300));
       db.upsertEvaluation(detailedEvaluation("old", 20, 224, "ema", 0.7, 224));
     }
     try (CheckpointDb db = CheckpointDb.open(url, false)) {
       Views.Checkpoint c = db.find("old", 20).orElseThrow();
-      assertThat(c.verdictReason()).isEqualTo(OVER_FITTING_REASON);
-      assertThat(c.evaluations().get(0).perClassAccuracy())
+      assertThat(c.regularization().reason()).isEqualTo(OVER_FITTING_REASON);
+      assertThat(c.evaluations().get(0).result().scores().perClassAccuracy())
           .containsExactly(0.7 + 0.05, 0.7 - 0.05, null, 0.25);
       assertThat(db.evaluationCount()).isEqualTo(2);
     }
@@ -109,7 +111,12 @@ class CheckpointDbPortabilityTest {
     events.add(checkpoint("b", 150, 5_000, "resnet50", CheckpointEvent.CREATED));
     events.add(evaluation("b", 150, 224, "raw", 0.91));
     events.add(
-        EvaluationEvent.failure("b", 150, 160, "ema", "params missing").evaluatedAtMs(7).build());
+        EvaluationEvent.of(
+            "b",
+            150,
+            EvaluationResult.failure(EvaluationPlan.of(160, "ema"), "params missing")
+                .evaluatedAtMs(7)
+                .build()));
     events.add(checkpoint("c", 400, 6_000, "resnet50", CheckpointEvent.CREATED));
     events.add(detailedEvaluation("c", 400, 160, "raw", 0.92, 160));
     events.add(detailedEvaluation("c", 400, 224, "raw", 0.88, 160));

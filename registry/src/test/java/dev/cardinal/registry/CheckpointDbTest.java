@@ -11,6 +11,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.cardinal.core.event.BestEvaluation;
 import dev.cardinal.core.event.CheckpointEvent;
 import dev.cardinal.core.event.EvaluationEvent;
+import dev.cardinal.core.event.EvaluationPlan;
+import dev.cardinal.core.event.EvaluationResult;
+import dev.cardinal.core.event.Scores;
+import dev.cardinal.core.event.TrainEvalGap;
+import dev.cardinal.core.event.Verdict;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -54,9 +59,9 @@ class CheckpointDbTest {
     assertThat(db.evaluationCount()).isEqualTo(1);
     Views.Checkpoint c = db.find("r", 100).orElseThrow();
     assertThat(c.evaluations()).hasSize(1);
-    assertThat(c.evaluations().get(0).top1()).isEqualTo(0.7);
-    assertThat(c.spec().get("preset").asText()).isEqualTo("resnet20_cifar");
-    assertThat(c.trainMetrics()).containsEntry("loss", 1.0 / 101);
+    assertThat(c.evaluations().get(0).result().scores().top1()).isEqualTo(0.7);
+    assertThat(c.stored().spec().get("preset").asText()).isEqualTo("resnet20_cifar");
+    assertThat(c.stored().trainMetrics()).containsEntry("loss", 1.0 / 101);
   }
 
   @Test
@@ -66,7 +71,7 @@ class CheckpointDbTest {
     db.upsertEvaluation(evaluation("r", 1, 160, "raw", 0.6));
     assertThat(db.find("r", 1).orElseThrow().evaluations())
         .singleElement()
-        .satisfies(e -> assertThat(e.top1()).isEqualTo(0.6));
+        .satisfies(e -> assertThat(e.result().scores().top1()).isEqualTo(0.6));
   }
 
   @Test
@@ -81,11 +86,16 @@ class CheckpointDbTest {
   void failedEvaluationHasNoMetricsButItsError() {
     db.upsertCheckpoint(checkpoint("r", 1, 1));
     db.upsertEvaluation(
-        EvaluationEvent.failure("r", 1, 224, "ema", "params missing").evaluatedAtMs(5).build());
+        EvaluationEvent.of(
+            "r",
+            1,
+            EvaluationResult.failure(EvaluationPlan.of(224, "ema"), "params missing")
+                .evaluatedAtMs(5)
+                .build()));
     Views.Evaluation e = db.find("r", 1).orElseThrow().evaluations().get(0);
-    assertThat(e.top1()).isNull();
-    assertThat(e.nll()).isNull();
-    assertThat(e.error()).isEqualTo("params missing");
+    assertThat(e.result().scores().top1()).isNull();
+    assertThat(e.result().scores().nll()).isNull();
+    assertThat(e.result().error()).isEqualTo("params missing");
   }
 
   @Test
@@ -95,19 +105,21 @@ class CheckpointDbTest {
     db.upsertEvaluation(sent);
 
     Views.Evaluation stored = db.find("r", 100).orElseThrow().evaluations().get(0);
-    assertThat(stored.ece()).isEqualTo(sent.ece());
-    assertThat(stored.perClassAccuracy())
+    assertThat(stored.result().scores().ece()).isEqualTo(sent.result().scores().ece());
+    assertThat(stored.result().scores().perClassAccuracy())
         .as("a class without images stays null in place, not dropped")
         .containsExactly(0.82 + 0.05, 0.82 - 0.05, null, 0.25);
-    assertThat(stored.trainResolution()).isEqualTo(160);
-    assertThat(stored.cropFraction()).isEqualTo(0.875);
-    assertThat(stored.trainTop1()).isEqualTo(0.9);
-    assertThat(stored.trainEvalGap()).isEqualTo(0.9 - 0.82);
-    assertThat(stored.bestResolution()).isEqualTo(160);
-    assertThat(stored.verdict()).isEqualTo("over-fitting");
-    assertThat(stored.verdictReason()).isEqualTo(OVER_FITTING_REASON);
-    assertThat(stored.verdictEvidence()).isEqualTo(sent.verdictEvidence());
-    assertThat(stored.error()).isNull();
+    assertThat(stored.result().plan().trainResolution()).isEqualTo(160);
+    assertThat(stored.result().plan().cropFraction()).isEqualTo(0.875);
+    assertThat(stored.result().gap().trainTop1()).isEqualTo(0.9);
+    assertThat(stored.result().gap().trainEvalGap()).isEqualTo(0.9 - 0.82);
+    assertThat(stored.result().bestResolution()).isEqualTo(160);
+    assertThat(stored.result().regularization().verdict()).isEqualTo("over-fitting");
+    assertThat(stored.result().regularization().reason()).isEqualTo(OVER_FITTING_REASON);
+    assertThat(stored.result().regularization().evidence())
+        .isEqualTo(sent.result().regularization().evidence());
+    assertThat(stored.result().error()).isNull();
+    assertThat(stored.result()).as("every field reads back as sent").isEqualTo(sent.result());
     // The listing and the best-of-run answer read the same columns.
     assertThat(db.list(CheckpointQuery.all()).checkpoints().get(0).evaluations())
         .containsExactly(stored);
@@ -123,8 +135,8 @@ class CheckpointDbTest {
 
     assertThat(db.evaluationCount()).isEqualTo(1);
     Views.Evaluation e = db.find("r", 1).orElseThrow().evaluations().get(0);
-    assertThat(e.bestResolution()).isEqualTo(192);
-    assertThat(e.perClassAccuracy().get(0)).isEqualTo(0.75 + 0.05);
+    assertThat(e.result().bestResolution()).isEqualTo(192);
+    assertThat(e.result().scores().perClassAccuracy().get(0)).isEqualTo(0.75 + 0.05);
   }
 
   @Test
@@ -134,25 +146,25 @@ class CheckpointDbTest {
 
     Views.Checkpoint c = db.find("r", 1).orElseThrow();
     Views.Evaluation e = c.evaluations().get(0);
-    assertThat(e.top1()).isEqualTo(0.7);
+    assertThat(e.result().scores().top1()).isEqualTo(0.7);
     assertThat(
             Arrays.asList(
-                e.ece(),
-                e.perClassAccuracy(),
-                e.trainResolution(),
-                e.cropFraction(),
-                e.trainTop1(),
-                e.trainEvalGap(),
-                e.bestResolution(),
-                e.verdict(),
-                e.verdictReason(),
-                e.verdictEvidence(),
-                e.error()))
+                e.result().scores().ece(),
+                e.result().scores().perClassAccuracy(),
+                e.result().plan().trainResolution(),
+                e.result().plan().cropFraction(),
+                e.result().gap().trainTop1(),
+                e.result().gap().trainEvalGap(),
+                e.result().bestResolution(),
+                e.result().regularization().verdict(),
+                e.result().regularization().reason(),
+                e.result().regularization().evidence(),
+                e.result().error()))
         .containsOnlyNulls();
-    assertThat(c.verdict()).isNull();
-    assertThat(c.verdictReason()).isNull();
+    assertThat(c.regularization().verdict()).isNull();
+    assertThat(c.regularization().reason()).isNull();
     // The best resolution of the checkpoint comes from the scores, which older events have.
-    assertThat(c.bestResolution()).isEqualTo(224);
+    assertThat(c.best().resolution()).isEqualTo(224);
   }
 
   @Test
@@ -168,24 +180,24 @@ class CheckpointDbTest {
             failedEvaluation("r", 1, 224, "ema", "out of memory")));
 
     Views.Checkpoint c = db.find("r", 1).orElseThrow();
-    assertThat(c.bestResolution()).isEqualTo(192);
-    assertThat(c.bestWeights()).isEqualTo("raw");
-    assertThat(c.bestTop1()).isEqualTo(0.70);
-    assertThat(c.verdict()).isEqualTo("over-fitting");
-    assertThat(c.verdictReason()).isEqualTo(OVER_FITTING_REASON);
-    assertThat(c.verdictEvidence()).containsEntry("gap", 0.08);
+    assertThat(c.best().resolution()).isEqualTo(192);
+    assertThat(c.best().weights()).isEqualTo("raw");
+    assertThat(c.best().top1()).isEqualTo(0.70);
+    assertThat(c.regularization().verdict()).isEqualTo("over-fitting");
+    assertThat(c.regularization().reason()).isEqualTo(OVER_FITTING_REASON);
+    assertThat(c.regularization().evidence()).containsEntry("gap", 0.08);
     Views.Evaluation failed =
-        c.evaluations().stream().filter(e -> e.error() != null).findFirst().orElseThrow();
-    assertThat(failed.error()).isEqualTo("out of memory");
-    assertThat(failed.top1()).isNull();
-    assertThat(failed.trainResolution())
+        c.evaluations().stream().filter(e -> e.result().error() != null).findFirst().orElseThrow();
+    assertThat(failed.result().error()).isEqualTo("out of memory");
+    assertThat(failed.result().scores().top1()).isNull();
+    assertThat(failed.result().plan().trainResolution())
         .as("the plan is known even when scoring failed")
         .isEqualTo(160);
-    assertThat(failed.verdict()).isNull();
+    assertThat(failed.result().regularization().verdict()).isNull();
 
     Views.Checkpoint unevaluated = db.find("r", 2).orElseThrow();
-    assertThat(unevaluated.bestResolution()).isNull();
-    assertThat(unevaluated.verdict()).isNull();
+    assertThat(unevaluated.best().resolution()).isNull();
+    assertThat(unevaluated.regularization().verdict()).isNull();
     assertThat(db.runs().get(0).verdict()).isEqualTo("over-fitting");
     assertThat(db.runs().get(0).verdictStep()).isEqualTo(1);
   }
@@ -195,38 +207,35 @@ class CheckpointDbTest {
     db.upsertCheckpoint(checkpoint("r", 1, 1));
     EvaluationEvent d = detailedEvaluation("r", 1, 224, "raw", 0.5, 224);
     db.upsertEvaluation(
-        new EvaluationEvent(
-            d.schemaVersion(),
-            d.evaluationId(),
+        EvaluationEvent.of(
             d.runId(),
             d.step(),
-            d.resolution(),
-            d.weights(),
-            d.images(),
-            d.top1(),
-            d.top5(),
-            d.nll(),
-            null,
-            d.evaluatedAtMs(),
-            Double.NaN,
-            Arrays.asList(0.5, Double.NaN, Double.POSITIVE_INFINITY),
-            160,
-            0.875,
-            Double.NaN,
-            Double.NaN,
-            224,
-            "unknown",
-            "unknown: no train_top1",
-            Map.of("gap", Double.NaN, "minGap", 0.02)));
+            new EvaluationResult(
+                d.result().plan(),
+                new Scores(
+                    d.result().scores().images(),
+                    d.result().scores().top1(),
+                    d.result().scores().top5(),
+                    d.result().scores().nll(),
+                    Double.NaN,
+                    Arrays.asList(0.5, Double.NaN, Double.POSITIVE_INFINITY)),
+                null,
+                d.result().evaluatedAtMs(),
+                new TrainEvalGap(Double.NaN, Double.NaN),
+                224,
+                new Verdict(
+                    Verdict.UNKNOWN,
+                    "unknown: no train_top1",
+                    Map.of("gap", Double.NaN, "minGap", 0.02)))));
 
     Views.Evaluation e = db.find("r", 1).orElseThrow().evaluations().get(0);
     // JSON has no NaN: a non-finite number is reported as not known, like a NaN metric.
-    assertThat(e.ece()).isNull();
-    assertThat(e.trainTop1()).isNull();
-    assertThat(e.trainEvalGap()).isNull();
-    assertThat(e.perClassAccuracy()).containsExactly(0.5, null, null);
-    assertThat(e.verdictEvidence()).containsExactly(Map.entry("minGap", 0.02));
-    assertThat(e.verdict()).isEqualTo("unknown");
+    assertThat(e.result().scores().ece()).isNull();
+    assertThat(e.result().gap().trainTop1()).isNull();
+    assertThat(e.result().gap().trainEvalGap()).isNull();
+    assertThat(e.result().scores().perClassAccuracy()).containsExactly(0.5, null, null);
+    assertThat(e.result().regularization().evidence()).containsExactly(Map.entry("minGap", 0.02));
+    assertThat(e.result().regularization().verdict()).isEqualTo("unknown");
   }
 
   @Test
@@ -243,19 +252,20 @@ class CheckpointDbTest {
         .contains("per_class_accuracy", "verdict_evidence");
     // The old row reads, its new fields unknown.
     Views.Evaluation old = db.find("old", 10).orElseThrow().evaluations().get(0);
-    assertThat(old.top1()).isEqualTo(0.625);
-    assertThat(old.ece()).isNull();
-    assertThat(old.verdict()).isNull();
+    assertThat(old.result().scores().top1()).isEqualTo(0.625);
+    assertThat(old.result().scores().ece()).isNull();
+    assertThat(old.result().regularization().verdict()).isNull();
     // New events land in the migrated table with every field.
     db.upsertCheckpoint(checkpoint("old", 20, 300));
     db.upsertEvaluation(detailedEvaluation("old", 20, 224, "ema", 0.7, 224));
-    assertThat(db.find("old", 20).orElseThrow().verdictReason()).isEqualTo(OVER_FITTING_REASON);
+    assertThat(db.find("old", 20).orElseThrow().regularization().reason())
+        .isEqualTo(OVER_FITTING_REASON);
     db.close();
 
     // Opening a migrated database again changes nothing and loses nothing.
     db = CheckpointDb.open(file.toString(), false);
     assertThat(db.evaluationCount()).isEqualTo(2);
-    assertThat(db.find("old", 20).orElseThrow().evaluations().get(0).ece())
+    assertThat(db.find("old", 20).orElseThrow().evaluations().get(0).result().scores().ece())
         .isEqualTo(0.01 + 224 / 10_000.0);
   }
 
@@ -314,9 +324,9 @@ class CheckpointDbTest {
     db.upsertCheckpoint(checkpoint("r", 1, 50, "resnet20_cifar", CheckpointEvent.DELETED));
 
     Views.Checkpoint deleted = db.find("r", 1).orElseThrow();
-    assertThat(deleted.deleted()).isTrue();
-    assertThat(deleted.deletedAtMs()).isEqualTo(50);
-    assertThat(deleted.createdAtMs()).as("creation time is kept").isEqualTo(1);
+    assertThat(deleted.stored().deleted()).isTrue();
+    assertThat(deleted.stored().deletedAtMs()).isEqualTo(50);
+    assertThat(deleted.stored().createdAtMs()).as("creation time is kept").isEqualTo(1);
     assertThat(ids(db.list(CheckpointQuery.all()))).containsExactly("r/2");
     assertThat(ids(db.list(CheckpointQuery.all().withIncludeDeleted(true).withLimit(10))))
         .containsExactly("r/2", "r/1");
@@ -455,14 +465,14 @@ class CheckpointDbTest {
       Tie t = (Tie) row[0];
       db.upsertCheckpoint(checkpoint("t", t.step(), t.step()));
       db.upsertEvaluation(
-          EvaluationEvent.builder("t", t.step(), t.resolution(), t.weights())
-              .images(100)
-              .top1(t.top1())
-              .top5(1.0)
-              // A failed NLL arrives as NaN and is stored as unknown.
-              .nll(t.nll() == null ? Double.NaN : t.nll())
-              .evaluatedAtMs(1)
-              .build());
+          EvaluationEvent.of(
+              "t",
+              t.step(),
+              EvaluationResult.builder(EvaluationPlan.of(t.resolution(), t.weights()))
+                  // A failed NLL arrives as NaN and is stored as unknown.
+                  .scores(Scores.of(100, t.top1(), 1.0, t.nll() == null ? Double.NaN : t.nll()))
+                  .evaluatedAtMs(1)
+                  .build()));
       inserted.add(t);
       Tie expected = BestEvaluation.among(inserted, Tie::score).orElseThrow();
       assertThat(expected.step()).as("core's rule after " + t).isEqualTo(row[1]);
@@ -470,11 +480,11 @@ class CheckpointDbTest {
       Views.Best best = db.best("t", "top1", null, null).orElseThrow();
       assertThat(
               new Tie(
-                  best.checkpoint().step(),
-                  best.evaluation().resolution(),
-                  best.evaluation().weights(),
-                  best.evaluation().top1(),
-                  best.evaluation().nll()))
+                  best.checkpoint().stored().step(),
+                  best.evaluation().result().plan().resolution(),
+                  best.evaluation().result().plan().weights(),
+                  best.evaluation().result().scores().top1(),
+                  best.evaluation().result().scores().nll()))
           .as("GET /api/runs/t/best after " + t)
           .isEqualTo(expected);
       Views.Run run = db.runs().get(0);
@@ -486,7 +496,7 @@ class CheckpointDbTest {
           BestEvaluation.among(
                   inserted.stream().filter(c -> c.step() == t.step()).toList(), Tie::score)
               .orElseThrow();
-      assertThat(List.of(checkpoint.bestResolution(), checkpoint.bestWeights()))
+      assertThat(List.of(checkpoint.best().resolution(), checkpoint.best().weights()))
           .as("the best evaluation of checkpoint " + t.step())
           .isEqualTo(List.of(bestHere.resolution(), bestHere.weights()));
     }
@@ -497,10 +507,17 @@ class CheckpointDbTest {
     db.upsertCheckpoint(checkpoint("confident", 10, 1));
     db.upsertCheckpoint(checkpoint("unsure", 10, 2));
     db.upsertCheckpoint(checkpoint("unscored", 10, 3));
-    db.upsertEvaluation(
-        EvaluationEvent.builder("unsure", 10, 224, "raw").top1(0.9).nll(0.9).build());
-    db.upsertEvaluation(
-        EvaluationEvent.builder("confident", 10, 224, "raw").top1(0.9).nll(0.3).build());
+    // Equal top-1: the lower NLL ranks first.
+    Map.of("unsure", 0.9, "confident", 0.3)
+        .forEach(
+            (run, nll) ->
+                db.upsertEvaluation(
+                    EvaluationEvent.of(
+                        run,
+                        10,
+                        EvaluationResult.builder(EvaluationPlan.of(224, "raw"))
+                            .scores(new Scores(0, 0.9, null, nll, null, null))
+                            .build())));
 
     Map<String, Integer> ranks = new java.util.HashMap<>();
     db.runs().forEach(r -> ranks.put(r.run(), r.bestRank()));
@@ -517,13 +534,16 @@ class CheckpointDbTest {
     db.upsertEvaluation(evaluation("a", 2, 224, "ema", 0.9));
     db.upsertEvaluation(evaluation("a", 3, 160, "raw", 0.95));
 
-    assertThat(db.best("a", "top1", null, null).orElseThrow().checkpoint().step()).isEqualTo(3);
-    assertThat(db.best("a", "top1", 224, null).orElseThrow().checkpoint().step()).isEqualTo(2);
+    assertThat(db.best("a", "top1", null, null).orElseThrow().checkpoint().stored().step())
+        .isEqualTo(3);
+    assertThat(db.best("a", "top1", 224, null).orElseThrow().checkpoint().stored().step())
+        .isEqualTo(2);
     assertThat(db.best("a", "top1", null, "ema").orElseThrow().value()).isEqualTo(0.9);
     // nll = 2 - top1 in the fixtures: lowest nll is the highest top1.
-    assertThat(db.best("a", "nll", null, null).orElseThrow().checkpoint().step()).isEqualTo(3);
+    assertThat(db.best("a", "nll", null, null).orElseThrow().checkpoint().stored().step())
+        .isEqualTo(3);
     db.upsertCheckpoint(checkpoint("a", 3, 9, "resnet20_cifar", CheckpointEvent.DELETED));
-    assertThat(db.best("a", "top1", null, null).orElseThrow().checkpoint().step())
+    assertThat(db.best("a", "top1", null, null).orElseThrow().checkpoint().stored().step())
         .as("a deleted checkpoint is never the best one to use")
         .isEqualTo(2);
     assertThat(db.best("nobody", "top1", null, null)).isEmpty();
@@ -579,6 +599,6 @@ class CheckpointDbTest {
   }
 
   private static List<String> ids(Views.Page page) {
-    return page.checkpoints().stream().map(Views.Checkpoint::id).toList();
+    return page.checkpoints().stream().map(c -> c.stored().id()).toList();
   }
 }

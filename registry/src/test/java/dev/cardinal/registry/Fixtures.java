@@ -4,10 +4,15 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.cardinal.core.Topics;
 import dev.cardinal.core.event.CheckpointEvent;
 import dev.cardinal.core.event.EvaluationEvent;
-import dev.cardinal.core.event.EvaluationEventBuilder;
+import dev.cardinal.core.event.EvaluationPlan;
+import dev.cardinal.core.event.EvaluationResult;
+import dev.cardinal.core.event.EvaluationResultBuilder;
 import dev.cardinal.core.event.Json;
+import dev.cardinal.core.event.Scores;
 import dev.cardinal.core.event.SweepEvent;
 import dev.cardinal.core.event.SweepPoint;
+import dev.cardinal.core.event.TrainEvalGap;
+import dev.cardinal.core.event.Verdict;
 import dev.cardinal.core.s3.CheckpointStore;
 import dev.cardinal.core.testing.TestServices;
 import java.io.IOException;
@@ -84,28 +89,20 @@ final class Fixtures {
 
   static EvaluationEvent evaluation(
       String run, long step, int resolution, String weights, double top1) {
-    return scored(run, step, resolution, weights, top1, 0.2, 2.0)
-        .evaluatedAtMs(1_000_000 + step)
-        .build();
+    return EvaluationEvent.of(
+        run,
+        step,
+        scored(resolution, weights, top1, 0.2, 2.0).evaluatedAtMs(1_000_000 + step).build());
   }
 
   /**
    * An evaluation of 10,000 images with top-5 {@code top5Margin} above top-1 (at most 1) and NLL
    * {@code nllBase - top1}, so that the scores rank together.
    */
-  private static EvaluationEventBuilder scored(
-      String run,
-      long step,
-      int resolution,
-      String weights,
-      double top1,
-      double top5Margin,
-      double nllBase) {
-    return EvaluationEvent.builder(run, step, resolution, weights)
-        .images(10_000)
-        .top1(top1)
-        .top5(Math.min(1.0, top1 + top5Margin))
-        .nll(nllBase - top1);
+  private static EvaluationResultBuilder scored(
+      int resolution, String weights, double top1, double top5Margin, double nllBase) {
+    return EvaluationResult.builder(EvaluationPlan.of(resolution, weights))
+        .scores(Scores.of(10_000, top1, Math.min(1.0, top1 + top5Margin), nllBase - top1));
   }
 
   /** The verdict every {@link #detailedEvaluation} carries, as the evaluator words one. */
@@ -126,19 +123,23 @@ final class Fixtures {
     evidence.put("previousGap", 0.05);
     evidence.put("windowStartGap", 0.01);
     evidence.put("wideningThreshold", 0.02);
-    return scored(run, step, resolution, weights, top1, 0.1, 1.5)
-        .evaluatedAtMs(2_000_000 + step)
-        .ece(0.01 + resolution / 10_000.0)
-        .perClassAccuracy(java.util.Arrays.asList(top1 + 0.05, top1 - 0.05, null, 0.25))
-        .trainResolution(160)
-        .cropFraction(0.875)
-        .trainTop1(0.9)
-        .trainEvalGap(0.9 - top1)
-        .bestResolution(bestResolution)
-        .verdict("over-fitting")
-        .verdictReason(OVER_FITTING_REASON)
-        .verdictEvidence(evidence)
-        .build();
+    return EvaluationEvent.of(
+        run,
+        step,
+        EvaluationResult.builder(new EvaluationPlan(resolution, weights, 160, 0.875))
+            .scores(
+                new Scores(
+                    10_000,
+                    top1,
+                    Math.min(1.0, top1 + 0.1),
+                    1.5 - top1,
+                    0.01 + resolution / 10_000.0,
+                    java.util.Arrays.asList(top1 + 0.05, top1 - 0.05, null, 0.25)))
+            .evaluatedAtMs(2_000_000 + step)
+            .gap(new TrainEvalGap(0.9, 0.9 - top1))
+            .bestResolution(bestResolution)
+            .regularization(new Verdict(Verdict.OVER_FITTING, OVER_FITTING_REASON, evidence))
+            .build());
   }
 
   /**
@@ -158,19 +159,15 @@ final class Fixtures {
     evidence.put("trainTop1", top1 + gap);
     evidence.put("evalTop1", top1);
     evidence.put("resolution", (double) resolution);
-    return EvaluationEvent.builder(run, step, resolution, weights)
-        .images(1_000)
-        .top1(top1)
-        .top5(Math.min(1.0, top1 + 0.2))
-        .nll(2.0 - top1)
-        .evaluatedAtMs(4_000_000 + step)
-        .trainResolution(resolution)
-        .trainTop1(top1 + gap)
-        .trainEvalGap(gap)
-        .verdict(verdict)
-        .verdictReason(verdict + " at step " + step)
-        .verdictEvidence(evidence)
-        .build();
+    return EvaluationEvent.of(
+        run,
+        step,
+        EvaluationResult.builder(new EvaluationPlan(resolution, weights, resolution, null))
+            .scores(Scores.of(1_000, top1, Math.min(1.0, top1 + 0.2), 2.0 - top1))
+            .evaluatedAtMs(4_000_000 + step)
+            .gap(new TrainEvalGap(top1 + gap, gap))
+            .regularization(new Verdict(verdict, verdict + " at step " + step, evidence))
+            .build());
   }
 
   /** A point of a sweep on resnet20_cifar at 32 px, its run named after the sweep and point. */
@@ -237,11 +234,12 @@ final class Fixtures {
   /** An evaluation error event as the evaluator sends it: NaN metrics, the error, the plan. */
   static EvaluationEvent failedEvaluation(
       String run, long step, int resolution, String weights, String error) {
-    return EvaluationEvent.failure(run, step, resolution, weights, error)
-        .evaluatedAtMs(3_000_000 + step)
-        .trainResolution(160)
-        .cropFraction(0.875)
-        .build();
+    return EvaluationEvent.of(
+        run,
+        step,
+        EvaluationResult.failure(new EvaluationPlan(resolution, weights, 160, 0.875), error)
+            .evaluatedAtMs(3_000_000 + step)
+            .build());
   }
 
   /**

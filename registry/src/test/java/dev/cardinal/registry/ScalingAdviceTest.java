@@ -2,6 +2,7 @@ package dev.cardinal.registry;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.cardinal.core.event.Verdict;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -58,7 +59,7 @@ class ScalingAdviceTest {
             1,
             gaps("100 0.00 0.40", "200 0.01 0.50", "300 0.025 0.55", "400 0.045 0.56"));
     Views.Recommendation r = advise(p);
-    assertThat(r.rules()).containsExactly(ScalingAdvice.OVER);
+    assertThat(r.rules()).containsExactly(Verdict.OVER_FITTING);
     assertThat(r.advice())
         .isEqualTo("over-fitting at depth 56: scale depth no further, add regularization");
     assertThat(r.evidence())
@@ -72,7 +73,7 @@ class ScalingAdviceTest {
     ScalingAdvice.Subject p =
         point("p", null, 1, gaps("1 0.060 0.7", "2 0.061 0.7", "3 0.062 0.7"));
     Views.Recommendation r = advise(p);
-    assertThat(r.rules()).containsExactly(ScalingAdvice.OVER);
+    assertThat(r.rules()).containsExactly(Verdict.OVER_FITTING);
     assertThat(r.advice()).startsWith("over-fitting at the depth of resnet20_cifar");
     assertThat(r.evidence()).anyMatch(e -> e.contains("0.062, at least 0.05, and not shrinking"));
 
@@ -80,7 +81,7 @@ class ScalingAdviceTest {
         point("p", null, 1, gaps("1 0.090 0.7", "2 0.080 0.7", "3 0.070 0.7"));
     assertThat(advise(shrinking).rules())
         .as("a large gap that regularization is closing is not called over-fitting")
-        .containsExactly(ScalingAdvice.BALANCED);
+        .containsExactly(Verdict.BALANCED);
   }
 
   @Test
@@ -89,7 +90,7 @@ class ScalingAdviceTest {
         point("w1", 20, 1, gaps("100 0.010 0.30", "200 0.005 0.36", "300 0.008 0.41"));
     ScalingAdvice.Subject wider = point("w2", 20, 2, List.of(), List.of(), 0.47);
     Views.Recommendation r = ScalingAdvice.advise(p, List.of(p, wider));
-    assertThat(r.rules()).containsExactly(ScalingAdvice.UNDER);
+    assertThat(r.rules()).containsExactly(Verdict.UNDER_FITTING);
     assertThat(r.advice()).isEqualTo("short regime, under-fitting: widen before deepening");
     assertThat(r.evidence())
         .contains("eval top-1 at the same steps (32 px, raw weights): 0.300 → 0.360 → 0.410")
@@ -104,7 +105,7 @@ class ScalingAdviceTest {
     ScalingAdvice.Subject p =
         point("flat", 20, 1, gaps("100 0.010 0.50", "200 0.005 0.502", "300 0.008 0.503"));
     Views.Recommendation r = advise(p);
-    assertThat(r.rules()).containsExactly(ScalingAdvice.BALANCED);
+    assertThat(r.rules()).containsExactly(Verdict.BALANCED);
     assertThat(r.advice()).startsWith("no scaling change indicated: gap 0.008");
   }
 

@@ -3,8 +3,12 @@ package dev.cardinal.registry;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cardinal.core.event.EvaluationEvent;
+import dev.cardinal.core.event.EvaluationPlan;
+import dev.cardinal.core.event.EvaluationResult;
 import dev.cardinal.core.event.Json;
+import dev.cardinal.core.event.Scores;
 import dev.cardinal.core.event.SweepPoint;
+import dev.cardinal.core.event.TrainEvalGap;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -24,29 +28,7 @@ class StudyAnswerTest {
 
   /** An evaluation as the store returns it, built from the event the evaluator sends. */
   private static StudyAnswer.Scored scored(EvaluationEvent e) {
-    Map<String, Double> evidence = e.verdictEvidence();
-    return new StudyAnswer.Scored(
-        e.step(),
-        new Views.Evaluation(
-            e.evaluationId(),
-            e.resolution(),
-            e.weights(),
-            e.images(),
-            Double.isNaN(e.top1()) ? null : e.top1(),
-            null,
-            Double.isNaN(e.nll()) ? null : e.nll(),
-            e.error(),
-            e.evaluatedAtMs(),
-            null,
-            null,
-            e.trainResolution(),
-            null,
-            e.trainTop1(),
-            e.trainEvalGap(),
-            null,
-            e.verdict(),
-            e.verdictReason(),
-            evidence));
+    return new StudyAnswer.Scored(e.step(), new Views.Evaluation(e.evaluationId(), e.result()));
   }
 
   private static StudyAnswer.Scored eval(String run, long step, int res, String w, double top1) {
@@ -124,15 +106,13 @@ class StudyAnswerTest {
   }
 
   private static EvaluationEvent withGap(String run, long step, int res, double top1, double gap) {
-    return EvaluationEvent.builder(run, step, res, "raw")
-        .images(100)
-        .top1(top1)
-        .top5(1)
-        .nll(1)
-        .trainResolution(32)
-        .trainTop1(top1 + gap)
-        .trainEvalGap(gap)
-        .build();
+    return EvaluationEvent.of(
+        run,
+        step,
+        EvaluationResult.builder(new EvaluationPlan(res, "raw", 32, null))
+            .scores(Scores.of(100, top1, 1, 1))
+            .gap(new TrainEvalGap(top1 + gap, gap))
+            .build());
   }
 
   @Test

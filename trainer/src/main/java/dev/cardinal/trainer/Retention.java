@@ -144,8 +144,8 @@ public final class Retention implements AutoCloseable {
         }
         // A failed evaluation counts as scored: the evaluator has had its turn at that step.
         scored.add(e.step());
-        if (e.error() == null && !Double.isNaN(e.top1())) {
-          bestTop1ByStep.merge(e.step(), e.top1(), Math::max);
+        if (e.result().error() == null && e.result().scores().scored()) {
+          bestTop1ByStep.merge(e.step(), e.result().scores().top1(), Math::max);
         }
       } catch (WireFormatException e) {
         // Not ours to judge: the registry dead-letters malformed evaluations.

@@ -9,7 +9,10 @@ import dev.cardinal.core.event.AnnotationEvent;
 import dev.cardinal.core.event.AnnotationEvent.Action;
 import dev.cardinal.core.event.AnnotationEvent.Kind;
 import dev.cardinal.core.event.EvaluationEvent;
+import dev.cardinal.core.event.EvaluationPlan;
+import dev.cardinal.core.event.EvaluationResult;
 import dev.cardinal.core.event.Json;
+import dev.cardinal.core.event.Scores;
 import dev.cardinal.core.kafka.AnnotationLog;
 import dev.cardinal.core.kafka.KafkaSender;
 import dev.cardinal.core.s3.CheckpointStore;
@@ -183,14 +186,14 @@ class RetentionAnnotationsTest {
 
   private static void publish(String run, long step, double top1, String error) {
     EvaluationEvent e =
-        EvaluationEvent.builder(run, step, 32, "raw")
-            .images(error == null ? 100 : 0)
-            .top1(top1)
-            .top5(top1)
-            .nll(1.0)
-            .error(error)
-            .evaluatedAtMs(System.currentTimeMillis())
-            .build();
+        EvaluationEvent.of(
+            run,
+            step,
+            EvaluationResult.builder(EvaluationPlan.of(32, "raw"))
+                .scores(Scores.of(error == null ? 100 : 0, top1, top1, 1.0))
+                .error(error)
+                .evaluatedAtMs(System.currentTimeMillis())
+                .build());
     sender.sendJson(Topics.EVALUATIONS, e.checkpointId(), e).block(WAIT);
   }
 }

@@ -172,11 +172,11 @@ public final class LearningBench {
             }
             case Topics.EVALUATIONS -> {
               EvaluationEvent e = Json.fromBytes(r.value(), EvaluationEvent.class);
-              if (e.error() == null) {
+              if (e.result().error() == null) {
                 top1ByStep
                     .computeIfAbsent(e.step(), s -> new TreeMap<>())
-                    .merge(e.weights(), e.top1(), Math::max);
-                scoredAt.merge(e.step(), e.evaluatedAtMs(), Math::max);
+                    .merge(e.result().plan().weights(), e.result().scores().top1(), Math::max);
+                scoredAt.merge(e.step(), e.result().evaluatedAtMs(), Math::max);
               }
             }
             default -> {

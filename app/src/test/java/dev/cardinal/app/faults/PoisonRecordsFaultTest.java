@@ -172,7 +172,7 @@ class PoisonRecordsFaultTest {
       Map<String, Integer> perId = new HashMap<>();
       evaluations.forEach(e -> perId.merge(e.evaluationId(), 1, Integer::sum));
       assertThat(perId).allSatisfy((id, n) -> assertThat(n).as(id).isOne());
-      assertThat(evaluations).allSatisfy(e -> assertThat(e.error()).isNull());
+      assertThat(evaluations).allSatisfy(e -> assertThat(e.result().error()).isNull());
       // Every checkpoint up to the one awaited is scored; later ones may have come in the moments
       // before the stop, with no evaluator left to score them.
       for (long s = 10; s <= awaited; s += 10) {

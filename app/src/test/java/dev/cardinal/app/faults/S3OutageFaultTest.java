@@ -132,7 +132,7 @@ class S3OutageFaultTest {
       List<EvaluationEvent> evaluations = evaluations(kafka, run);
       assertThat(evaluations)
           .as("evaluations carrying an error")
-          .allSatisfy(e -> assertThat(e.error()).isNull());
+          .allSatisfy(e -> assertThat(e.result().error()).isNull());
       Map<String, Integer> perId = new HashMap<>();
       evaluations.forEach(e -> perId.merge(e.evaluationId(), 1, Integer::sum));
       assertThat(perId).as("evaluations per id").allSatisfy((id, n) -> assertThat(n).isOne());

@@ -30,6 +30,16 @@ public final class BestEvaluation {
     }
   }
 
+  /** What the rule looks at in an evaluation's result, among the evaluations of one checkpoint. */
+  public static Score scoreOf(EvaluationResult result) {
+    Double top1 = result.scores().top1();
+    return new Score(
+        top1 == null ? Double.NaN : top1,
+        result.scores().nll(),
+        result.plan().resolution(),
+        result.plan().weights());
+  }
+
   /** Worse before better: the best candidate is the maximum. */
   public static final Comparator<Score> WORST_TO_BEST =
       Comparator.comparingDouble((Score s) -> orElse(s.top1(), Double.NEGATIVE_INFINITY))

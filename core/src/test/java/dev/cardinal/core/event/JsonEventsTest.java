@@ -1,5 +1,6 @@
 package dev.cardinal.core.event;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -45,24 +46,69 @@ class JsonEventsTest {
   @Test
   void evaluationEventRoundTripsIncludingNaNForAFailedScore() {
     EvaluationEvent ok =
-        EvaluationEvent.builder("run-1", 1200, 224, "ema")
-            .images(10_000)
-            .top1(0.91)
-            .top5(0.995)
-            .nll(0.31)
-            .evaluatedAtMs(1_700_000_000_000L)
-            .build();
+        EvaluationEvent.of(
+            "run-1",
+            1200,
+            EvaluationResult.builder(EvaluationPlan.of(224, "ema"))
+                .scores(Scores.of(10_000, 0.91, 0.995, 0.31))
+                .evaluatedAtMs(1_700_000_000_000L)
+                .build());
     assertThat(Json.fromBytes(Json.toBytes(ok), EvaluationEvent.class)).isEqualTo(ok);
     assertThat(Json.toString(ok)).doesNotContain("\"error\"");
 
     EvaluationEvent failed =
-        EvaluationEvent.failure("run-1", 1300, 224, "raw", "params object missing")
-            .evaluatedAtMs(1_700_000_000_000L)
-            .build();
+        EvaluationEvent.of(
+            "run-1",
+            1300,
+            EvaluationResult.failure(EvaluationPlan.of(224, "raw"), "params object missing")
+                .evaluatedAtMs(1_700_000_000_000L)
+                .build());
     EvaluationEvent back = Json.fromBytes(Json.toBytes(failed), EvaluationEvent.class);
-    assertThat(back.top1()).isNaN();
-    assertThat(back.error()).isEqualTo("params object missing");
+    assertThat(back.result().scores().top1()).isNaN();
+    assertThat(back.result().error()).isEqualTo("params object missing");
     assertThat(back.checkpointId()).isEqualTo("run-1/1300");
+  }
+
+  /**
+   * Events already on {@code cardinal.evaluations} were written flat, every field at the top level:
+   * they must read into the composed parts and write back with the same fields and values.
+   */
+  @Test
+  void aFlatEvaluationEventAsWrittenBeforeReadsAndWritesBackTheSame() throws Exception {
+    String written =
+        "{\"schemaVersion\":1,\"evaluationId\":\"r/5/160/raw\",\"runId\":\"r\",\"step\":5,"
+            + "\"resolution\":160,\"weights\":\"raw\",\"images\":100,\"top1\":0.8,"
+            + "\"top5\":0.95,\"nll\":0.7,\"evaluatedAtMs\":9,\"ece\":0.03,"
+            + "\"perClassAccuracy\":[0.9,null],\"trainResolution\":128,\"cropFraction\":0.875,"
+            + "\"trainTop1\":0.9,\"trainEvalGap\":0.1,\"bestResolution\":192,"
+            + "\"verdict\":\"balanced\",\"verdictReason\":\"why\","
+            + "\"verdictEvidence\":{\"gap\":0.1}}";
+    EvaluationEvent read = Json.fromBytes(written.getBytes(UTF_8), EvaluationEvent.class);
+
+    EvaluationResult r = read.result();
+    assertThat(r.plan()).isEqualTo(new EvaluationPlan(160, "raw", 128, 0.875));
+    assertThat(r.scores())
+        .isEqualTo(new Scores(100, 0.8, 0.95, 0.7, 0.03, java.util.Arrays.asList(0.9, null)));
+    assertThat(r.gap()).isEqualTo(new TrainEvalGap(0.9, 0.1));
+    assertThat(r.bestResolution()).isEqualTo(192);
+    assertThat(r.regularization()).isEqualTo(new Verdict("balanced", "why", Map.of("gap", 0.1)));
+    assertThat(Json.MAPPER.readTree(Json.toBytes(read))).isEqualTo(Json.MAPPER.readTree(written));
+  }
+
+  /** The oldest events have none of the optional fields; a failed one has NaN scores as text. */
+  @Test
+  void anOldFailedEvaluationEventWithoutOptionalFieldsReads() {
+    String written =
+        "{\"schemaVersion\":1,\"evaluationId\":\"r/5/160/ema\",\"runId\":\"r\",\"step\":5,"
+            + "\"resolution\":160,\"weights\":\"ema\",\"images\":0,\"top1\":\"NaN\","
+            + "\"top5\":\"NaN\",\"nll\":\"NaN\",\"error\":\"no ema\",\"evaluatedAtMs\":9}";
+    EvaluationEvent read = Json.fromBytes(written.getBytes(UTF_8), EvaluationEvent.class);
+
+    assertThat(read.result().scores().top1()).isNaN();
+    assertThat(read.result().scores().scored()).isFalse();
+    assertThat(read.result().error()).isEqualTo("no ema");
+    assertThat(read.result().gap()).isEqualTo(TrainEvalGap.NONE);
+    assertThat(read.result().regularization()).isEqualTo(Verdict.NONE);
   }
 
   @Test

@@ -3,8 +3,11 @@ package dev.cardinal.registry.bench;
 import dev.cardinal.core.Topics;
 import dev.cardinal.core.event.CheckpointEvent;
 import dev.cardinal.core.event.EvaluationEvent;
+import dev.cardinal.core.event.EvaluationPlan;
+import dev.cardinal.core.event.EvaluationResult;
 import dev.cardinal.core.event.Json;
 import dev.cardinal.core.event.MetricEvent;
+import dev.cardinal.core.event.Scores;
 import dev.cardinal.core.kafka.KafkaSender;
 import dev.cardinal.core.testing.TestServices;
 import dev.cardinal.registry.RegistryConfig;
@@ -499,12 +502,12 @@ public final class RegistryBench {
   private static EvaluationEvent evaluation(
       String run, long step, int resolution, String weights, double top1) {
     double t = Math.max(0, Math.min(1, top1));
-    return EvaluationEvent.builder(run, step, resolution, weights)
-        .images(10_000)
-        .top1(t)
-        .top5(Math.min(1, t + 0.1))
-        .nll(2.2 - 1.5 * t)
-        .evaluatedAtMs(System.currentTimeMillis())
-        .build();
+    return EvaluationEvent.of(
+        run,
+        step,
+        EvaluationResult.builder(EvaluationPlan.of(resolution, weights))
+            .scores(Scores.of(10_000, t, Math.min(1, t + 0.1), 2.2 - 1.5 * t))
+            .evaluatedAtMs(System.currentTimeMillis())
+            .build());
   }
 }

@@ -7,11 +7,11 @@ import static org.assertj.core.data.Offset.offset;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
-class ScoresTest {
+class ScoreTallyTest {
 
   @Test
   void handMadeLogits() {
-    Scores scores = new Scores(6);
+    ScoreTally scores = new ScoreTally(6);
     // Image 0: class 0 wins. Image 1: true class 1 is third of six. Image 2: tie counts as a miss.
     scores.add(
         new float[] {
@@ -36,7 +36,7 @@ class ScoresTest {
     // ln(3) -> 0.75 (bin 11 of 15: (11/15, 12/15]), ln(9) -> 0.9 (bin 13: (13/15, 14/15]).
     float a = (float) Math.log(3);
     float b = (float) Math.log(9);
-    Scores scores = new Scores(2);
+    ScoreTally scores = new ScoreTally(2);
     scores.add(
         new float[] {
           a, 0, // conf 0.75, right
@@ -58,41 +58,41 @@ class ScoresTest {
   @Test
   void perfectlyCalibratedAndOverconfidentExtremes() {
     // Uniform logits over 4 classes: confidence 0.25, the true class ties so every image misses.
-    Scores uniform = new Scores(4);
+    ScoreTally uniform = new ScoreTally(4);
     uniform.add(new float[8], new int[] {0, 1});
     assertThat(uniform.ece()).isCloseTo(0.25, offset(1e-9));
     // Very confident and always right: ECE near 0.
-    Scores sure = new Scores(3);
+    ScoreTally sure = new ScoreTally(3);
     sure.add(new float[] {40, 0, 0, 0, 40, 0}, new int[] {0, 1});
     assertThat(sure.ece()).isCloseTo(0, offset(1e-9));
   }
 
   @Test
   void binsAreEqualWidthAndUpperInclusive() {
-    assertThat(Scores.bin(1.0)).isEqualTo(14);
-    assertThat(Scores.bin(1 / 15.0)).isZero();
-    assertThat(Scores.bin(1 / 15.0 + 1e-9)).isEqualTo(1);
-    assertThat(Scores.bin(0.5)).isEqualTo(7);
-    assertThat(Scores.bin(1e-12)).isZero();
+    assertThat(ScoreTally.bin(1.0)).isEqualTo(14);
+    assertThat(ScoreTally.bin(1 / 15.0)).isZero();
+    assertThat(ScoreTally.bin(1 / 15.0 + 1e-9)).isEqualTo(1);
+    assertThat(ScoreTally.bin(0.5)).isEqualTo(7);
+    assertThat(ScoreTally.bin(1e-12)).isZero();
   }
 
   @Test
   void top5MissWhenFiveClassesScoreHigher() {
-    Scores scores = new Scores(6);
+    ScoreTally scores = new ScoreTally(6);
     scores.add(new float[] {5, 4, 3, 2, 1, 0}, new int[] {5});
     assertThat(scores.top5()).isZero();
   }
 
   @Test
   void emptyIsNaNAndShapesAndLabelsAreChecked() {
-    assertThat(new Scores(3).top1()).isNaN();
-    assertThat(new Scores(3).ece()).isNaN();
-    assertThat(new Scores(2).perClassAccuracy()).containsExactly(null, null);
-    assertThatThrownBy(() -> new Scores(6).add(new float[5], new int[] {0}))
+    assertThat(new ScoreTally(3).top1()).isNaN();
+    assertThat(new ScoreTally(3).ece()).isNaN();
+    assertThat(new ScoreTally(2).perClassAccuracy()).containsExactly(null, null);
+    assertThatThrownBy(() -> new ScoreTally(6).add(new float[5], new int[] {0}))
         .hasMessageContaining("5 logits for 1 images x 6 classes");
     float[] logits = new float[6];
     Arrays.fill(logits, 1);
-    assertThatThrownBy(() -> new Scores(6).add(logits, new int[] {6}))
+    assertThatThrownBy(() -> new ScoreTally(6).add(logits, new int[] {6}))
         .hasMessageContaining("label 6 outside the model's 6 classes");
   }
 }

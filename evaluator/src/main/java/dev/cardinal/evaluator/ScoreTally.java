@@ -1,5 +1,6 @@
 package dev.cardinal.evaluator;
 
+import dev.cardinal.core.event.Scores;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -14,7 +15,7 @@ import java.util.List;
  * fall into {@value #CALIBRATION_BINS} equal-width bins {@code (k/15, (k+1)/15]}, and ECE is the
  * image-weighted mean over bins of |accuracy − mean confidence|.
  */
-public final class Scores {
+public final class ScoreTally {
   public static final int CALIBRATION_BINS = 15;
 
   private final int classes;
@@ -28,7 +29,7 @@ public final class Scores {
   private final long[] classCount;
   private final long[] classCorrect;
 
-  public Scores(int classes) {
+  public ScoreTally(int classes) {
     if (classes < 1) {
       throw new IllegalArgumentException("scores need at least one class, got " + classes);
     }
@@ -139,5 +140,10 @@ public final class Scores {
       out.add(classCount[c] == 0 ? null : (double) classCorrect[c] / classCount[c]);
     }
     return Collections.unmodifiableList(out);
+  }
+
+  /** The scores tallied so far, as evaluation events carry them. */
+  public Scores scores() {
+    return new Scores(images, top1(), top5(), nll(), ece(), perClassAccuracy());
   }
 }

@@ -1,18 +1,20 @@
 package dev.cardinal.evaluator;
 
+import dev.cardinal.core.event.EvaluationPlan;
 import dev.cardinal.core.schedule.Schedule;
 import dev.cardinal.core.schedule.ScheduleStage;
 import java.util.Comparator;
 import java.util.List;
 
 /**
- * What to score a checkpoint at: the resolutions, the crop, and the resolution nearest to the one
- * the checkpoint trained at (where its train–eval gap is measured).
+ * What to score a checkpoint at (each of its evaluations records its part as an {@link
+ * EvaluationPlan}): the resolutions, the crop, and the resolution nearest to the one the checkpoint
+ * trained at (where its train–eval gap is measured).
  *
  * @param trainResolution the schedule's train resolution at the checkpoint's epoch; null without a
  *     schedule
  */
-record EvaluationPlan(
+record ScoringPlan(
     List<Integer> resolutions,
     double cropFraction,
     Integer trainResolution,
@@ -21,9 +23,9 @@ record EvaluationPlan(
   /**
    * @param schedule the run's schedule, or null: native resolution, full frame
    */
-  static EvaluationPlan of(Schedule schedule, int epoch, int nativeResolution) {
+  static ScoringPlan of(Schedule schedule, int epoch, int nativeResolution) {
     if (schedule == null) {
-      return new EvaluationPlan(List.of(nativeResolution), 1.0, null, nativeResolution);
+      return new ScoringPlan(List.of(nativeResolution), 1.0, null, nativeResolution);
     }
     ScheduleStage stage = schedule.at(epoch);
     // Pad-and-crop training never zooms in: its model sees whole frames (see EvalTransform).
@@ -34,6 +36,11 @@ record EvaluationPlan(
         resolutions.stream()
             .min(Comparator.comparingInt((Integer r) -> Math.abs(r - train)))
             .orElse(train);
-    return new EvaluationPlan(resolutions, crop, train, reference);
+    return new ScoringPlan(resolutions, crop, train, reference);
+  }
+
+  /** How one of the planned evaluations is scored, as its event records it. */
+  EvaluationPlan at(int resolution, String weights) {
+    return new EvaluationPlan(resolution, weights, trainResolution, cropFraction);
   }
 }
