@@ -14,6 +14,7 @@ import dev.cardinal.core.event.Json;
 import dev.cardinal.core.event.Scores;
 import dev.cardinal.core.kafka.KafkaSender;
 import dev.cardinal.core.s3.CheckpointStore;
+import dev.cardinal.core.testing.Await;
 import dev.cardinal.core.testing.TestServices;
 import dev.cardinal.registry.RegistryConfig;
 import dev.cardinal.registry.RegistryServer;
@@ -126,7 +127,8 @@ class RetentionRaceTest {
             Map.of(),
             System.currentTimeMillis());
     sender.sendJson(Topics.CHECKPOINTS, created.checkpointId(), created).block(WAIT);
-    awaitUntil(
+    Await.until(
+        WAIT,
         "checkpoint " + run + "/" + step + " in the registry",
         () -> get("/api/checkpoints/" + run + "/" + step).statusCode() == 200);
   }
@@ -144,27 +146,14 @@ class RetentionRaceTest {
   }
 
   private static void awaitDeleted(String run, long step) throws Exception {
-    awaitUntil(
+    Await.until(
+        WAIT,
         "checkpoint " + run + "/" + step + " marked deleted",
         () ->
             Json.MAPPER
                 .readTree(get("/api/checkpoints/" + run + "/" + step).body())
                 .get("deleted")
                 .asBoolean());
-  }
-
-  private interface Check {
-    boolean holds() throws Exception;
-  }
-
-  private static void awaitUntil(String what, Check check) throws Exception {
-    long deadline = System.nanoTime() + WAIT.toNanos();
-    while (!check.holds()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out waiting for " + what);
-      }
-      Thread.sleep(100);
-    }
   }
 
   private static HttpResponse<String> putAlias(String run, String alias, long step)

@@ -5,9 +5,8 @@ import ai.djl.modality.cv.util.NDImageUtils;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import java.nio.ByteBuffer;
+import dev.cardinal.trainer.model.InputTensors;
 
 /**
  * The evaluation view of an image at a resolution, computed on the device: keep the centre square
@@ -43,13 +42,9 @@ final class EvalTransform {
 
   /** Uploads a batch as uint8 and returns it normalized, float NHWC with three channels. */
   NDArray normalized(NDManager manager, EvalImages.Batch batch) {
-    // manager.create(byte[]) would be INT8 (200 becomes -56): wrap as UINT8 explicitly.
-    NDArray pixels =
-        manager.create(
-            ByteBuffer.wrap(batch.pixels()),
-            new Shape(batch.size(), batch.height(), batch.width(), batch.channels()),
-            DataType.UINT8);
-    NDArray x = pixels.toType(DataType.FLOAT32, false);
+    NDArray x =
+        InputTensors.floatPixels(
+            manager, batch.pixels(), batch.size(), batch.height(), batch.width(), batch.channels());
     if (batch.channels() == 1) {
       x = x.repeat(3, 3);
     }

@@ -14,6 +14,7 @@ import dev.cardinal.core.event.SweepPoint;
 import dev.cardinal.core.event.TrainEvalGap;
 import dev.cardinal.core.event.Verdict;
 import dev.cardinal.core.s3.CheckpointStore;
+import dev.cardinal.core.testing.Await;
 import dev.cardinal.core.testing.TestServices;
 import java.io.IOException;
 import java.net.URI;
@@ -319,18 +320,6 @@ final class Fixtures {
 
   /** Polls until the condition holds; fails with the description after the timeout. */
   static void await(String what, Duration timeout, BooleanSupplier condition) {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError(
-            "timed out after " + timeout.toSeconds() + " s waiting for " + what);
-      }
-      try {
-        Thread.sleep(100);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new AssertionError(e);
-      }
-    }
+    Await.until(timeout, what, condition::getAsBoolean);
   }
 }

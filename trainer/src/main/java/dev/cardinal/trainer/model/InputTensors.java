@@ -32,13 +32,9 @@ public final class InputTensors {
    * off the autograd path.
    */
   public static NDArray images(NDManager manager, ImageBatch batch, int resolution) {
-    // manager.create(byte[]) would be INT8 (200 becomes -56): wrap as UINT8 explicitly.
-    NDArray pixels =
-        manager.create(
-            ByteBuffer.wrap(batch.pixels()),
-            new Shape(batch.size(), batch.height(), batch.width(), batch.channels()),
-            DataType.UINT8);
-    NDArray hwc = pixels.toType(DataType.FLOAT32, false);
+    NDArray hwc =
+        floatPixels(
+            manager, batch.pixels(), batch.size(), batch.height(), batch.width(), batch.channels());
     if (resolution > 0 && (resolution != batch.height() || resolution != batch.width())) {
       hwc = NDImageUtils.resize(hwc, resolution, resolution, Image.Interpolation.BILINEAR);
     }
@@ -49,6 +45,18 @@ public final class InputTensors {
     NDArray mean = manager.create(MEAN, new Shape(1, 3, 1, 1));
     NDArray std = manager.create(STD, new Shape(1, 3, 1, 1));
     return x.sub(mean).div(std);
+  }
+
+  /**
+   * Uint8 NHWC pixels as float32 values 0..255 on the manager's device: the bytes cross as uint8
+   * and are converted there.
+   */
+  public static NDArray floatPixels(
+      NDManager manager, byte[] pixels, int size, int height, int width, int channels) {
+    // manager.create(byte[]) would be INT8 (200 becomes -56): wrap as UINT8 explicitly.
+    return manager
+        .create(ByteBuffer.wrap(pixels), new Shape(size, height, width, channels), DataType.UINT8)
+        .toType(DataType.FLOAT32, false);
   }
 
   public static NDArray labels(NDManager manager, ImageBatch batch) {
