@@ -150,7 +150,8 @@ public final class TrainingSession implements AutoCloseable {
                 .optDevices(new Device[] {device}));
     trainer.initialize(inputShape);
     if (!device.isGpu()) {
-      refuseWrongConvolutionGradients(config.model(), block);
+      refuseWrongConvolutionGradients(
+          config.model() != null ? config.model() : "run " + config.runId(), block);
     }
     optimizer.bind(block);
 
