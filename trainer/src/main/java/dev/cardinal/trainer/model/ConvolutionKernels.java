@@ -6,6 +6,8 @@ import ai.djl.nn.convolutional.Convolution;
 import com.sun.jna.Library;
 import com.sun.jna.Native;
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -47,6 +49,12 @@ public final class ConvolutionKernels {
 
   private static boolean capped;
 
+  /**
+   * Networks already found to need no cap: a pipeline checks its runs before its stages start, and
+   * each run's stage checks its own again; building the network twice would be wasted start-up.
+   */
+  private static final Set<ResNetSpec> checkedUnaffected = new HashSet<>();
+
   private ConvolutionKernels() {}
 
   /**
@@ -86,8 +94,14 @@ public final class ConvolutionKernels {
     if (capped) {
       return;
     }
-    String reason = capReason(networks, System.getenv(ISA_VARIABLE));
+    Map<String, ResNetSpec> unchecked = new LinkedHashMap<>(networks);
+    unchecked.values().removeAll(checkedUnaffected);
+    String isaSetting = System.getenv(ISA_VARIABLE);
+    String reason = capReason(unchecked, isaSetting);
     if (reason == null) {
+      if (isaSetting == null) {
+        checkedUnaffected.addAll(unchecked.values());
+      }
       return;
     }
     int rc = CLibrary.INSTANCE.setenv(ISA_VARIABLE, SAFE_ISA, 1);
