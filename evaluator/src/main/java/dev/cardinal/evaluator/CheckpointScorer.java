@@ -17,6 +17,7 @@ import dev.cardinal.trainer.EngineThreads;
 import dev.cardinal.trainer.model.ParameterIO;
 import dev.cardinal.trainer.model.ResNetBuilder;
 import dev.cardinal.trainer.model.ResNetSpec;
+import dev.cardinal.trainer.os.NativeAllocator;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.LinkedHashMap;
@@ -47,6 +48,7 @@ final class CheckpointScorer {
   CheckpointScorer(CheckpointStore store, Device device) {
     this.store = store;
     this.device = device;
+    NativeAllocator.keepFreedMemory();
   }
 
   /** Never throws for a bad checkpoint or a failing engine: the outcome says what went wrong. */

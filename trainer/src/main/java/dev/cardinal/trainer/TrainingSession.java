@@ -33,6 +33,7 @@ import dev.cardinal.trainer.model.ParameterIO;
 import dev.cardinal.trainer.model.ResNetBuilder;
 import dev.cardinal.trainer.model.ResNetSpec;
 import dev.cardinal.trainer.optim.MomentumSgd;
+import dev.cardinal.trainer.os.NativeAllocator;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
@@ -106,6 +107,7 @@ public final class TrainingSession implements AutoCloseable {
     this.config = config;
     this.store = store;
     this.spec = spec;
+    NativeAllocator.keepFreedMemory();
     // Seeded initialization: the same seed and data give the same run, resumed or not.
     Engine.getInstance().setRandomSeed((int) config.seed());
     this.block = ResNetBuilder.build(spec);

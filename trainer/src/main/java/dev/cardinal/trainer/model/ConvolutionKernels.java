@@ -3,8 +3,7 @@ package dev.cardinal.trainer.model;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.nn.convolutional.Convolution;
-import com.sun.jna.Library;
-import com.sun.jna.Native;
+import dev.cardinal.trainer.os.Libc;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -104,7 +103,7 @@ public final class ConvolutionKernels {
       }
       return;
     }
-    int rc = CLibrary.INSTANCE.setenv(ISA_VARIABLE, SAFE_ISA, 1);
+    int rc = Libc.INSTANCE.setenv(ISA_VARIABLE, SAFE_ISA, 1);
     if (rc != 0) {
       log.warn("Could not set {}={} (setenv returned {})", ISA_VARIABLE, SAFE_ISA, rc);
       return;
@@ -165,14 +164,5 @@ public final class ConvolutionKernels {
     for (Block child : block.getChildren().values()) {
       collectConvolutions(child, into);
     }
-  }
-
-  /**
-   * The C library's {@code setenv}, the only way to change the environment a native library reads.
-   */
-  private interface CLibrary extends Library {
-    CLibrary INSTANCE = Native.load("c", CLibrary.class);
-
-    int setenv(String name, String value, int overwrite);
   }
 }
