@@ -22,7 +22,6 @@ import static dev.cardinal.registry.EvaluationColumn.WEIGHTS;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.cardinal.core.event.EvaluationPlan;
 import dev.cardinal.core.event.EvaluationResult;
 import dev.cardinal.core.event.Json;
@@ -64,9 +63,9 @@ final class Rows {
         rs.getString(6),
         rs.getString(7),
         rs.getString(8),
-        tree(rs.getString(9)),
-        tree(rs.getString(10)),
-        doubles(rs.getString(11)),
+        RawJson.ofNullable(rs.getString(9)),
+        RawJson.ofNullable(rs.getString(10)),
+        RawJson.ofNullable(rs.getString(11)),
         rs.getLong(12),
         rs.getInt(13) != 0,
         nullableLong(rs, 14));
@@ -177,10 +176,6 @@ final class Rows {
 
   private static List<Double> doubleList(String json) {
     return storedJson(json, j -> Json.MAPPER.readValue(j, DOUBLE_LIST));
-  }
-
-  private static JsonNode tree(String json) {
-    return storedJson(json, Json.MAPPER::readTree);
   }
 
   private static Map<String, Double> doubles(String json) {

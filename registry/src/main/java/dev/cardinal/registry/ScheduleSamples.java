@@ -44,11 +44,11 @@ final class ScheduleSamples {
   }
 
   private static Schedule scheduleOf(Views.StoredCheckpoint c) {
-    if (c.schedule() == null || c.schedule().isNull()) {
+    if (c.schedule() == null) {
       throw ApiException.notFound("checkpoint " + c.id() + " carries no schedule");
     }
     try {
-      return Schedule.parse(c.schedule().toString(), "the schedule of checkpoint " + c.id());
+      return Schedule.parse(c.schedule().text(), "the schedule of checkpoint " + c.id());
     } catch (ScheduleException e) {
       throw ApiException.notFound(
           "checkpoint "

@@ -1,7 +1,7 @@
 package dev.cardinal.registry;
 
 import com.fasterxml.jackson.annotation.JsonUnwrapped;
-import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.annotation.JsonSerialize;
 import dev.cardinal.core.event.BestScore;
 import dev.cardinal.core.event.EvaluationResult;
 import dev.cardinal.core.event.SweepPoint;
@@ -41,7 +41,7 @@ public final class Views {
 
   /**
    * A checkpoint as its event recorded it, the part of {@link Checkpoint} the checkpoints table
-   * holds.
+   * holds. Its JSON documents are answered as stored: see {@link RawJson}.
    *
    * @param deletedAtMs when retention deleted it from S3, or null while it exists
    */
@@ -54,9 +54,9 @@ public final class Views {
       String model,
       String bucket,
       String prefix,
-      JsonNode spec,
-      JsonNode schedule,
-      Map<String, Double> trainMetrics,
+      RawJson spec,
+      RawJson schedule,
+      RawJson trainMetrics,
       long createdAtMs,
       boolean deleted,
       Long deletedAtMs) {}
@@ -68,6 +68,7 @@ public final class Views {
    *
    * @param id {@code run/step/resolution/weights}
    */
+  @JsonSerialize(using = EvaluationJson.class)
   public record Evaluation(String id, @JsonUnwrapped EvaluationResult result) {
     /** Earlier evaluated before later, equal times by id: the latest is the maximum. */
     static final Comparator<Evaluation> LATEST_LAST =

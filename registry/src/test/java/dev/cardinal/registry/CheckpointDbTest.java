@@ -60,8 +60,8 @@ class CheckpointDbTest {
     Views.Checkpoint c = db.find("r", 100).orElseThrow();
     assertThat(c.evaluations()).hasSize(1);
     assertThat(c.evaluations().get(0).result().scores().top1()).isEqualTo(0.7);
-    assertThat(c.stored().spec().get("preset").asText()).isEqualTo("resnet20_cifar");
-    assertThat(c.stored().trainMetrics()).containsEntry("loss", 1.0 / 101);
+    assertThat(c.stored().spec().tree().get("preset").asText()).isEqualTo("resnet20_cifar");
+    assertThat(c.stored().trainMetrics().tree().get("loss").asDouble()).isEqualTo(1.0 / 101);
   }
 
   @Test

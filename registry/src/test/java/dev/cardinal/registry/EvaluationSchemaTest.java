@@ -3,6 +3,7 @@ package dev.cardinal.registry;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cardinal.core.event.EvaluationEvent;
 import dev.cardinal.core.event.EvaluationPlan;
 import dev.cardinal.core.event.EvaluationResult;
@@ -14,7 +15,11 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * An evaluation's schema is core's {@link EvaluationResult}: the event on Kafka, the API's JSON,
@@ -36,6 +41,33 @@ class EvaluationSchemaTest {
 
   private static final List<String> API_FIELDS =
       fields(Json.toTree(new Views.Evaluation("r/1/224/raw", EVERY_FIELD)));
+
+  /**
+   * The API writes evaluations with its own writer ({@link EvaluationJson}) for speed: it must give
+   * the very text Jackson's reflective writer gives for the same evaluation, whatever is known.
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("evaluations")
+  void theApiWritesAnEvaluationAsJacksonWould(String what, EvaluationResult result)
+      throws Exception {
+    ObjectNode reflective = Json.MAPPER.createObjectNode().put("id", "r/1/224/raw");
+    reflective.setAll((ObjectNode) Json.toTree(result));
+
+    assertThat(Json.MAPPER.writeValueAsString(new Views.Evaluation("r/1/224/raw", result)))
+        .isEqualTo(Json.MAPPER.writeValueAsString(reflective));
+  }
+
+  static Stream<Arguments> evaluations() {
+    EvaluationPlan plan = EvaluationPlan.of(160, "ema");
+    return Stream.of(
+        Arguments.of("every field", EVERY_FIELD),
+        Arguments.of("as first evaluators sent", EvaluationResult.builder(plan).build()),
+        Arguments.of(
+            "failed", EvaluationResult.failure(plan, "no images").evaluatedAtMs(9).build()),
+        Arguments.of(
+            "scored, not judged",
+            EvaluationResult.builder(plan).scores(Scores.of(100, 0.25, 0.5, 2.0)).build()));
+  }
 
   @Test
   void theApiAnswersTheIdThenTheResultsFields() {
@@ -99,9 +131,9 @@ class EvaluationSchemaTest {
                 "resnet20_cifar",
                 "b",
                 "p/",
-                Json.MAPPER.createObjectNode(),
-                Json.MAPPER.createObjectNode(),
-                Map.of("loss", 1.0),
+                new RawJson("{}"),
+                new RawJson("{}"),
+                new RawJson("{\"loss\": 1.0}"),
                 5,
                 true,
                 6L),
