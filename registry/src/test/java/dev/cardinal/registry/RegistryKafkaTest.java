@@ -3,7 +3,6 @@ package dev.cardinal.registry;
 import static dev.cardinal.registry.Fixtures.OVER_FITTING_REASON;
 import static dev.cardinal.registry.Fixtures.await;
 import static dev.cardinal.registry.Fixtures.checkpoint;
-import static dev.cardinal.registry.Fixtures.checkpoints;
 import static dev.cardinal.registry.Fixtures.detailedEvaluation;
 import static dev.cardinal.registry.Fixtures.evaluation;
 import static dev.cardinal.registry.Fixtures.failedEvaluation;
@@ -103,7 +102,7 @@ class RegistryKafkaTest {
   @Test
   void publishedEventsAppearInTheApi() {
     String run = TestServices.unique("kafka-run");
-    checkpoints(run, 100, 200).forEach(RegistryKafkaTest::publish);
+    Fixtures.checkpoints(run, 100, 200).forEach(RegistryKafkaTest::publish);
     publish(evaluation(run, 100, 224, "ema", 0.66));
     publish(evaluation(run, 100, 224, "ema", 0.66));
 
