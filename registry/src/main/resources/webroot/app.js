@@ -4,7 +4,9 @@
 "use strict";
 
 (function () {
-  const { PALETTE, num, el, pct, fixed, points, verdictBadge, getJson } = window.CardinalUi;
+  const {
+    PALETTE, num, el, pct, fixed, points, verdictBadge, getJson, showError, loadOrShowError,
+  } = window.CardinalUi;
   const colors = {};
 
   function colorOf(key) {
@@ -374,11 +376,10 @@
     } catch (e) {
       if (e.status !== 400) throw e;
       // The server names what is wrong with a filter: show it next to the filters.
-      error.textContent = e.message;
-      error.hidden = false;
+      showError(error, e.message);
       return;
     }
-    error.hidden = true;
+    showError(error, null);
     nextCursor = result.next;
     document.getElementById("more").hidden = !nextCursor;
     const body = table.querySelector("tbody");
@@ -521,15 +522,9 @@
     page.hidden = false;
     const error = document.getElementById("checkpoint-error");
     document.getElementById("checkpoint-title").textContent = "Checkpoint " + run + " @ step " + step;
-    let c;
-    try {
-      c = (await getJson("/api/checkpoints/" + encodeURIComponent(run) + "/" + encodeURIComponent(step))).body;
-      error.hidden = true;
-    } catch (e) {
-      error.textContent = e.message;
-      error.hidden = false;
-      return;
-    }
+    const c = await loadOrShowError(
+      "/api/checkpoints/" + encodeURIComponent(run) + "/" + encodeURIComponent(step), error);
+    if (c === null) return;
     page.dataset.id = c.id;
     document.getElementById("checkpoint-summary").textContent =
       (c.model || "unknown model") + " · epoch " + c.epoch + " · " + c.samplesSeen + " samples · "

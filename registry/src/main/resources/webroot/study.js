@@ -5,7 +5,7 @@
 "use strict";
 
 (function () {
-  const { PALETTE, el, pct, points, verdictBadge, getJson } = window.CardinalUi;
+  const { PALETTE, el, pct, points, verdictBadge, getJson, loadOrShowError } = window.CardinalUi;
   const SVG = "http://www.w3.org/2000/svg";
   const FAMILIES = ["resnet", "resnext", "resnest", "resnet-rs", "wide-resnet"];
   const page = document.getElementById("study-page");
@@ -175,15 +175,8 @@
     const error = document.getElementById("sweep-error");
     section.hidden = false;
     document.getElementById("sweep-title").textContent = "Sweep " + id;
-    let sweep;
-    try {
-      sweep = (await getJson("/api/sweeps/" + encodeURIComponent(id))).body;
-      error.hidden = true;
-    } catch (e) {
-      error.textContent = e.message;
-      error.hidden = false;
-      return;
-    }
+    const sweep = await loadOrShowError("/api/sweeps/" + encodeURIComponent(id), error);
+    if (sweep === null) return;
     section.dataset.sweep = sweep.sweepId;
     section.dataset.points = String(sweep.points.length);
     document.getElementById("sweep-summary").textContent = (sweep.dataset || "unknown dataset")

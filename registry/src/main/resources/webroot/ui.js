@@ -50,5 +50,23 @@ window.CardinalUi = (function () {
     return { body, next: response.headers.get("X-Next-Cursor") };
   }
 
-  return { PALETTE, num, el, pct, fixed, points, verdictBadge, getJson };
+  // Shows a message in a page's error box, or hides the box when message is null.
+  function showError(box, message) {
+    box.textContent = message || "";
+    box.hidden = message === null;
+  }
+
+  // A page's own record: the body of url, or null after showing the server's error in errorBox.
+  async function loadOrShowError(url, errorBox) {
+    try {
+      const { body } = await getJson(url);
+      showError(errorBox, null);
+      return body;
+    } catch (e) {
+      showError(errorBox, e.message);
+      return null;
+    }
+  }
+
+  return { PALETTE, num, el, pct, fixed, points, verdictBadge, getJson, showError, loadOrShowError };
 })();

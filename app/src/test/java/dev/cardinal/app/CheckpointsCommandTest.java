@@ -10,13 +10,13 @@ import dev.cardinal.core.event.EvaluationPlan;
 import dev.cardinal.core.event.EvaluationResult;
 import dev.cardinal.core.event.Json;
 import dev.cardinal.core.event.Scores;
+import dev.cardinal.core.testing.TestCheckpoints;
 import dev.cardinal.core.testing.TestServices;
 import dev.cardinal.registry.RegistryConfig;
 import dev.cardinal.registry.RegistryServer;
 import java.net.ServerSocket;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -43,7 +43,14 @@ class CheckpointsCommandTest {
     run = TestServices.unique("cli-run");
     List<Object> events = new ArrayList<>();
     for (long step = 100; step <= 400; step += 100) {
-      events.add(checkpoint(run, step, 4_000_000_000_000L + step));
+      events.add(
+          TestCheckpoints.event(
+              run,
+              step,
+              4_000_000_000_000L + step,
+              "resnet20_cifar",
+              CheckpointEvent.CREATED,
+              null));
       events.add(evaluation(run, step, 224, "ema", 0.5 + step / 1000.0));
       events.add(evaluation(run, step, 160, "raw", 0.4 + step / 2000.0));
     }
@@ -180,23 +187,6 @@ class CheckpointsCommandTest {
           .contains("Default:")
           .contains("localhost:8080");
     }
-  }
-
-  private static CheckpointEvent checkpoint(String run, long step, long createdAtMs) {
-    return new CheckpointEvent(
-        CheckpointEvent.SCHEMA_VERSION,
-        CheckpointEvent.CREATED,
-        run,
-        step,
-        (int) (step / 100),
-        step * 128,
-        "cardinal",
-        "runs/" + run + "/ckpt-" + step + "/",
-        "resnet20_cifar",
-        Json.MAPPER.createObjectNode().put("preset", "resnet20_cifar"),
-        null,
-        Map.of("loss", 1.0),
-        createdAtMs);
   }
 
   private static EvaluationEvent evaluation(

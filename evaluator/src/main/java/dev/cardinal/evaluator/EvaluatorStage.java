@@ -177,7 +177,7 @@ public final class EvaluatorStage implements AutoCloseable {
    * @return the evaluations, or null when the stage closed first
    */
   private List<EvaluationEvent> evaluateOnceS3Answers(CheckpointEvent event) {
-    Duration backoff = STORE_RETRY_FIRST;
+    Backoff backoff = new Backoff(STORE_RETRY_FIRST, STORE_RETRY_MAX);
     for (int attempt = 1; ; attempt++) {
       try {
         return evaluator.evaluate(event, true);
@@ -186,19 +186,16 @@ public final class EvaluatorStage implements AutoCloseable {
           throw e;
         }
         storeRetries.incrementAndGet();
-        log.warn(
-            "S3 did not answer while scoring checkpoint {} (attempt {}): {}; retrying in {} ms",
-            event.checkpointId(),
-            attempt,
-            e.getMessage(),
-            backoff.toMillis());
         try {
-          Thread.sleep(backoff.toMillis());
+          backoff.sleepAfterFailure(
+              log,
+              "Scoring checkpoint " + event.checkpointId() + " (S3 did not answer)",
+              attempt,
+              e);
         } catch (InterruptedException interrupted) {
           Thread.currentThread().interrupt();
           return null;
         }
-        backoff = Backoff.doubled(backoff, STORE_RETRY_MAX);
       }
     }
   }

@@ -7,8 +7,9 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
+import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
 import reactor.util.retry.Retry;
-import reactor.util.retry.RetryBackoffSpec;
 
 /**
  * How the registry's background work runs: on named daemon threads (a stuck one never keeps the JVM
@@ -43,12 +44,17 @@ final class Background {
   }
 
   /**
-   * Resubscribes a failed consumer for as long as the registry runs, waiting 1 s to 30 s between
-   * tries, and logs each failure saying what restarts.
+   * Runs a consumer for as long as the registry runs: resubscribes it after a failure, waiting 1 s
+   * to 30 s between tries, and logs each failure saying what restarts.
+   *
+   * @return what stops it
    */
-  static RetryBackoffSpec restartForever(Logger log, String what) {
-    return Retry.backoff(Long.MAX_VALUE, Duration.ofSeconds(1))
-        .maxBackoff(Duration.ofSeconds(30))
-        .doBeforeRetry(s -> log.error("{}: {}", what, s.failure().toString()));
+  static Disposable consumeForever(Flux<?> consumer, Logger log, String whatRestarts) {
+    return consumer
+        .retryWhen(
+            Retry.backoff(Long.MAX_VALUE, Duration.ofSeconds(1))
+                .maxBackoff(Duration.ofSeconds(30))
+                .doBeforeRetry(s -> log.error("{}: {}", whatRestarts, s.failure().toString())))
+        .subscribe();
   }
 }

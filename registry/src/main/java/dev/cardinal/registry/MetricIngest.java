@@ -32,11 +32,8 @@ final class MetricIngest implements AutoCloseable {
 
   void start() {
     subscription =
-        receiver
-            .receive()
-            .doOnNext(this::accept)
-            .retryWhen(Background.restartForever(log, "Metric stream failed, restarting"))
-            .subscribe();
+        Background.consumeForever(
+            receiver.receive().doOnNext(this::accept), log, "Metric stream failed, restarting");
   }
 
   private void accept(ReceivedRecord record) {

@@ -18,6 +18,7 @@ import java.util.concurrent.Executors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
@@ -72,15 +73,14 @@ final class StoreIngest implements AutoCloseable {
   }
 
   void start() {
-    subscription =
+    Flux<Object> batchesStored =
         receiver
             .receive()
             .bufferTimeout(BATCH, Duration.ofMillis(50), true)
-            .concatMap(batch -> Mono.fromRunnable(() -> store(batch)).subscribeOn(writer), 1)
-            .retryWhen(
-                Background.restartForever(
-                    log, "Registry ingest failed, restarting from the committed offsets"))
-            .subscribe();
+            .concatMap(batch -> Mono.fromRunnable(() -> store(batch)).subscribeOn(writer), 1);
+    subscription =
+        Background.consumeForever(
+            batchesStored, log, "Registry ingest failed, restarting from the committed offsets");
   }
 
   private void store(List<ReceivedRecord> batch) {

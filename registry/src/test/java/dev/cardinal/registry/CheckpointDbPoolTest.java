@@ -49,13 +49,7 @@ class CheckpointDbPoolTest {
         threads.submit(
             () ->
                 db.connections()
-                    .read(
-                        c -> {
-                          long rows = countCheckpoints(c);
-                          readerHeld.countDown();
-                          awaitRelease();
-                          return rows;
-                        }));
+                    .read(thenHold(readerHeld, CheckpointDbPoolTest::countCheckpoints)));
     // The writer held in the middle of a transaction that has written a row, not yet committed.
     CountDownLatch writerHeld = new CountDownLatch(1);
     Future<Object> heldWrite =
@@ -63,12 +57,12 @@ class CheckpointDbPoolTest {
             () ->
                 db.connections()
                     .write(
-                        c -> {
-                          EventWriter.apply(c, List.of(checkpoint("r", 200, 2_000)));
-                          writerHeld.countDown();
-                          awaitRelease();
-                          return null;
-                        }));
+                        thenHold(
+                            writerHeld,
+                            c -> {
+                              EventWriter.apply(c, List.of(checkpoint("r", 200, 2_000)));
+                              return null;
+                            })));
     assertThat(readerHeld.await(GUARD_S, TimeUnit.SECONDS)).as("the reader is held").isTrue();
     assertThat(writerHeld.await(GUARD_S, TimeUnit.SECONDS)).as("the writer is held").isTrue();
 
@@ -103,15 +97,22 @@ class CheckpointDbPoolTest {
         .containsExactly(200L, 100L);
   }
 
-  private void awaitRelease() {
-    try {
-      if (!release.await(GUARD_S, TimeUnit.SECONDS)) {
-        throw new IllegalStateException("the test never released the held connection");
+  /** The work, then: says its connection is held, and holds it until the test releases it. */
+  private <T> StoreConnections.SqlWork<T> thenHold(
+      CountDownLatch held, StoreConnections.SqlWork<T> work) {
+    return c -> {
+      T result = work.run(c);
+      held.countDown();
+      try {
+        if (!release.await(GUARD_S, TimeUnit.SECONDS)) {
+          throw new IllegalStateException("the test never released the held connection");
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
       }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
+      return result;
+    };
   }
 
   private static long countCheckpoints(java.sql.Connection c) throws java.sql.SQLException {

@@ -13,8 +13,8 @@ import dev.cardinal.core.event.SweepEvent;
 import dev.cardinal.core.event.SweepPoint;
 import dev.cardinal.core.event.TrainEvalGap;
 import dev.cardinal.core.event.Verdict;
-import dev.cardinal.core.s3.CheckpointStore;
 import dev.cardinal.core.testing.Await;
+import dev.cardinal.core.testing.TestCheckpoints;
 import dev.cardinal.core.testing.TestServices;
 import java.io.IOException;
 import java.net.URI;
@@ -59,6 +59,16 @@ final class Fixtures {
     return run;
   }
 
+  /** Checkpoints of {@code run} at {@code steps}, in that order, created a millisecond apart. */
+  static List<CheckpointEvent> checkpoints(String run, long... steps) {
+    long now = System.currentTimeMillis();
+    List<CheckpointEvent> out = new ArrayList<>();
+    for (int i = 0; i < steps.length; i++) {
+      out.add(checkpoint(run, steps[i], now + i));
+    }
+    return out;
+  }
+
   static CheckpointEvent checkpoint(String run, long step, long createdAtMs) {
     return checkpoint(run, step, createdAtMs, "resnet20_cifar", CheckpointEvent.CREATED);
   }
@@ -72,20 +82,7 @@ final class Fixtures {
   /** A checkpoint trained under {@code schedule} (the document the trainer stores with it). */
   static CheckpointEvent checkpoint(
       String run, long step, long createdAtMs, String model, String kind, JsonNode schedule) {
-    return new CheckpointEvent(
-        CheckpointEvent.SCHEMA_VERSION,
-        kind,
-        run,
-        step,
-        (int) (step / 100),
-        step * 128,
-        "cardinal",
-        CheckpointStore.checkpointPrefix(run, step),
-        model,
-        Json.MAPPER.createObjectNode().put("preset", model),
-        schedule,
-        Map.of("loss", 1.0 / (step + 1)),
-        createdAtMs);
+    return TestCheckpoints.event(run, step, createdAtMs, model, kind, schedule);
   }
 
   static EvaluationEvent evaluation(

@@ -2,6 +2,7 @@ package dev.cardinal.registry;
 
 import static dev.cardinal.registry.Fixtures.await;
 import static dev.cardinal.registry.Fixtures.checkpoint;
+import static dev.cardinal.registry.Fixtures.checkpoints;
 import static dev.cardinal.registry.Fixtures.get;
 import static dev.cardinal.registry.Fixtures.json;
 import static dev.cardinal.registry.Fixtures.send;
@@ -108,9 +109,7 @@ class RegistryAnnotationsTest {
   @Test
   void rebuildRestoresAliasesAndTagsFromTheTopic() {
     String run = TestServices.unique("ann-rebuild");
-    long now = System.currentTimeMillis();
-    publish(checkpoint(run, 1, now));
-    publish(checkpoint(run, 2, now + 1));
+    checkpoints(run, 1, 2).forEach(RegistryAnnotationsTest::publish);
     awaitCheckpoint(run, 2, c -> true);
     assertThat(putAlias(run, "production", 1).statusCode()).isEqualTo(200);
     assertThat(putAlias(run, "production", 2).statusCode()).isEqualTo(200);

@@ -243,9 +243,15 @@ class RegistryBrowserTest {
     screenshot("registry-ui.png");
 
     // The checkpoint page: scores by resolution for raw and EMA weights, schedule, manifest.
-    driver
-        .findElement(By.cssSelector("#checkpoints tbody tr[data-id='" + run + "/500'] a"))
-        .click();
+    // The table refreshes every few seconds: a row found just before a refresh is stale when
+    // clicked, so find it again until the click lands.
+    wait.ignoring(StaleElementReferenceException.class)
+        .until(
+            d -> {
+              d.findElement(By.cssSelector("#checkpoints tbody tr[data-id='" + run + "/500'] a"))
+                  .click();
+              return true;
+            });
     wait.until(d -> d.findElement(By.id("checkpoint-page")).isDisplayed());
     wait.until(d -> Integer.parseInt(attribute("chart-by-resolution", "data-points")) >= 3);
     assertThat(attribute("chart-by-resolution", "data-runs"))
@@ -307,6 +313,15 @@ class RegistryBrowserTest {
     ((JavascriptExecutor) driver).executeScript("window.scrollTo(0, 0)");
     screenshot("registry-ui-checkpoint.png");
 
+    // A checkpoint that does not exist: the page says so in the server's words; the next one that
+    // does exist hides the error again.
+    ((JavascriptExecutor) driver).executeScript("location.hash = '#/checkpoints/" + run + "/999'");
+    wait.until(d -> d.findElement(By.id("checkpoint-error")).isDisplayed());
+    assertThat(driver.findElement(By.id("checkpoint-error")).getText())
+        .contains("has no checkpoint at step 999");
+    ((JavascriptExecutor) driver).executeScript("location.hash = '#/checkpoints/" + run + "/500'");
+    wait.until(d -> !d.findElement(By.id("checkpoint-error")).isDisplayed());
+
     // Everything above ran under the registry's CSP; nothing the UI needs may have been blocked.
     assertThat(driver.manage().logs().get(LogType.BROWSER).getAll())
         .extracting(LogEntry::getMessage)
@@ -350,6 +365,12 @@ class RegistryBrowserTest {
     assertThat(pointRow("w2")).contains("160 M").contains("64.00%");
     ((JavascriptExecutor) driver).executeScript("window.scrollTo(0, 0)");
     screenshot("registry-ui-study.png");
+
+    // A sweep that does not exist: the page says so in the server's words.
+    ((JavascriptExecutor) driver).executeScript("location.hash = '#/sweeps/no-such-sweep'");
+    wait.until(d -> d.findElement(By.id("sweep-error")).isDisplayed());
+    assertThat(driver.findElement(By.id("sweep-error")).getText())
+        .contains("no sweep no-such-sweep");
 
     // Back to the dashboard: the study page hides and the charts come back.
     driver.findElement(By.cssSelector("#study-page a[href='#/']")).click();

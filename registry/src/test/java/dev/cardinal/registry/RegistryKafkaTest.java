@@ -23,6 +23,7 @@ import dev.cardinal.core.event.SweepEvent;
 import dev.cardinal.core.event.SweepPoint;
 import dev.cardinal.core.kafka.DeadLetters;
 import dev.cardinal.core.kafka.KafkaSender;
+import dev.cardinal.core.testing.Await;
 import dev.cardinal.core.testing.TestServices;
 import java.io.InputStream;
 import java.net.URI;
@@ -79,27 +80,39 @@ class RegistryKafkaTest {
     return json(get(registry.port(), "/api/checkpoints?includeDeleted=true&run=" + run));
   }
 
+  /**
+   * Waits until the run lists {@code count} checkpoints, the oldest with {@code
+   * evaluationsOfOldest} evaluations, and returns that list (newest first).
+   */
+  private static JsonNode awaitCheckpoints(String run, int count, int evaluationsOfOldest) {
+    return Await.until(
+        WAIT,
+        run
+            + ": "
+            + count
+            + " checkpoints, the oldest with "
+            + evaluationsOfOldest
+            + " evaluations",
+        () -> checkpoints(run),
+        list ->
+            list.size() == count
+                && list.get(count - 1).get("evaluations").size() == evaluationsOfOldest);
+  }
+
   @Test
   void publishedEventsAppearInTheApi() {
     String run = TestServices.unique("kafka-run");
-    long now = System.currentTimeMillis();
-    publish(checkpoint(run, 100, now));
-    publish(checkpoint(run, 200, now + 1));
+    Fixtures.checkpoints(run, 100, 200).forEach(RegistryKafkaTest::publish);
     publish(evaluation(run, 100, 224, "ema", 0.66));
     publish(evaluation(run, 100, 224, "ema", 0.66));
 
-    await(
-        "both checkpoints and the evaluation",
-        WAIT,
-        () -> {
-          JsonNode list = checkpoints(run);
-          return list.size() == 2 && list.get(1).get("evaluations").size() == 1;
-        });
-    JsonNode list = checkpoints(run);
+    JsonNode list = awaitCheckpoints(run, 2, 1);
     assertThat(list.get(0).get("step").asLong()).isEqualTo(200);
     assertThat(list.get(1).get("evaluations").get(0).get("top1").asDouble()).isEqualTo(0.66);
 
-    publish(checkpoint(run, 100, now + 5, "resnet20_cifar", CheckpointEvent.DELETED));
+    publish(
+        checkpoint(
+            run, 100, System.currentTimeMillis(), "resnet20_cifar", CheckpointEvent.DELETED));
     await("the deletion", WAIT, () -> checkpoints(run).get(1).get("deleted").asBoolean());
     assertThat(json(get(registry.port(), "/api/checkpoints?run=" + run))).hasSize(1);
   }
@@ -281,14 +294,7 @@ class RegistryKafkaTest {
     publish(detailedEvaluation(run, 7, 224, "raw", 0.6, 224));
     publish(detailedEvaluation(run, 7, 224, "raw", 0.6, 224));
     publish(failedEvaluation(run, 7, 224, "ema", "ema weights missing"));
-    await(
-        "the events before the rebuild",
-        WAIT,
-        () -> {
-          JsonNode list = checkpoints(run);
-          return list.size() == 1 && list.get(0).get("evaluations").size() == 3;
-        });
-    JsonNode before = checkpoints(run).get(0);
+    JsonNode before = awaitCheckpoints(run, 1, 3).get(0);
     assertThat(before.get("verdictReason").asText()).isEqualTo(OVER_FITTING_REASON);
     JsonNode detailed = before.get("evaluations").get(2);
     assertThat(detailed.get("ece").asDouble()).isEqualTo(0.01 + 224 / 10_000.0);
@@ -298,14 +304,7 @@ class RegistryKafkaTest {
         .isEqualTo("ema weights missing");
 
     registry.restartWithRebuild();
-    await(
-        "the replayed events",
-        WAIT,
-        () -> {
-          JsonNode list = checkpoints(run);
-          return list.size() == 1 && list.get(0).get("evaluations").size() == 3;
-        });
-    assertThat(checkpoints(run).get(0))
+    assertThat(awaitCheckpoints(run, 1, 3).get(0))
         .as("re-reading the topics reproduces the same rows, optional fields included")
         .isEqualTo(before);
   }

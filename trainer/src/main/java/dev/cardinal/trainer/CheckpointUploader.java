@@ -90,7 +90,7 @@ public final class CheckpointUploader implements AutoCloseable {
   private void upload(Snapshot snapshot) {
     CheckpointManifest manifest = snapshot.manifest();
     String prefix = CheckpointStore.checkpointPrefix(manifest.runId(), manifest.step());
-    Duration backoff = firstBackoff;
+    Backoff backoff = new Backoff(firstBackoff, Duration.ofMinutes(1));
     for (int attempt = 1; ; attempt++) {
       try {
         for (Map.Entry<String, byte[]> object : snapshot.objects().entrySet()) {
@@ -114,19 +114,12 @@ public final class CheckpointUploader implements AutoCloseable {
           giveUp(snapshot, prefix, e);
           return;
         }
-        log.warn(
-            "Checkpoint {} upload attempt {} failed ({}); retrying in {} s",
-            prefix,
-            attempt,
-            e.getMessage(),
-            backoff.toSeconds());
         try {
-          Thread.sleep(backoff.toMillis());
+          backoff.sleepAfterFailure(log, "Checkpoint " + prefix + " upload", attempt, e);
         } catch (InterruptedException interrupted) {
           giveUp(snapshot, prefix, e);
           return;
         }
-        backoff = Backoff.doubled(backoff, Duration.ofMinutes(1));
       }
     }
   }

@@ -1,6 +1,5 @@
 package dev.cardinal.app.bench;
 
-import ai.djl.Device;
 import dev.cardinal.core.Topics;
 import dev.cardinal.core.config.KafkaSettings;
 import dev.cardinal.core.event.CheckpointEvent;
@@ -8,21 +7,15 @@ import dev.cardinal.core.event.EvaluationEvent;
 import dev.cardinal.core.event.Json;
 import dev.cardinal.core.event.MetricEvent;
 import dev.cardinal.core.testing.OwnThread;
-import dev.cardinal.core.testing.SyntheticImages;
 import dev.cardinal.core.testing.TestServices;
-import dev.cardinal.core.wire.ImageBatch;
 import dev.cardinal.trainer.EngineThreads;
-import dev.cardinal.trainer.Recipe;
-import dev.cardinal.trainer.TrainerConfig;
-import dev.cardinal.trainer.TrainingSession;
-import dev.cardinal.trainer.model.ModelPresets;
+import dev.cardinal.trainer.testing.BareTraining;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.TreeMap;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -111,31 +104,9 @@ public final class LearningBench {
 
   /** The training code of a run fed batches of Fashion-MNIST's shape from memory: images/s. */
   private static double memoryLeg() {
-    Random random = new Random(5);
-    List<ImageBatch> batches = new ArrayList<>();
-    for (int b = 0; b < 8; b++) {
-      batches.add(SyntheticImages.noise(random, b, BATCH, 28, 1, 10, 60_000));
-    }
-    TrainerConfig config =
-        TrainerConfig.of("memory", "resnet20", Recipe.named("fashion-mnist"), 1_000_000)
-            .withKeepBest(0);
-    try (TrainingSession session =
-        new TrainingSession(
-            config,
-            null,
-            Device.cpu(),
-            ModelPresets.get("resnet20").withNumClasses(10),
-            batches.get(0),
-            null)) {
-      long start = 0;
-      for (int step = 0; step < MEMORY_STEPS; step++) {
-        if (step == MEMORY_WARMUP) {
-          start = System.nanoTime();
-        }
-        session.trainStep(batches.get(step % batches.size()), step, false);
-      }
-      return (double) (MEMORY_STEPS - MEMORY_WARMUP) * BATCH / ((System.nanoTime() - start) / 1e9);
-    }
+    return BareTraining.resnet20FashionMnist(
+            "memory", BATCH, 8, MEMORY_WARMUP, MEMORY_STEPS - MEMORY_WARMUP)
+        .imagesPerSecond();
   }
 
   /** What the run publishes, read from its topics as any outside client could. */

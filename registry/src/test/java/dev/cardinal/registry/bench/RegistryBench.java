@@ -9,6 +9,7 @@ import dev.cardinal.core.event.Json;
 import dev.cardinal.core.event.MetricEvent;
 import dev.cardinal.core.event.Scores;
 import dev.cardinal.core.kafka.KafkaSender;
+import dev.cardinal.core.testing.TestCheckpoints;
 import dev.cardinal.core.testing.TestServices;
 import dev.cardinal.registry.RegistryConfig;
 import dev.cardinal.registry.RegistryServer;
@@ -470,20 +471,7 @@ public final class RegistryBench {
       long step = (i / RUNS + 1) * 100L;
       String model = MODELS[r % MODELS.length];
       batch.add(
-          new CheckpointEvent(
-              CheckpointEvent.SCHEMA_VERSION,
-              CheckpointEvent.CREATED,
-              run,
-              step,
-              (int) (step / 1000),
-              step * 128,
-              "cardinal",
-              "runs/" + run + "/ckpt-" + step + "/",
-              model,
-              Json.MAPPER.createObjectNode().put("preset", model),
-              null,
-              Map.of("loss", 2.0 / (1 + step / 1000.0)),
-              now + i * 1000L));
+          TestCheckpoints.event(run, step, now + i * 1000L, model, CheckpointEvent.CREATED, null));
       double progress = 1 - Math.exp(-step / 8000.0);
       batch.add(
           evaluation(run, step, 224, "ema", 0.3 + 0.6 * progress + random.nextGaussian() * 0.01));

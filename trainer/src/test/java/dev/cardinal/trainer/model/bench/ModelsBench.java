@@ -8,16 +8,13 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
-import ai.djl.training.DefaultTrainingConfig;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.Trainer;
-import ai.djl.training.loss.Loss;
-import ai.djl.training.optimizer.Optimizer;
-import ai.djl.training.tracker.Tracker;
 import dev.cardinal.trainer.model.ModelPresets;
 import dev.cardinal.trainer.model.ModelStats;
 import dev.cardinal.trainer.model.ResNetBuilder;
 import dev.cardinal.trainer.model.ResNetSpec;
+import dev.cardinal.trainer.testing.BareTraining;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -81,14 +78,7 @@ public final class ModelsBench {
       Model model = Model.newInstance(e.getKey());
       model.setBlock(e.getValue());
       models.add(model);
-      DefaultTrainingConfig config =
-          new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
-              .optOptimizer(
-                  Optimizer.sgd()
-                      .setLearningRateTracker(Tracker.fixed(0.01f))
-                      .optMomentum(0.9f)
-                      .build());
-      Trainer trainer = model.newTrainer(config);
+      Trainer trainer = model.newTrainer(BareTraining.plainSgd(0.01f));
       int r = resolution.get(e.getKey());
       Shape input = new Shape(BATCH, 3, r, r);
       trainer.initialize(input);
