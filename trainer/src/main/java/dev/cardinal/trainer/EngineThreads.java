@@ -2,7 +2,6 @@ package dev.cardinal.trainer;
 
 import ai.djl.engine.Engine;
 import ai.djl.pytorch.jni.JniUtils;
-import dev.cardinal.trainer.os.NativeAllocator;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -43,7 +42,6 @@ public final class EngineThreads {
     if (intraOp < 1) {
       throw new IllegalArgumentException("intra-op threads must be >= 1, got " + intraOp);
     }
-    NativeAllocator.keepFreedMemory();
     if (System.getProperty(INTRA_OP) == null) {
       System.setProperty(INTRA_OP, Integer.toString(intraOp));
     }

@@ -32,8 +32,8 @@ public final class NativeAllocator {
   private NativeAllocator() {}
 
   /**
-   * Applies the setting once per process unless the user chose otherwise; safe to call from every
-   * place that is about to start the engine.
+   * Applies the setting once per process unless the user chose otherwise. The training session and
+   * the evaluator's scorer call it, the places where the engine allocates tensors.
    */
   public static synchronized void keepFreedMemory() {
     if (applied) {

@@ -5,7 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import com.sun.jna.Library;
+import com.sun.jna.Native;
 import com.sun.jna.Pointer;
+import com.sun.jna.Structure;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledOnOs;
@@ -28,11 +31,11 @@ class NativeAllocatorTest {
         "this environment sets the allocator itself");
     NativeAllocator.keepFreedMemory();
 
-    long mappedBefore = Libc.INSTANCE.mallinfo2().hblkhd;
-    Pointer block = Libc.INSTANCE.malloc(BLOCK);
-    long mappedWhileHeld = Libc.INSTANCE.mallinfo2().hblkhd;
-    Libc.INSTANCE.free(block);
-    long freeInArenas = Libc.INSTANCE.mallinfo2().fordblks;
+    long mappedBefore = MallocStats.INSTANCE.mallinfo2().hblkhd;
+    Pointer block = MallocStats.INSTANCE.malloc(BLOCK);
+    long mappedWhileHeld = MallocStats.INSTANCE.mallinfo2().hblkhd;
+    MallocStats.INSTANCE.free(block);
+    long freeInArenas = MallocStats.INSTANCE.mallinfo2().fordblks;
 
     assertTrue(
         mappedWhileHeld - mappedBefore < BLOCK,
@@ -63,5 +66,53 @@ class NativeAllocatorTest {
                 "LD_PRELOAD", "/lib/libfoo.so",
                 "CARDINAL_MALLOC", "tuned",
                 "MALLOCATOR", "x")));
+  }
+
+  /**
+   * What the test reads of glibc's malloc, beyond the calls Cardinal itself makes ({@link Libc}).
+   */
+  interface MallocStats extends Library {
+    MallocStats INSTANCE = Native.load("c", MallocStats.class);
+
+    Pointer malloc(long size);
+
+    void free(Pointer block);
+
+    /** glibc 2.33+: malloc's totals over all arenas. */
+    MallInfo2.ByValue mallinfo2();
+  }
+
+  /** {@code struct mallinfo2}: every field a {@code size_t}. */
+  @Structure.FieldOrder({
+    "arena",
+    "ordblks",
+    "smblks",
+    "hblks",
+    "hblkhd",
+    "usmblks",
+    "fsmblks",
+    "uordblks",
+    "fordblks",
+    "keepcost"
+  })
+  public static class MallInfo2 extends Structure {
+    public long arena;
+    public long ordblks;
+    public long smblks;
+    public long hblks;
+
+    /** Bytes in blocks served by their own mmap. */
+    public long hblkhd;
+
+    public long usmblks;
+    public long fsmblks;
+    public long uordblks;
+
+    /** Free bytes held in the arenas. */
+    public long fordblks;
+
+    public long keepcost;
+
+    public static class ByValue extends MallInfo2 implements Structure.ByValue {}
   }
 }
