@@ -566,17 +566,28 @@
       if (e.trainEvalGap !== undefined && e.trainEvalGap !== null && e.trainResolution) {
         gap.title = "train top-1 at " + e.trainResolution + " px (training augmentation) minus this eval top-1";
       }
-      tr.append(resolution, el("td", e.weights), el("td", pct(e.top1), "num"),
+      const top1 = el("td", pct(e.top1), "num");
+      if (e.testFlip && e.singleViewTop1 !== undefined && e.singleViewTop1 !== null) {
+        // What test-time flip added: the image alone beside the image averaged with its mirror.
+        top1.append(el("span", " (" + pct(e.singleViewTop1) + " one view)", "single-view"));
+        top1.title = "each image's prediction averaged with its mirror image's; the image alone: "
+          + pct(e.singleViewTop1);
+      }
+      tr.append(resolution, el("td", e.weights), top1,
         el("td", pct(e.top5), "num"), el("td", fixed(e.nll, 4), "num"),
         el("td", fixed(e.ece, 4), "num ece"), el("td", pct(e.trainTop1), "num"), gap,
         el("td", e.images, "num"), el("td", e.error ? "evaluation failed: " + e.error : "", e.error ? "error" : ""));
       return tr;
     }));
-    const plan = c.evaluations.find((e) => e.trainResolution || e.cropFraction);
+    // How the checkpoint was scored, from a scored evaluation where there is one.
+    const planned = c.evaluations.filter((e) => e.trainResolution || e.cropFraction);
+    const plan = planned.find((e) => !e.error) || planned[0];
     document.getElementById("checkpoint-evaluation-note").textContent = plan
       ? "Trained at " + (plan.trainResolution ? plan.trainResolution + " px" : "an unknown resolution")
         + (plan.cropFraction ? "; evaluated on a centre crop of " + (100 * plan.cropFraction).toFixed(1)
           + "% of the shorter side, resized" : "")
+        + (plan.testFlip ? "; each image's prediction averaged with its mirror image's (test-time flip),"
+          + " top-1 of the image alone in brackets" : "")
         + ". ‘best’ marks each weight set's best resolution."
       : "";
     showPerClass(c, best);

@@ -85,7 +85,7 @@ class SweepReportTest {
         "s-p",
         step,
         EvaluationResult.builder(EvaluationPlan.of(32, weights))
-            .scores(new Scores(64, top1, null, null, null, null))
+            .scores(new Scores(64, top1, null, null, null, null, null))
             .regularization(new Verdict(verdict, null, null))
             .gap(new TrainEvalGap(null, verdict == null ? null : 0.01))
             .build());

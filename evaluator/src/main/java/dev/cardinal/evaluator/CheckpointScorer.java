@@ -109,8 +109,9 @@ final class CheckpointScorer {
 
   /**
    * Every eval image crosses to the device once per checkpoint and is normalized once; each
-   * resolution's view then goes through every weight set. Per-pass sub-managers free the
-   * activations DJL would otherwise keep until the checkpoint is done.
+   * resolution's view (and its mirror, with {@code testFlip}) then goes through every weight set.
+   * Per-pass sub-managers free the activations DJL would otherwise keep until the checkpoint is
+   * done.
    */
   private static Map<String, Map<Integer, ScoreTally>> forward(
       NDManager manager,
@@ -135,15 +136,55 @@ final class CheckpointScorer {
           try (NDManager viewManager = batchManager.newSubManager()) {
             normalized.tempAttach(viewManager);
             NDArray input = EvalTransform.at(normalized, resolution, plan.cropFraction());
+            // NCHW: axis 3 is the width, so this is each image's left-right mirror.
+            NDArray mirror = plan.testFlip() ? input.flip(3) : null;
             for (Map.Entry<String, Block> entry : blocks.entrySet()) {
+              ScoreTally tally = out.get(entry.getKey()).get(resolution);
               try (NDManager pass = viewManager.newSubManager()) {
                 input.tempAttach(pass);
                 float[] logits = logits(entry.getValue(), parameters, input);
-                out.get(entry.getKey()).get(resolution).add(logits, batch.labels());
+                if (mirror != null) {
+                  mirror.tempAttach(pass);
+                  tally.addSingleView(logits, batch.labels());
+                  logits =
+                      averagedPrediction(
+                          logits, logits(entry.getValue(), parameters, mirror), classes);
+                }
+                tally.add(logits, batch.labels());
               }
             }
           }
         }
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The prediction of two views of each image: the log of the mean of their softmax probabilities,
+   * as an ensemble averages its members (so NLL and calibration score the averaged distribution).
+   * Computed here rather than on the device: it is ten numbers an image.
+   */
+  static float[] averagedPrediction(float[] first, float[] second, int classes) {
+    float[] out = new float[first.length];
+    for (int base = 0; base < first.length; base += classes) {
+      double firstMax = Double.NEGATIVE_INFINITY;
+      double secondMax = Double.NEGATIVE_INFINITY;
+      for (int c = 0; c < classes; c++) {
+        firstMax = Math.max(firstMax, first[base + c]);
+        secondMax = Math.max(secondMax, second[base + c]);
+      }
+      double firstSum = 0;
+      double secondSum = 0;
+      for (int c = 0; c < classes; c++) {
+        firstSum += Math.exp(first[base + c] - firstMax);
+        secondSum += Math.exp(second[base + c] - secondMax);
+      }
+      for (int c = 0; c < classes; c++) {
+        double mean =
+            0.5 * Math.exp(first[base + c] - firstMax) / firstSum
+                + 0.5 * Math.exp(second[base + c] - secondMax) / secondSum;
+        out[base + c] = (float) Math.log(mean);
       }
     }
     return out;

@@ -28,6 +28,8 @@ public final class ScoreTally {
   private final double[] binConfidence = new double[CALIBRATION_BINS];
   private final long[] classCount;
   private final long[] classCorrect;
+  private long singleViewImages;
+  private long singleViewTop1;
 
   public ScoreTally(int classes) {
     if (classes < 1) {
@@ -51,22 +53,15 @@ public final class ScoreTally {
     for (int i = 0; i < n; i++) {
       int base = i * classes;
       int label = labels[i];
-      if (label < 0 || label >= classes) {
-        throw new IllegalArgumentException(
-            "label " + label + " outside the model's " + classes + " classes");
-      }
+      int higher = higher(logits, base, label); // checks the label
       double max = Double.NEGATIVE_INFINITY;
       for (int c = 0; c < classes; c++) {
         max = Math.max(max, logits[base + c]);
       }
       double sumExp = 0;
-      int higher = 0;
       float target = logits[base + label];
       for (int c = 0; c < classes; c++) {
         sumExp += Math.exp(logits[base + c] - max);
-        if (c != label && logits[base + c] >= target) {
-          higher++;
-        }
       }
       double logSumExp = max + Math.log(sumExp);
       nllSum += logSumExp - target;
@@ -89,6 +84,39 @@ public final class ScoreTally {
       }
       images++;
     }
+  }
+
+  /**
+   * Counts the top-1 of each image's own prediction when {@link #add} is given predictions averaged
+   * over the image and its mirror: what the flip added shows as {@link Scores#singleViewTop1}.
+   */
+  public void addSingleView(float[] logits, int[] labels) {
+    if (logits.length != labels.length * classes) {
+      throw new IllegalArgumentException(
+          logits.length + " logits for " + labels.length + " images x " + classes + " classes");
+    }
+    for (int i = 0; i < labels.length; i++) {
+      if (higher(logits, i * classes, labels[i]) == 0) {
+        singleViewTop1++;
+      }
+    }
+    singleViewImages += labels.length;
+  }
+
+  /** How many other classes score at least as high as the true one (a tie is a miss). */
+  private int higher(float[] logits, int base, int label) {
+    if (label < 0 || label >= classes) {
+      throw new IllegalArgumentException(
+          "label " + label + " outside the model's " + classes + " classes");
+    }
+    float target = logits[base + label];
+    int higher = 0;
+    for (int c = 0; c < classes; c++) {
+      if (c != label && logits[base + c] >= target) {
+        higher++;
+      }
+    }
+    return higher;
   }
 
   /** The bin of a confidence in (0, 1]: {@code (k/15, (k+1)/15]} is bin k. */
@@ -144,6 +172,7 @@ public final class ScoreTally {
 
   /** The scores tallied so far, as evaluation events carry them. */
   public Scores scores() {
-    return new Scores(images, top1(), top5(), nll(), ece(), perClassAccuracy());
+    Double singleView = singleViewImages == 0 ? null : (double) singleViewTop1 / singleViewImages;
+    return new Scores(images, top1(), top5(), nll(), ece(), perClassAccuracy(), singleView);
   }
 }

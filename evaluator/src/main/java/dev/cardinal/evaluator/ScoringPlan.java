@@ -13,19 +13,22 @@ import java.util.List;
  *
  * @param trainResolution the schedule's train resolution at the checkpoint's epoch; null without a
  *     schedule
+ * @param testFlip average each image's prediction with its mirror image's (the schedule's {@code
+ *     testFlip})
  */
 record ScoringPlan(
     List<Integer> resolutions,
     double cropFraction,
     Integer trainResolution,
-    int referenceResolution) {
+    int referenceResolution,
+    boolean testFlip) {
 
   /**
    * @param schedule the run's schedule, or null: native resolution, full frame
    */
   static ScoringPlan of(Schedule schedule, int epoch, int nativeResolution) {
     if (schedule == null) {
-      return new ScoringPlan(List.of(nativeResolution), 1.0, null, nativeResolution);
+      return new ScoringPlan(List.of(nativeResolution), 1.0, null, nativeResolution, false);
     }
     ScheduleStage stage = schedule.at(epoch);
     // Pad-and-crop training never zooms in: its model sees whole frames (see EvalTransform).
@@ -36,11 +39,11 @@ record ScoringPlan(
         resolutions.stream()
             .min(Comparator.comparingInt((Integer r) -> Math.abs(r - train)))
             .orElse(train);
-    return new ScoringPlan(resolutions, crop, train, reference);
+    return new ScoringPlan(resolutions, crop, train, reference, schedule.testFlip());
   }
 
   /** How one of the planned evaluations is scored, as its event records it. */
   EvaluationPlan at(int resolution, String weights) {
-    return new EvaluationPlan(resolution, weights, trainResolution, cropFraction);
+    return new EvaluationPlan(resolution, weights, trainResolution, cropFraction, testFlip);
   }
 }

@@ -305,6 +305,8 @@ class EvaluatorStageTest {
       }
       assertThat(event.result().plan().trainResolution()).isEqualTo(16);
       assertThat(event.result().plan().cropFraction()).isEqualTo(0.875);
+      assertThat(event.result().plan().testFlip()).isFalse();
+      assertThat(scores.singleViewTop1()).isNull();
       assertThat(event.result().gap().trainTop1()).isEqualTo(trainTop1);
       assertThat(event.result().gap().trainEvalGap())
           .isCloseTo(trainTop1 - event.result().scores().top1(), offset(1e-12));
@@ -343,6 +345,40 @@ class EvaluatorStageTest {
     // The event reads back equal through the one JSON mapper (per-class nulls included).
     EvaluationEvent back = Json.fromBytes(Json.toBytes(reference), EvaluationEvent.class);
     assertThat(back).isEqualTo(reference);
+  }
+
+  @Test
+  void withTestFlipEachViewIsAveragedWithItsMirror() throws Exception {
+    Schedule flip =
+        Schedule.parse(
+            """
+            name: flip-test
+            testResolution: 24
+            testFlip: true
+            defaults: {trainResolution: 24}
+            """,
+            "flip schedule");
+    String run = TestServices.unique("flip");
+    CheckpointEvent checkpoint = checkpoint(run, 3, Map.of("params", params), flip);
+    List<EvaluationEvent> events =
+        onWorker(() -> new EvaluatorStage(kafka, store, 12).evaluate(checkpoint));
+    assertThat(events).extracting(EvaluationEvent::evaluationId).containsExactly(run + "/3/24/raw");
+    EvaluationEvent event = events.get(0);
+    Map<String, Double> averaged =
+        onWorker(() -> PerImageScores.flipAveraged(manager, load(params), EVAL, 24));
+    Map<String, Double> single =
+        onWorker(() -> PerImageScores.of(manager, load(params), EVAL, CLASSES, 24));
+    // The mirror must change the prediction, or this test could not tell a flip from none. A
+    // briefly trained network changes it little (its NLL by about 1e-3), so NLL is compared to
+    // 1e-5: float sums in another order differ by about 1e-7 here.
+    assertThat(averaged.get("nll")).isNotCloseTo(single.get("nll"), offset(1e-4));
+
+    assertThat(event.result().plan().testFlip()).isTrue();
+    Scores scores = event.result().scores();
+    assertScore(event, "top1", scores.top1(), averaged, 1e-9);
+    assertScore(event, "nll", scores.nll(), averaged, 1e-5);
+    assertThat(scores.singleViewTop1()).isEqualTo(single.get("top1"));
+    assertThat(scores.images()).isEqualTo(EVAL_IMAGES);
   }
 
   @Test

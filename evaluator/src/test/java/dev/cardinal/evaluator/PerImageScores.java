@@ -81,4 +81,47 @@ final class PerImageScores {
     }
     return out;
   }
+
+  /**
+   * Top-1 and NLL when each image's view is averaged with its mirror: the view as {@link #of} makes
+   * it, mirrored left-right in plain Java, both through the network, and their softmax
+   * probabilities averaged.
+   */
+  static Map<String, Double> flipAveraged(
+      NDManager manager, Block block, List<ImageBatch> eval, int resolution) {
+    ParameterStore parameters = new ParameterStore(manager, false);
+    int images = 0;
+    int correct = 0;
+    double nll = 0;
+    for (ImageBatch batch : eval) {
+      for (int i = 0; i < batch.size(); i++) {
+        float[] chw = PlainJavaTransform.chw(batch, i, resolution, 0.875);
+        float[] mirrored = new float[chw.length];
+        for (int row = 0; row < chw.length / resolution; row++) {
+          for (int x = 0; x < resolution; x++) {
+            mirrored[row * resolution + x] = chw[row * resolution + resolution - 1 - x];
+          }
+        }
+        try (NDManager one = manager.newSubManager()) {
+          NDArray probabilities = null;
+          for (float[] view : List.of(chw, mirrored)) {
+            NDArray input = one.create(view, new Shape(1, 3, resolution, resolution));
+            NDArray p =
+                block.forward(parameters, new NDList(input), false).singletonOrThrow().softmax(1);
+            probabilities = probabilities == null ? p : probabilities.add(p);
+          }
+          float[] mean = probabilities.div(2f).toFloatArray();
+          int label = batch.labels()[i];
+          int higher = 0;
+          for (float v : mean) {
+            higher += v >= mean[label] ? 1 : 0;
+          }
+          correct += higher == 1 ? 1 : 0;
+          nll -= Math.log(mean[label]);
+          images++;
+        }
+      }
+    }
+    return Map.of("top1", (double) correct / images, "nll", nll / images);
+  }
 }

@@ -31,6 +31,32 @@ class ScoreTallyTest {
   }
 
   @Test
+  void singleViewTopOneIsCountedBesideTheAveragedPrediction() {
+    ScoreTally scores = new ScoreTally(2);
+    assertThat(scores.scores().singleViewTop1()).isNull();
+    // The image alone: right, wrong, wrong (a tie). Averaged with its mirror: all right.
+    scores.addSingleView(new float[] {2, 0, 0, 1, 1, 1}, new int[] {0, 0, 1});
+    scores.add(new float[] {2, 0, 1, 0, 0, 1}, new int[] {0, 0, 1});
+    assertThat(scores.top1()).isEqualTo(1.0);
+    assertThat(scores.scores().singleViewTop1()).isCloseTo(1 / 3.0, offset(1e-12));
+    assertThatThrownBy(() -> scores.addSingleView(new float[] {0, 1}, new int[] {2}))
+        .hasMessageContaining("label 2 outside the model's 2 classes");
+  }
+
+  @Test
+  void twoViewsAreAveragedAsProbabilities() {
+    // Softmax of (ln 3, 0) is (0.75, 0.25); of (0, ln 3) it is (0.25, 0.75); of (0, 0) halves.
+    float ln3 = (float) Math.log(3);
+    float[] averaged =
+        CheckpointScorer.averagedPrediction(
+            new float[] {ln3, 0, 0, 0}, new float[] {0, ln3, 0, ln3}, 2);
+    assertThat(Math.exp(averaged[0])).isCloseTo(0.5, offset(1e-6));
+    assertThat(Math.exp(averaged[1])).isCloseTo(0.5, offset(1e-6));
+    assertThat(Math.exp(averaged[2])).isCloseTo((0.5 + 0.25) / 2, offset(1e-6));
+    assertThat(Math.exp(averaged[3])).isCloseTo((0.5 + 0.75) / 2, offset(1e-6));
+  }
+
+  @Test
   void expectedCalibrationErrorOnHandMadeLogits() {
     // Two classes, logits (z, 0): confidence of the winner is sigmoid(|z|).
     // ln(3) -> 0.75 (bin 11 of 15: (11/15, 12/15]), ln(9) -> 0.9 (bin 13: (13/15, 14/15]).

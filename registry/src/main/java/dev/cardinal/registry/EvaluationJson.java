@@ -36,12 +36,14 @@ final class EvaluationJson extends StdSerializer<Views.Evaluation> {
             case WEIGHTS -> r.plan().weights();
             case TRAIN_RESOLUTION -> r.plan().trainResolution();
             case CROP_FRACTION -> r.plan().cropFraction();
+            case TEST_FLIP -> r.plan().testFlip();
             case IMAGES -> r.scores().images();
             case TOP1 -> r.scores().top1();
             case TOP5 -> r.scores().top5();
             case NLL -> r.scores().nll();
             case ECE -> r.scores().ece();
             case PER_CLASS_ACCURACY -> r.scores().perClassAccuracy();
+            case SINGLE_VIEW_TOP1 -> r.scores().singleViewTop1();
             case ERROR -> r.error();
             case EVALUATED_AT_MS -> r.evaluatedAtMs();
             case TRAIN_TOP1 -> r.gap().trainTop1();
@@ -71,6 +73,8 @@ final class EvaluationJson extends StdSerializer<Views.Evaluation> {
       gen.writeNumber(i);
     } else if (value instanceof Long l) {
       gen.writeNumber(l);
+    } else if (value instanceof Boolean b) {
+      gen.writeBoolean(b);
     } else {
       // The per-class list and the verdict's evidence: rare, and Jackson's own writers do them.
       provider.defaultSerializeValue(value, gen);

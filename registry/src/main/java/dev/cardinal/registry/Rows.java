@@ -10,6 +10,8 @@ import static dev.cardinal.registry.EvaluationColumn.IMAGES;
 import static dev.cardinal.registry.EvaluationColumn.NLL;
 import static dev.cardinal.registry.EvaluationColumn.PER_CLASS_ACCURACY;
 import static dev.cardinal.registry.EvaluationColumn.RESOLUTION;
+import static dev.cardinal.registry.EvaluationColumn.SINGLE_VIEW_TOP1;
+import static dev.cardinal.registry.EvaluationColumn.TEST_FLIP;
 import static dev.cardinal.registry.EvaluationColumn.TOP1;
 import static dev.cardinal.registry.EvaluationColumn.TOP5;
 import static dev.cardinal.registry.EvaluationColumn.TRAIN_EVAL_GAP;
@@ -78,7 +80,8 @@ final class Rows {
             rs.getInt(RESOLUTION.index()),
             rs.getString(WEIGHTS.index()),
             nullableInteger(rs, TRAIN_RESOLUTION.index()),
-            nullableDouble(rs, CROP_FRACTION.index()));
+            nullableDouble(rs, CROP_FRACTION.index()),
+            nullableBoolean(rs, TEST_FLIP.index()));
     Scores scores =
         new Scores(
             rs.getLong(IMAGES.index()),
@@ -86,7 +89,8 @@ final class Rows {
             nullableDouble(rs, TOP5.index()),
             nullableDouble(rs, NLL.index()),
             nullableDouble(rs, ECE.index()),
-            doubleList(rs.getString(PER_CLASS_ACCURACY.index())));
+            doubleList(rs.getString(PER_CLASS_ACCURACY.index())),
+            nullableDouble(rs, SINGLE_VIEW_TOP1.index()));
     TrainEvalGap gap =
         new TrainEvalGap(
             nullableDouble(rs, TRAIN_TOP1.index()), nullableDouble(rs, TRAIN_EVAL_GAP.index()));
@@ -115,6 +119,17 @@ final class Rows {
   static Integer nullableInteger(ResultSet rs, int column) throws SQLException {
     int value = rs.getInt(column);
     return rs.wasNull() ? null : value;
+  }
+
+  /** A flag stored as 0 or 1 (portable between SQLite and PostgreSQL), or null when unknown. */
+  static Boolean nullableBoolean(ResultSet rs, int column) throws SQLException {
+    int value = rs.getInt(column);
+    return rs.wasNull() ? null : value != 0;
+  }
+
+  /** A flag as 0 or 1, or SQL NULL when it is unknown. */
+  static void setBoolean(PreparedStatement ps, int index, Boolean value) throws SQLException {
+    setInteger(ps, index, value == null ? null : value ? 1 : 0);
   }
 
   static Long nullableLong(ResultSet rs, int column) throws SQLException {

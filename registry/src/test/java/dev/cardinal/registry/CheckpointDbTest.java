@@ -218,7 +218,8 @@ class CheckpointDbTest {
                     d.result().scores().top5(),
                     d.result().scores().nll(),
                     Double.NaN,
-                    Arrays.asList(0.5, Double.NaN, Double.POSITIVE_INFINITY)),
+                    Arrays.asList(0.5, Double.NaN, Double.POSITIVE_INFINITY),
+                    Double.NaN),
                 null,
                 d.result().evaluatedAtMs(),
                 new TrainEvalGap(Double.NaN, Double.NaN),
@@ -272,7 +273,7 @@ class CheckpointDbTest {
   @Test
   void migrationsAreRecordedAndAnOlderDatabaseIsBaselinedAtTheFirstSchema() throws Exception {
     assertThat(migrations(dir.resolve("registry.db")))
-        .containsExactly("1 SQL", "2 JDBC", "3 SQL", "4 SQL", "5 SQL");
+        .containsExactly("1 SQL", "2 JDBC", "3 SQL", "4 SQL", "5 SQL", "6 SQL");
     db.close();
 
     Path file = dir.resolve("previous.db");
@@ -280,9 +281,10 @@ class CheckpointDbTest {
     db = CheckpointDb.open(file.toString(), false);
     db.close();
     // Its tables are the first schema: kept as they are, and only the later steps run.
-    assertThat(migrations(file)).containsExactly("1 BASELINE", "2 JDBC", "3 SQL", "4 SQL", "5 SQL");
+    assertThat(migrations(file))
+        .containsExactly("1 BASELINE", "2 JDBC", "3 SQL", "4 SQL", "5 SQL", "6 SQL");
     db = CheckpointDb.open(file.toString(), false);
-    assertThat(migrations(file)).hasSize(5);
+    assertThat(migrations(file)).hasSize(6);
     assertThat(db.find("old", 10)).isPresent();
   }
 
@@ -516,7 +518,7 @@ class CheckpointDbTest {
                         run,
                         10,
                         EvaluationResult.builder(EvaluationPlan.of(224, "raw"))
-                            .scores(new Scores(0, 0.9, null, nll, null, null))
+                            .scores(new Scores(0, 0.9, null, nll, null, null, null))
                             .build())));
 
     Map<String, Integer> ranks = new java.util.HashMap<>();

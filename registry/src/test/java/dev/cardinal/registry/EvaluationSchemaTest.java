@@ -31,8 +31,8 @@ class EvaluationSchemaTest {
   /** An evaluation with every field known, so that its JSON has every field. */
   private static final EvaluationResult EVERY_FIELD =
       new EvaluationResult(
-          new EvaluationPlan(224, "raw", 160, 0.875),
-          new Scores(10, 0.5, 0.9, 1.2, 0.03, List.of(0.5, 0.4)),
+          new EvaluationPlan(224, "raw", 160, 0.875, true),
+          new Scores(10, 0.5, 0.9, 1.2, 0.03, List.of(0.5, 0.4), 0.45),
           "why not",
           7,
           new TrainEvalGap(0.6, 0.1),
@@ -66,7 +66,12 @@ class EvaluationSchemaTest {
             "failed", EvaluationResult.failure(plan, "no images").evaluatedAtMs(9).build()),
         Arguments.of(
             "scored, not judged",
-            EvaluationResult.builder(plan).scores(Scores.of(100, 0.25, 0.5, 2.0)).build()));
+            EvaluationResult.builder(plan).scores(Scores.of(100, 0.25, 0.5, 2.0)).build()),
+        Arguments.of(
+            "one view",
+            EvaluationResult.builder(new EvaluationPlan(28, "raw", 28, 1.0, false))
+                .scores(Scores.of(100, 0.25, 0.5, 2.0))
+                .build()));
   }
 
   @Test
@@ -78,12 +83,14 @@ class EvaluationSchemaTest {
             "weights",
             "trainResolution",
             "cropFraction",
+            "testFlip",
             "images",
             "top1",
             "top5",
             "nll",
             "ece",
             "perClassAccuracy",
+            "singleViewTop1",
             "error",
             "evaluatedAtMs",
             "trainTop1",

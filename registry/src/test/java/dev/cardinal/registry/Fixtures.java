@@ -124,7 +124,7 @@ final class Fixtures {
     return EvaluationEvent.of(
         run,
         step,
-        EvaluationResult.builder(new EvaluationPlan(resolution, weights, 160, 0.875))
+        EvaluationResult.builder(new EvaluationPlan(resolution, weights, 160, 0.875, true))
             .scores(
                 new Scores(
                     10_000,
@@ -132,7 +132,8 @@ final class Fixtures {
                     Math.min(1.0, top1 + 0.1),
                     1.5 - top1,
                     0.01 + resolution / 10_000.0,
-                    java.util.Arrays.asList(top1 + 0.05, top1 - 0.05, null, 0.25)))
+                    java.util.Arrays.asList(top1 + 0.05, top1 - 0.05, null, 0.25),
+                    top1 - 0.002))
             .evaluatedAtMs(2_000_000 + step)
             .gap(new TrainEvalGap(0.9, 0.9 - top1))
             .bestResolution(bestResolution)
@@ -160,7 +161,7 @@ final class Fixtures {
     return EvaluationEvent.of(
         run,
         step,
-        EvaluationResult.builder(new EvaluationPlan(resolution, weights, resolution, null))
+        EvaluationResult.builder(new EvaluationPlan(resolution, weights, resolution, null, null))
             .scores(Scores.of(1_000, top1, Math.min(1.0, top1 + 0.2), 2.0 - top1))
             .evaluatedAtMs(4_000_000 + step)
             .gap(new TrainEvalGap(top1 + gap, gap))
@@ -235,7 +236,7 @@ final class Fixtures {
     return EvaluationEvent.of(
         run,
         step,
-        EvaluationResult.failure(new EvaluationPlan(resolution, weights, 160, 0.875), error)
+        EvaluationResult.failure(new EvaluationPlan(resolution, weights, 160, 0.875, true), error)
             .evaluatedAtMs(3_000_000 + step)
             .build());
   }

@@ -281,7 +281,11 @@ class RegistryBrowserTest {
         .contains("0.0260")
         .as("train-eval gap 0.90 - 0.93 of 224 px EMA")
         .contains("−3.00 pp")
-        .contains("evaluation failed: ema weights missing");
+        .contains("evaluation failed: ema weights missing")
+        .as("with test-time flip, the top-1 of the image alone beside it")
+        .contains("93.00% (92.80% one view)");
+    assertThat(driver.findElement(By.id("checkpoint-evaluation-note")).getText())
+        .contains("averaged with its mirror");
     WebElement best =
         driver.findElement(
             By.cssSelector("#checkpoint-evaluations tr[data-id='" + run + "/500/224/ema']"));

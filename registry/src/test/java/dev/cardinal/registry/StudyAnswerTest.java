@@ -109,7 +109,7 @@ class StudyAnswerTest {
     return EvaluationEvent.of(
         run,
         step,
-        EvaluationResult.builder(new EvaluationPlan(res, "raw", 32, null))
+        EvaluationResult.builder(new EvaluationPlan(res, "raw", 32, null, null))
             .scores(Scores.of(100, top1, 1, 1))
             .gap(new TrainEvalGap(top1 + gap, gap))
             .build());

@@ -36,6 +36,7 @@ import java.util.regex.Pattern;
  * <pre>
  * name: progressive
  * testResolution: 224
+ * testFlip: false      # true: score each test image and its mirror, averaging the two (TTA)
  * defaults: {randAugmentOps: 2, labelSmoothing: 0.1}
  * segments:
  *   - {from: 0, to: 65, trainResolution: 160, randAugmentMagnitude: 5}
@@ -57,6 +58,7 @@ public final class Schedule {
 
   private final String name;
   private final int testResolution;
+  private final boolean testFlip;
   private final Map<String, Double> defaults;
   private final List<Segment> segments;
 
@@ -67,8 +69,13 @@ public final class Schedule {
   }
 
   private Schedule(
-      String name, Integer testResolution, Map<String, Double> defaults, List<Segment> segments) {
+      String name,
+      Integer testResolution,
+      boolean testFlip,
+      Map<String, Double> defaults,
+      List<Segment> segments) {
     this.name = name;
+    this.testFlip = testFlip;
     this.defaults = Collections.unmodifiableMap(new LinkedHashMap<>(defaults));
     List<Segment> sorted = new ArrayList<>(segments);
     sorted.sort((a, b) -> Double.compare(a.from(), b.from()));
@@ -174,6 +181,15 @@ public final class Schedule {
     return testResolution;
   }
 
+  /**
+   * Whether an evaluation averages the predictions for each test image and its mirror image
+   * (horizontal-flip test-time augmentation, timm's {@code --tta}). It suits schedules that train
+   * with random flips, and doubles what an evaluation costs.
+   */
+  public boolean testFlip() {
+    return testFlip;
+  }
+
   /** The train resolutions and the test resolution, ascending: what an evaluator scores at. */
   public List<Integer> evaluationResolutions() {
     TreeSet<Integer> out = new TreeSet<>(resolutions());
@@ -203,7 +219,7 @@ public final class Schedule {
     d.put("randAugmentMagnitude", 0.0);
     // He et al.'s CIFAR recipe pads 4 px around 32 px images; RandomResizedCrop is for larger ones.
     d.put("cropPadding", resolution <= 64 ? (double) Math.max(1, resolution / 8) : 0.0);
-    return new Schedule("fixed-" + resolution, resolution, d, List.of());
+    return new Schedule("fixed-" + resolution, resolution, false, d, List.of());
   }
 
   /**
@@ -275,8 +291,12 @@ public final class Schedule {
   }
 
   static Schedule of(
-      String name, Integer testResolution, Map<String, Double> defaults, List<Segment> segments) {
-    return new Schedule(name, testResolution, defaults, segments);
+      String name,
+      Integer testResolution,
+      boolean testFlip,
+      Map<String, Double> defaults,
+      List<Segment> segments) {
+    return new Schedule(name, testResolution, testFlip, defaults, segments);
   }
 
   @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
@@ -290,6 +310,9 @@ public final class Schedule {
     ObjectNode root = Json.MAPPER.createObjectNode();
     root.put("name", name);
     root.put("testResolution", testResolution);
+    if (testFlip) {
+      root.put("testFlip", true); // absent means false, as in documents from before the field
+    }
     ObjectNode d = root.putObject("defaults");
     defaults.forEach((k, v) -> putNumber(d, k, v));
     ArrayNode list = root.putArray("segments");
@@ -335,6 +358,7 @@ public final class Schedule {
     return o instanceof Schedule s
         && name.equals(s.name)
         && testResolution == s.testResolution
+        && testFlip == s.testFlip
         && defaults.equals(s.defaults)
         && segments.stream()
             .map(Schedule::withoutLine)
@@ -353,6 +377,13 @@ public final class Schedule {
 
   @Override
   public String toString() {
-    return "Schedule[" + name + ", train " + resolutions() + ", test " + testResolution + "]";
+    return "Schedule["
+        + name
+        + ", train "
+        + resolutions()
+        + ", test "
+        + testResolution
+        + (testFlip ? " with its mirror" : "")
+        + "]";
   }
 }

@@ -18,7 +18,7 @@ import java.util.Set;
 final class ScheduleParser {
   private static final YAMLFactory YAML = new YAMLFactory();
   private static final Set<String> TOP_LEVEL =
-      Set.of("name", "testResolution", "defaults", "segments");
+      Set.of("name", "testResolution", "testFlip", "defaults", "segments");
 
   /** A parsed value and the line it started on. */
   private record Node(Object value, int line) {}
@@ -65,6 +65,7 @@ final class ScheduleParser {
       }
       test = (int) v;
     }
+    boolean testFlip = top.containsKey("testFlip") && bool(top.get("testFlip"), "testFlip");
     Map<String, Double> defaults = new LinkedHashMap<>();
     if (top.containsKey("defaults")) {
       for (Map.Entry<String, Node> e : object(top.get("defaults"), "defaults").entrySet()) {
@@ -89,7 +90,7 @@ final class ScheduleParser {
     checkOverlaps(segments);
     Schedule schedule;
     try {
-      schedule = Schedule.of(name, test, defaults, segments);
+      schedule = Schedule.of(name, test, testFlip, defaults, segments);
     } catch (IllegalArgumentException e) {
       throw new ScheduleException(source + ": " + e.getMessage(), e);
     }
@@ -250,6 +251,13 @@ final class ScheduleParser {
       return v;
     }
     throw error(node, what + " must be a number, got " + describe(node.value()));
+  }
+
+  private boolean bool(Node node, String what) {
+    if (node.value() instanceof Boolean b) {
+      return b;
+    }
+    throw error(node, what + " must be true or false, got " + describe(node.value()));
   }
 
   private String string(Node node, String what) {

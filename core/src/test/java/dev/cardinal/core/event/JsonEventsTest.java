@@ -86,9 +86,9 @@ class JsonEventsTest {
     EvaluationEvent read = Json.fromBytes(written.getBytes(UTF_8), EvaluationEvent.class);
 
     EvaluationResult r = read.result();
-    assertThat(r.plan()).isEqualTo(new EvaluationPlan(160, "raw", 128, 0.875));
+    assertThat(r.plan()).isEqualTo(new EvaluationPlan(160, "raw", 128, 0.875, null));
     assertThat(r.scores())
-        .isEqualTo(new Scores(100, 0.8, 0.95, 0.7, 0.03, java.util.Arrays.asList(0.9, null)));
+        .isEqualTo(new Scores(100, 0.8, 0.95, 0.7, 0.03, java.util.Arrays.asList(0.9, null), null));
     assertThat(r.gap()).isEqualTo(new TrainEvalGap(0.9, 0.1));
     assertThat(r.bestResolution()).isEqualTo(192);
     assertThat(r.regularization()).isEqualTo(new Verdict("balanced", "why", Map.of("gap", 0.1)));

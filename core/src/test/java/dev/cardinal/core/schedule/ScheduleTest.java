@@ -133,6 +133,7 @@ class ScheduleTest {
             Schedule.parse(RAMP, "ramp.yaml"),
             Schedule.preset("progressive"),
             Schedule.preset("resnet-rs"),
+            Schedule.preset("fashion-mnist"),
             Schedule.fixed(32))) {
       String json = Json.toString(s);
       Schedule back =
@@ -142,6 +143,20 @@ class ScheduleTest {
         assertThat(back.at(e)).isEqualTo(s.at(e));
       }
     }
+  }
+
+  @Test
+  void testFlipIsOffUnlessTheScheduleAsksForItAndTravelsWithIt() {
+    String body = "testResolution: 28\ndefaults: {trainResolution: 28}\n";
+    Schedule single = Schedule.parse(body, "single.yaml");
+    Schedule flipped = Schedule.parse("testFlip: true\n" + body, "flip.yaml");
+    assertThat(single.testFlip()).isFalse();
+    assertThat(flipped.testFlip()).isTrue();
+    assertThat(flipped).isNotEqualTo(single);
+    assertThat(Json.toTree(flipped).get("testFlip").asBoolean()).isTrue();
+    // Documents from before the field have none, and read as one view.
+    assertThat(Json.toTree(single).has("testFlip")).isFalse();
+    assertThat(Schedule.preset("fashion-mnist").testFlip()).isTrue();
   }
 
   @Test
@@ -195,7 +210,11 @@ class ScheduleTest {
             "segments:\n  - from: 0\n    trainResolution: {start: 1, end: 2}\n",
             "r",
             List.of("r line 3", "without 'to'")),
-        arguments("name: x\n", "empty.yaml", List.of("trainResolution")));
+        arguments("name: x\n", "empty.yaml", List.of("trainResolution")),
+        arguments(
+            "testFlip: yes please\ndefaults: {trainResolution: 28}\n",
+            "f.yaml",
+            List.of("f.yaml line 1", "testFlip must be true or false, got 'yes please'")));
   }
 
   @ParameterizedTest(name = "{1}")
