@@ -36,7 +36,8 @@ public final class TrainOptions {
       description =
           "Training recipe: baseline (step LR, wd 1e-4), resnet-rs (cosine, warm-up, wd 4e-5,"
               + " label smoothing 0.1, EMA) or fashion-mnist (10 epochs: cosine, momentum 0.9,"
-              + " wd 5e-4, label smoothing 0.1, EMA; with --schedule fashion-mnist). Default:"
+              + " wd 5e-4, label smoothing 0.1, EMA; with --schedule fashion-mnist and --model"
+              + " resnetrs20). Default:"
               + " ${DEFAULT-VALUE}")
   String recipe;
 
@@ -86,7 +87,8 @@ public final class TrainOptions {
       description =
           "Checkpoint every N steps (0 = by time only). Each checkpoint is scored on every eval"
               + " image (Fashion-MNIST: 10,000 at each schedule resolution, raw and EMA weights,"
-              + " ~15-25 s on 2 cores), so keep checkpoints further apart than that. Default:"
+              + " ~15-25 s on 2 cores, twice that when the schedule flips test images), so keep"
+              + " checkpoints further apart than that. Default:"
               + " ${DEFAULT-VALUE}")
   int checkpointEvery;
 

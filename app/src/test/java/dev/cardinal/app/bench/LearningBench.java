@@ -31,6 +31,7 @@ import org.apache.kafka.common.TopicPartition;
  * <p>Usage: {@code LearningBench [minutes]} (default 30).
  */
 public final class LearningBench {
+  private static final String MODEL = "resnetrs20";
   private static final int BATCH = 128;
   private static final int MEMORY_STEPS = 120;
   private static final int MEMORY_WARMUP = 20;
@@ -47,6 +48,8 @@ public final class LearningBench {
         CardinalProcess.start(
             dir,
             List.of(
+                "--model",
+                MODEL,
                 "--recipe",
                 "fashion-mnist",
                 "--schedule",
@@ -56,13 +59,16 @@ public final class LearningBench {
                 // The recipe's length: the data then ends, and the run's final checkpoint is
                 // scored.
                 "--epochs",
-                "10"));
+                "10",
+                // Each evaluation flips the test images (twice the cost): keep them apart.
+                "--checkpoint-every",
+                "1000"));
     Watch watch = new Watch(KafkaSettings.of("127.0.0.1:" + run.kafkaPort()));
     long startNanos = System.nanoTime();
     long budgetNanos = (long) (minutes * 60e9);
     System.out.printf(
-        "%-7s %-7s %-9s %-9s %-9s %-11s%n",
-        "minute", "step", "raw_top1", "ema_top1", "best", "train_img_s");
+        "%-7s %-7s %-9s %-9s %-9s %-9s %-11s%n",
+        "minute", "step", "raw_top1", "ema_top1", "best", "one_view", "train_img_s");
     double nextReport = 1;
     try {
       while (System.nanoTime() - startNanos < budgetNanos && run.isAlive()) {
@@ -97,15 +103,18 @@ public final class LearningBench {
     System.out.printf(
         "checkpoints: %d created, %d scored; most waiting or being scored at once: %d%n",
         watch.checkpoints.size(), watch.scoredAt.size(), watch.evalLagMax());
+    // top1 is scored as the run's schedule says (fashion-mnist: each image averaged with its
+    // mirror); top1_one_view is the same checkpoints' best on the images alone.
     System.out.printf(
-        "RESULT learning top1=%.4f minutes=%.0f pipeline_ratio=%.3f eval_lag_max=%d%n",
-        watch.bestTop1(), minutes, inRun / memory, watch.evalLagMax());
+        "RESULT learning top1=%.4f minutes=%.0f pipeline_ratio=%.3f eval_lag_max=%d"
+            + " top1_one_view=%.4f%n",
+        watch.bestTop1(), minutes, inRun / memory, watch.evalLagMax(), watch.bestSingleViewTop1());
   }
 
   /** The training code of a run fed batches of Fashion-MNIST's shape from memory: images/s. */
   private static double memoryLeg() {
-    return BareTraining.resnet20FashionMnist(
-            "memory", BATCH, 8, MEMORY_WARMUP, MEMORY_STEPS - MEMORY_WARMUP)
+    return BareTraining.fashionMnist(
+            MODEL, "memory", BATCH, 8, MEMORY_WARMUP, MEMORY_STEPS - MEMORY_WARMUP)
         .imagesPerSecond();
   }
 
@@ -115,6 +124,10 @@ public final class LearningBench {
     private final Map<Long, Long> checkpoints = new TreeMap<>();
     private final Map<Long, Long> scoredAt = new HashMap<>();
     private final Map<Long, Map<String, Double>> top1ByStep = new TreeMap<>();
+
+    /** With the schedule's test-time flip: the top-1 of each image alone, beside top1ByStep. */
+    private final Map<Long, Double> singleViewTop1ByStep = new TreeMap<>();
+
     private final List<double[]> trainSpeed = new ArrayList<>();
     private Long firstMetricMs;
     private long lastStep;
@@ -148,6 +161,10 @@ public final class LearningBench {
                     .computeIfAbsent(e.step(), s -> new TreeMap<>())
                     .merge(e.result().plan().weights(), e.result().scores().top1(), Math::max);
                 scoredAt.merge(e.step(), e.result().evaluatedAtMs(), Math::max);
+                Double singleView = e.result().scores().singleViewTop1();
+                if (singleView != null) {
+                  singleViewTop1ByStep.merge(e.step(), singleView, Math::max);
+                }
               }
             }
             default -> {
@@ -189,18 +206,27 @@ public final class LearningBench {
       top1ByStep.values().forEach(m -> m.forEach((w, v) -> best.merge(w, v, Math::max)));
       double recent = trainSpeed.isEmpty() ? Double.NaN : trainSpeed.get(trainSpeed.size() - 1)[1];
       System.out.printf(
-          "%-7.1f %-7d %-9.4f %-9.4f %-9.4f %-11.1f%n",
+          "%-7.1f %-7d %-9.4f %-9.4f %-9.4f %-9.4f %-11.1f%n",
           minute,
           lastStep,
           best.getOrDefault("raw", Double.NaN),
           best.getOrDefault("ema", Double.NaN),
           bestTop1(),
+          bestSingleViewTop1(),
           recent);
     }
 
     double bestTop1() {
       return top1ByStep.values().stream()
           .flatMap(m -> m.values().stream())
+          .mapToDouble(Double::doubleValue)
+          .max()
+          .orElse(Double.NaN);
+    }
+
+    /** The best top-1 of the images alone, NaN when the evaluations did not flip. */
+    double bestSingleViewTop1() {
+      return singleViewTop1ByStep.values().stream()
           .mapToDouble(Double::doubleValue)
           .max()
           .orElse(Double.NaN);

@@ -210,6 +210,18 @@ public final class ModelPresets {
           "resnet" + depth,
           new Preset(ResNetSpec.cifar(depth).withZeroInitLastGamma(true), RESNET));
     }
+    // resnet20 with ResNet-RS's changes to the network (Bello et al. 2021): squeeze-and-excitation
+    // (ratio 0.25) in every block and ResNet-D's average-pool shortcuts. The CIFAR stem stays: 28
+    // and 32 px images leave nothing for a deep strided stem to shrink. The fashion-mnist recipe's
+    // network.
+    m.put(
+        "resnetrs20",
+        new Preset(
+            ResNetSpec.cifar(20)
+                .withZeroInitLastGamma(true)
+                .withAttention(Attention.SE)
+                .withShortcut(Shortcut.AVG_DOWN),
+            RESNET_RS));
     m.put("resnext29_8x64d", new Preset(cifarBottleneck(3, 64, 8, 64), RESNEXT));
     m.put("resnext29_16x64d", new Preset(cifarBottleneck(3, 64, 16, 64), RESNEXT));
     // The ResNeXt-50 template's base widths on a small CIFAR skeleton (see the class comment).

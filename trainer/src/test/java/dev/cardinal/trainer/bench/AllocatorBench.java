@@ -13,7 +13,8 @@ public final class AllocatorBench {
 
   public static void main(String[] args) {
     int steps = args.length > 0 ? Integer.parseInt(args[0]) : 60;
-    BareTraining.Speed speed = BareTraining.resnet20FashionMnist("allocator", BATCH, 4, 15, steps);
+    BareTraining.Speed speed =
+        BareTraining.fashionMnist("resnet20", "allocator", BATCH, 4, 15, steps);
     System.out.printf("LEG img_s=%.1f cpu_s=%.2f%n", speed.imagesPerSecond(), speed.cpuSeconds());
   }
 }

@@ -299,7 +299,8 @@ class CapacityMatchedPresetsTest {
         "resnext_s_4x9d",
         "resnext_s_8x5d",
         "resnest_s",
-        "resnetrs_s"
+        "resnetrs_s",
+        "resnetrs20"
       })
   void smallPresetsRunAtTheirResolution(String name) {
     ModelPresetsTest.assertForwardPass(ModelPresets.get(name), 28);

@@ -163,6 +163,27 @@ class ModelPresetsTest {
   }
 
   @Test
+  void resnetrs20IsResnet20WithSqueezeExcitationInEveryBlockAndAveragePoolShortcuts() {
+    ResNetSpec rs = ModelPresets.get("resnetrs20");
+    assertThat(rs)
+        .isEqualTo(
+            ModelPresets.get("resnet20")
+                .withAttention(ResNetSpec.Attention.SE)
+                .withShortcut(ResNetSpec.Shortcut.AVG_DOWN));
+    // Three blocks a stage; SE squeezes C channels to max(8, C / 4) through two 1x1 convs with
+    // biases: C*r + r + r*C + C parameters a block. The average pool has none.
+    long squeezeExcite = 0;
+    for (int channels : new int[] {16, 32, 64}) {
+      int reduced = Math.max(8, channels / 4);
+      squeezeExcite += 3L * (2L * channels * reduced + reduced + channels);
+    }
+    assertThat(ModelStats.count(rs, 28, 10).trainableParameters())
+        .isEqualTo(
+            ModelStats.count(ModelPresets.get("resnet20"), 28, 10).trainableParameters()
+                + squeezeExcite);
+  }
+
+  @Test
   void tableListsEveryPreset() {
     String table = ModelStats.table(32, 10);
     System.out.println(table);

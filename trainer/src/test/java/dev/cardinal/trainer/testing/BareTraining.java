@@ -24,23 +24,28 @@ public final class BareTraining {
   public record Speed(double imagesPerSecond, double cpuSeconds) {}
 
   /**
-   * The training code alone, fed from memory: resnet20 with the fashion-mnist recipe on noise
+   * The training code alone, fed from memory: {@code model} with the fashion-mnist recipe on noise
    * images of Fashion-MNIST's shape (28 x 28 grey, 10 classes), cycling through {@code
    * distinctBatches} batches. What the benches compare a run's speed, or an allocator setting's,
    * with.
    *
+   * @param model a model preset
    * @param warmup steps trained before the measured ones
    */
-  public static Speed resnet20FashionMnist(
-      String runId, int batchSize, int distinctBatches, int warmup, int measuredSteps) {
+  public static Speed fashionMnist(
+      String model,
+      String runId,
+      int batchSize,
+      int distinctBatches,
+      int warmup,
+      int measuredSteps) {
     Random random = new Random(5);
     List<ImageBatch> batches = new ArrayList<>();
     for (int b = 0; b < distinctBatches; b++) {
       batches.add(SyntheticImages.noise(random, b, batchSize, 28, 1, 10, 60_000));
     }
     TrainerConfig config =
-        TrainerConfig.of(runId, "resnet20", Recipe.named("fashion-mnist"), 1_000_000)
-            .withKeepBest(0);
+        TrainerConfig.of(runId, model, Recipe.named("fashion-mnist"), 1_000_000).withKeepBest(0);
     var os =
         (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
     try (TrainingSession session =
@@ -48,7 +53,7 @@ public final class BareTraining {
             config,
             null,
             Device.cpu(),
-            ModelPresets.get("resnet20").withNumClasses(10),
+            ModelPresets.get(model).withNumClasses(10),
             batches.get(0),
             null)) {
       long start = 0;
