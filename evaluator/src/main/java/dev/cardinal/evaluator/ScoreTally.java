@@ -46,10 +46,7 @@ public final class ScoreTally {
    */
   public void add(float[] logits, int[] labels) {
     int n = labels.length;
-    if (logits.length != n * classes) {
-      throw new IllegalArgumentException(
-          logits.length + " logits for " + n + " images x " + classes + " classes");
-    }
+    checkShape(logits, n);
     for (int i = 0; i < n; i++) {
       int base = i * classes;
       int label = labels[i];
@@ -91,16 +88,20 @@ public final class ScoreTally {
    * over the image and its mirror: what the flip added shows as {@link Scores#singleViewTop1}.
    */
   public void addSingleView(float[] logits, int[] labels) {
-    if (logits.length != labels.length * classes) {
-      throw new IllegalArgumentException(
-          logits.length + " logits for " + labels.length + " images x " + classes + " classes");
-    }
+    checkShape(logits, labels.length);
     for (int i = 0; i < labels.length; i++) {
       if (higher(logits, i * classes, labels[i]) == 0) {
         singleViewTop1++;
       }
     }
     singleViewImages += labels.length;
+  }
+
+  private void checkShape(float[] logits, int images) {
+    if (logits.length != images * classes) {
+      throw new IllegalArgumentException(
+          logits.length + " logits for " + images + " images x " + classes + " classes");
+    }
   }
 
   /** How many other classes score at least as high as the true one (a tie is a miss). */

@@ -14,7 +14,7 @@ import java.io.IOException;
  * or more evaluations each, and Jackson's reflective writer spent a fifth of the registry's CPU on
  * them ({@code bench/registry}: record accessors called through reflection, each unwrapped part
  * through its own serializer). The switch over the columns is exhaustive, so a new column cannot be
- * left out; {@code EvaluationJsonTest} checks the output against the reflective writer's.
+ * left out; {@code EvaluationSchemaTest} checks the output against the reflective writer's.
  */
 final class EvaluationJson extends StdSerializer<Views.Evaluation> {
   private static final SerializableString[] FIELDS = fieldNames();
