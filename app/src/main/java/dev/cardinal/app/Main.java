@@ -36,7 +36,8 @@ public final class Main extends CommandGroup {
 
   /** Runs a command line and returns the exit code (0 ok, 1 failure, 2 usage error). */
   public static int execute(String... args) {
-    // Before any stage starts the engine, which reads its thread counts once for the JVM.
+    // Before any stage starts the engine, which reads its thread counts (and libtorch its
+    // allocator settings) once for the JVM.
     EngineThreads.configureForThisMachine();
     CommandLine line = new CommandLine(new Main());
     line.setParameterExceptionHandler(

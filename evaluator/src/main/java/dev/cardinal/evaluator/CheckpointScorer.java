@@ -48,7 +48,7 @@ final class CheckpointScorer {
   CheckpointScorer(CheckpointStore store, Device device) {
     this.store = store;
     this.device = device;
-    NativeAllocator.keepFreedMemory();
+    NativeAllocator.tuneForTensors();
   }
 
   /** Never throws for a bad checkpoint or a failing engine: the outcome says what went wrong. */

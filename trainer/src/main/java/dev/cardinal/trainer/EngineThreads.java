@@ -2,6 +2,7 @@ package dev.cardinal.trainer;
 
 import ai.djl.engine.Engine;
 import ai.djl.pytorch.jni.JniUtils;
+import dev.cardinal.trainer.os.NativeAllocator;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -35,13 +36,16 @@ public final class EngineThreads {
 
   /**
    * Sets the engine's thread counts for this JVM unless the user set them (system properties):
-   * {@code intraOp} threads per computing thread, one inter-op thread. Must run before the engine
-   * starts; later calls change nothing.
+   * {@code intraOp} threads per computing thread, one inter-op thread; and tunes the C allocator
+   * for tensors ({@link NativeAllocator}). Must run before the engine starts; later calls change
+   * nothing.
    */
   public static void configure(int intraOp) {
     if (intraOp < 1) {
       throw new IllegalArgumentException("intra-op threads must be >= 1, got " + intraOp);
     }
+    // The allocator's settings, like the thread counts, are read once, at the first tensor.
+    NativeAllocator.tuneForTensors();
     if (System.getProperty(INTRA_OP) == null) {
       System.setProperty(INTRA_OP, Integer.toString(intraOp));
     }

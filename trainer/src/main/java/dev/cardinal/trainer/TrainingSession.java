@@ -107,7 +107,7 @@ public final class TrainingSession implements AutoCloseable {
     this.config = config;
     this.store = store;
     this.spec = spec;
-    NativeAllocator.keepFreedMemory();
+    NativeAllocator.tuneForTensors();
     // Seeded initialization: the same seed and data give the same run, resumed or not.
     Engine.getInstance().setRandomSeed((int) config.seed());
     this.block = ResNetBuilder.build(spec);

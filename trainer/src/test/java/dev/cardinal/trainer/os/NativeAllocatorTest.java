@@ -5,11 +5,21 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import com.sun.jna.Library;
 import com.sun.jna.Native;
 import com.sun.jna.Pointer;
 import com.sun.jna.Structure;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledOnOs;
 import org.junit.jupiter.api.condition.OS;
@@ -29,7 +39,7 @@ class NativeAllocatorTest {
     assumeTrue(
         NativeAllocator.userChoice(System.getenv()) == null,
         "this environment sets the allocator itself");
-    NativeAllocator.keepFreedMemory();
+    NativeAllocator.tuneForTensors();
 
     long mappedBefore = MallocStats.INSTANCE.mallinfo2().hblkhd;
     Pointer block = MallocStats.INSTANCE.malloc(BLOCK);
@@ -66,6 +76,94 @@ class NativeAllocatorTest {
                 "LD_PRELOAD", "/lib/libfoo.so",
                 "CARDINAL_MALLOC", "tuned",
                 "MALLOCATOR", "x")));
+  }
+
+  /**
+   * A JVM tuned as Cardinal tunes it puts a large tensor on huge pages; one with {@code
+   * CARDINAL_MALLOC=default} does not, where the kernel gives huge pages only on advice. Each in a
+   * JVM of its own: libtorch reads its switch once, at a process's first tensor.
+   */
+  @Test
+  @EnabledOnOs(OS.LINUX)
+  void largeTensorsGoOnHugePagesUnlessTurnedOff() throws IOException, InterruptedException {
+    String kernelSetting = transparentHugePagesSetting();
+    assumeTrue(
+        kernelSetting.contains("[always]") || kernelSetting.contains("[madvise]"),
+        "this kernel gives no transparent huge pages: " + kernelSetting);
+
+    long tuned = probeHugePagesKb(Map.of());
+    long turnedOff = probeHugePagesKb(Map.of(NativeAllocator.SWITCH_VARIABLE, "default"));
+
+    assertTrue(
+        tuned >= HugePagesProbe.TENSOR_KB / 2,
+        "a 64 MiB tensor got " + tuned + " KiB of huge pages (kernel: " + kernelSetting + ")");
+    if (kernelSetting.contains("[madvise]")) {
+      assertEquals(0, turnedOff, "huge pages without Cardinal's advice, KiB");
+    }
+  }
+
+  @ParameterizedTest
+  @CsvSource({
+    "CARDINAL_MALLOC, default, CARDINAL_MALLOC=default",
+    "THP_MEM_ALLOC_ENABLE, 0, THP_MEM_ALLOC_ENABLE=0",
+    "THP_MEM_ALLOC_ENABLE, 1, THP_MEM_ALLOC_ENABLE=1",
+  })
+  void aHugePageSettingOfTheUsersWins(String name, String value, String reason) {
+    assertEquals(reason, NativeAllocator.hugePagesChoice(Map.of(name, value)));
+  }
+
+  @Test
+  void aMallocSettingOfTheUsersLeavesHugePagesToCardinal() {
+    assertNull(NativeAllocator.hugePagesChoice(Map.of("MALLOC_ARENA_MAX", "2")));
+  }
+
+  private static String transparentHugePagesSetting() throws IOException {
+    Path setting = Path.of("/sys/kernel/mm/transparent_hugepage/enabled");
+    return Files.exists(setting) ? Files.readString(setting).trim() : "(no " + setting + ")";
+  }
+
+  /** Runs {@link HugePagesProbe} with the allocator variables removed, then {@code env} set. */
+  private static long probeHugePagesKb(Map<String, String> env)
+      throws IOException, InterruptedException {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    ProcessBuilder builder =
+        new ProcessBuilder(
+            java,
+            "-cp",
+            System.getProperty("java.class.path"),
+            "-Dai.djl.offline=true",
+            HugePagesProbe.class.getName());
+    builder.environment().remove(NativeAllocator.SWITCH_VARIABLE);
+    builder.environment().remove(NativeAllocator.HUGE_PAGES_VARIABLE);
+    builder.environment().putAll(env);
+    builder.redirectErrorStream(true);
+    Process process = builder.start();
+    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertEquals(0, process.waitFor(), output);
+    Matcher line = Pattern.compile("ANON_HUGE_KB=(\\d+)").matcher(output);
+    assertTrue(line.find(), output);
+    return Long.parseLong(line.group(1));
+  }
+
+  /**
+   * The child process of the test above: tunes the allocator as Cardinal does, fills a 64 MiB
+   * tensor and prints how much of its anonymous memory is on huge pages.
+   */
+  public static final class HugePagesProbe {
+    static final long TENSOR_KB = 64 * 1024;
+
+    public static void main(String[] args) throws IOException {
+      NativeAllocator.tuneForTensors();
+      try (NDManager manager = NDManager.newBaseManager(Device.cpu(), "PyTorch");
+          NDArray tensor = manager.ones(new Shape(TENSOR_KB * 1024 / Float.BYTES))) {
+        System.out.println("tensor sum " + tensor.sum().getFloat());
+        for (String line : Files.readAllLines(Path.of("/proc/self/smaps_rollup"))) {
+          if (line.startsWith("AnonHugePages:")) {
+            System.out.println("ANON_HUGE_KB=" + line.replaceAll("[^0-9]", ""));
+          }
+        }
+      }
+    }
   }
 
   /**
