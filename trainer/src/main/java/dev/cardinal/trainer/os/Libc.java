@@ -14,6 +14,8 @@ public interface Libc extends Library {
   /** {@code mallopt}'s parameter numbers (glibc's malloc.h). */
   int M_TRIM_THRESHOLD = -1;
 
+  int M_TOP_PAD = -2;
+
   int M_MMAP_MAX = -4;
 
   /** The only way to change the environment a native library reads: Java's is read-only. */

@@ -55,6 +55,46 @@ class NativeAllocatorTest {
         "the freed 40 MiB went back to the kernel; free in arenas: " + freeInArenas + " bytes");
   }
 
+  /**
+   * A thread other than the main one gets an arena of its own, made of 64 MiB heaps that glibc
+   * would unmap again as soon as a free leaves one empty: the trainer's and evaluator's threads.
+   */
+  @Test
+  @EnabledOnOs(OS.LINUX)
+  void aThreadsFreedBlocksStayInTheProcessToo() throws InterruptedException {
+    assumeTrue(
+        NativeAllocator.userChoice(System.getenv()) == null,
+        "this environment sets the allocator itself");
+    NativeAllocator.tuneForTensors();
+    long[] arenaBytes = new long[3];
+    Thread thread =
+        new Thread(
+            () -> {
+              // Two blocks below a heap's 64 MiB do not fit one heap: the second gets a heap of its
+              // own, the one glibc would unmap when the block is freed.
+              Pointer first = MallocStats.INSTANCE.malloc(BLOCK);
+              arenaBytes[0] = MallocStats.INSTANCE.mallinfo2().arena;
+              Pointer second = MallocStats.INSTANCE.malloc(BLOCK);
+              arenaBytes[1] = MallocStats.INSTANCE.mallinfo2().arena;
+              MallocStats.INSTANCE.free(second);
+              arenaBytes[2] = MallocStats.INSTANCE.mallinfo2().arena;
+              MallocStats.INSTANCE.free(first);
+            },
+            "allocating-thread");
+    thread.start();
+    thread.join();
+
+    assertTrue(
+        arenaBytes[1] - arenaBytes[0] >= BLOCK,
+        "the second block did not get a heap: " + arenaBytes[0] + " -> " + arenaBytes[1]);
+    assertTrue(
+        arenaBytes[2] >= arenaBytes[1],
+        "freeing the second block unmapped its heap: arenas held "
+            + arenaBytes[1]
+            + " bytes, then "
+            + arenaBytes[2]);
+  }
+
   @ParameterizedTest
   @CsvSource({
     "CARDINAL_MALLOC, default, CARDINAL_MALLOC=default",
