@@ -82,7 +82,8 @@ final class CheckpointEvaluator {
         scorer.score(event, spec, checkpoint.weightSets(), plan, checkpoint.evalImages());
     double seconds = (System.nanoTime() - started) / 1e9;
 
-    // The verdict is judged on the raw weights at the resolution nearest the train resolution.
+    // The verdict is judged on the raw weights at the resolution nearest the train resolution, one
+    // view per image like the trainer's own top-1 (a test-time flip would shrink the gap).
     double trainTop1 = EvaluationEvents.trainTop1(event, checkpoint.manifest());
     ScoreTally reference =
         outcome.scores().containsKey(EvaluatorStage.RAW)
@@ -92,7 +93,7 @@ final class CheckpointEvaluator {
         history.judge(
             event,
             trainTop1,
-            reference == null ? Double.NaN : reference.top1(),
+            reference == null ? Double.NaN : reference.oneViewTop1(),
             plan.referenceResolution(),
             spec.numClasses());
     List<EvaluationEvent> events =

@@ -59,7 +59,7 @@ final class EvaluationEvents {
                 EvaluationResult.builder(plan.at(resolution, weights))
                     .scores(s.scores())
                     .evaluatedAtMs(now)
-                    .gap(TrainEvalGap.of(trainTop1, s.top1()))
+                    .gap(TrainEvalGap.of(trainTop1, s.oneViewTop1()))
                     .bestResolution(best)
                     .regularization(verdict)
                     .build()));

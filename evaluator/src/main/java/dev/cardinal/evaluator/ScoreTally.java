@@ -138,6 +138,15 @@ public final class ScoreTally {
     return images == 0 ? Double.NaN : (double) top1 / images;
   }
 
+  /**
+   * The top-1 of each image alone: the single-view count when {@link #add} was given predictions
+   * averaged with the mirror, else {@link #top1}. A train-eval gap compares this one, since the
+   * trainer counts its own top-1 one view at a time.
+   */
+  public double oneViewTop1() {
+    return singleViewImages == 0 ? top1() : (double) singleViewTop1 / singleViewImages;
+  }
+
   public double top5() {
     return images == 0 ? Double.NaN : (double) top5 / images;
   }

@@ -379,6 +379,12 @@ class EvaluatorStageTest {
     assertScore(event, "nll", scores.nll(), averaged, 1e-5);
     assertThat(scores.singleViewTop1()).isEqualTo(single.get("top1"));
     assertThat(scores.images()).isEqualTo(EVAL_IMAGES);
+    // The train-eval gap and the verdict compare the trainer's one-view top-1 with the image
+    // alone, not with the flip's average.
+    assertThat(event.result().gap().trainEvalGap())
+        .isCloseTo(trainTop1 - single.get("top1"), offset(1e-12));
+    assertThat(event.result().regularization().evidence().get("evalTop1"))
+        .isEqualTo(single.get("top1"));
   }
 
   @Test

@@ -28,6 +28,7 @@ class ScoreTallyTest {
     double nll2 = -(2 - Math.log(2 * Math.exp(2) + 4));
     assertThat(scores.nll()).isCloseTo((nll0 + nll1 + nll2) / 3, offset(1e-9));
     assertThat(scores.perClassAccuracy()).containsExactly(1.0, 0.0, null, null, null, null);
+    assertThat(scores.oneViewTop1()).as("one view is all there is").isEqualTo(scores.top1());
   }
 
   @Test
@@ -39,6 +40,9 @@ class ScoreTallyTest {
     scores.add(new float[] {2, 0, 1, 0, 0, 1}, new int[] {0, 0, 1});
     assertThat(scores.top1()).isEqualTo(1.0);
     assertThat(scores.scores().singleViewTop1()).isCloseTo(1 / 3.0, offset(1e-12));
+    assertThat(scores.oneViewTop1())
+        .as("what a train-eval gap compares: the image alone")
+        .isCloseTo(1 / 3.0, offset(1e-12));
     assertThatThrownBy(() -> scores.addSingleView(new float[] {0, 1}, new int[] {2}))
         .hasMessageContaining("label 2 outside the model's 2 classes");
   }

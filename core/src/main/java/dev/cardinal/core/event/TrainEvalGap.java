@@ -5,7 +5,9 @@ package dev.cardinal.core.event;
  * when the checkpoint reported no training top-1.
  *
  * @param trainTop1 the trainer's recent training top-1 (with its augmentation and regularization)
- * @param trainEvalGap {@code trainTop1 - top1}
+ * @param trainEvalGap {@code trainTop1} minus the evaluation's top-1 of each image alone ({@link
+ *     Scores#singleViewTop1} under a test-time flip, else {@link Scores#top1}), since the trainer
+ *     counts one view an image too
  */
 public record TrainEvalGap(Double trainTop1, Double trainEvalGap) {
   public static final TrainEvalGap NONE = new TrainEvalGap(null, null);
