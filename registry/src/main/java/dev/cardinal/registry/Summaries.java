@@ -23,12 +23,18 @@ final class Summaries {
           + " FROM checkpoints c GROUP BY c.run_id"
           + " ORDER BY MAX(c.created_at_ms) DESC, c.run_id";
 
-  /** Per run: its best scored evaluation by {@link ListingSql#bestFirst}. */
+  /**
+   * Per run: its best scored evaluation by {@link ListingSql#bestFirst}, of a checkpoint that
+   * retention has not deleted (what {@link #best} answers too). An evaluation whose checkpoint row
+   * has not arrived yet counts.
+   */
   private static final String BEST =
       "SELECT run_id, step, resolution, weights, top1, nll FROM (SELECT e.*,"
           + " ROW_NUMBER() OVER (PARTITION BY e.run_id ORDER BY "
           + ListingSql.bestFirst("e")
-          + ") AS rank FROM evaluations e WHERE e.top1 IS NOT NULL) ranked"
+          + ") AS rank FROM evaluations e WHERE e.top1 IS NOT NULL AND NOT EXISTS"
+          + " (SELECT 1 FROM checkpoints c WHERE c.checkpoint_id = e.checkpoint_id"
+          + " AND c.deleted = 1)) ranked"
           + " WHERE rank = 1 ORDER BY run_id";
 
   /** Per run: the verdict at its highest judged step (the latest evaluation there). */

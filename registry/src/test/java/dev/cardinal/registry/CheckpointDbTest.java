@@ -440,6 +440,16 @@ class CheckpointDbTest {
     assertThat(a.bestTop1Step()).isEqualTo(100);
     assertThat(a.bestTop1Resolution()).isEqualTo(224);
     assertThat(runs.get(0).bestTop1()).isNull();
+
+    db.upsertCheckpoint(checkpoint("a", 100, 40, "resnet20_cifar", CheckpointEvent.DELETED));
+    Views.Run afterRetention = db.runs().get(1);
+    assertThat(afterRetention.run()).isEqualTo("a");
+    assertThat(afterRetention.bestTop1())
+        .as("a deleted checkpoint's score is not the run's best, as in /best")
+        .isEqualTo(0.75)
+        .isEqualTo(db.best("a", "top1", null, null).orElseThrow().value());
+    assertThat(afterRetention.bestTop1Step()).isEqualTo(200);
+    assertThat(afterRetention.checkpoints()).isEqualTo(1);
   }
 
   /** One evaluation of the tie-break test, and the score core's rule sees in it. */
