@@ -20,20 +20,20 @@ import org.slf4j.LoggerFactory;
  * native memory rather than shrinking after it.
  *
  * <p>Stages train and score on threads of their own, and glibc serves other threads from arenas
- * made of 64 MiB heaps that it unmaps as soon as one is all free, whatever the trim threshold:
- * inside {@code ./cardinal run} the trainer faulted in 54 huge pages (108 MiB) a second, the kernel
- * took a fifth of the CPU time, and the trainer slowed from about 430 to 250 images/s after the
- * first evaluation. A top pad of a whole heap keeps those heaps too (measured on a trainer thread:
- * 574 -> 80 page faults a step).
+ * made of 64 MiB heaps that it unmaps as soon as one is all free, whatever the trim threshold.
+ * Inside {@code ./cardinal run} that made 54 huge-page faults (108 MiB zeroed) a second once the
+ * evaluator had run, with a fifth of the CPU time in the kernel. A top pad of a whole heap keeps
+ * those heaps too: a run with it had no huge-page faults, also after its evaluations, and a lone
+ * trainer thread takes 80 page faults a step instead of 574.
  *
  * <p>Huge pages: a convolution over a batch of activations walks megabytes of memory, which on 4
  * KiB pages means a TLB miss every few kilobytes (the likely reason for the speed-up measured
  * below). PyTorch advises the kernel to back its large CPU tensors (2 MiB and up) with transparent
  * huge pages when {@value #HUGE_PAGES_VARIABLE}=1, and Linux honours that advice unless
  * /sys/kernel/mm/transparent_hugepage/enabled says {@code never}. Measured with bench/allocator
- * (resnetrs20's recipe on 28 px, batch 128, 2 cores): see the README. libtorch reads the variable
- * once, at its first CPU allocation, so {@link #tuneForTensors} must run before the process's first
- * tensor.
+ * (resnetrs20's recipe on 28 px, batch 128, 2 cores): 554 images/s with huge pages and kept memory,
+ * 401 with kept memory alone, 192 with neither. libtorch reads the variable once, at its first CPU
+ * allocation, so {@link #tuneForTensors} must run before the process's first tensor.
  *
  * <p>A user's own settings win: a preloaded allocator, glibc's malloc tunables or {@code MALLOC_*}
  * variables leave malloc alone; a {@value #HUGE_PAGES_VARIABLE} of the user's is kept; {@code
