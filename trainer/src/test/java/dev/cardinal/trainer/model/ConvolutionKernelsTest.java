@@ -2,9 +2,8 @@ package dev.cardinal.trainer.model;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.cardinal.trainer.testing.ChildJvm;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -66,19 +65,8 @@ class ConvolutionKernelsTest {
   @Test
   void aProcessStartedWithoutTheVariableCapsItselfAndGetsRightGradients()
       throws IOException, InterruptedException {
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    ProcessBuilder builder =
-        new ProcessBuilder(
-            java,
-            "-cp",
-            System.getProperty("java.class.path"),
-            "-Dai.djl.offline=true",
-            CappedProcess.class.getName());
-    builder.environment().remove(ConvolutionKernels.ISA_VARIABLE);
-    builder.redirectErrorStream(true);
-    Process process = builder.start();
-    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(process.waitFor()).as(output).isZero();
+    String output =
+        ChildJvm.output(CappedProcess.class, env -> env.remove(ConvolutionKernels.ISA_VARIABLE));
     assertThat(output).contains("oneDNN capped at AVX2").contains("gradient problem: none");
   }
 

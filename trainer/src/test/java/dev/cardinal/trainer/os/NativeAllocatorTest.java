@@ -13,8 +13,8 @@ import com.sun.jna.Library;
 import com.sun.jna.Native;
 import com.sun.jna.Pointer;
 import com.sun.jna.Structure;
+import dev.cardinal.trainer.testing.ChildJvm;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -165,21 +165,14 @@ class NativeAllocatorTest {
   /** Runs {@link HugePagesProbe} with the allocator variables removed, then {@code env} set. */
   private static long probeHugePagesKb(Map<String, String> env)
       throws IOException, InterruptedException {
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    ProcessBuilder builder =
-        new ProcessBuilder(
-            java,
-            "-cp",
-            System.getProperty("java.class.path"),
-            "-Dai.djl.offline=true",
-            HugePagesProbe.class.getName());
-    builder.environment().remove(NativeAllocator.SWITCH_VARIABLE);
-    builder.environment().remove(NativeAllocator.HUGE_PAGES_VARIABLE);
-    builder.environment().putAll(env);
-    builder.redirectErrorStream(true);
-    Process process = builder.start();
-    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertEquals(0, process.waitFor(), output);
+    String output =
+        ChildJvm.output(
+            HugePagesProbe.class,
+            environment -> {
+              environment.remove(NativeAllocator.SWITCH_VARIABLE);
+              environment.remove(NativeAllocator.HUGE_PAGES_VARIABLE);
+              environment.putAll(env);
+            });
     Matcher line = Pattern.compile("ANON_HUGE_KB=(\\d+)").matcher(output);
     assertTrue(line.find(), output);
     return Long.parseLong(line.group(1));
