@@ -182,7 +182,7 @@ public final class ScoreTally {
 
   /** The scores tallied so far, as evaluation events carry them. */
   public Scores scores() {
-    Double singleView = singleViewImages == 0 ? null : (double) singleViewTop1 / singleViewImages;
+    Double singleView = singleViewImages == 0 ? null : oneViewTop1();
     return new Scores(images, top1(), top5(), nll(), ece(), perClassAccuracy(), singleView);
   }
 }
