@@ -38,6 +38,23 @@ import org.apache.kafka.common.TopicPartition;
 public final class LagGate implements AutoCloseable {
   private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(LagGate.class);
   private static final Duration RECHECK = Duration.ofSeconds(1);
+
+  /**
+   * How long a blocked producer first waits before it measures again; each further wait doubles, up
+   * to {@link #LONGEST_PAUSE}. A measurement is five or more admin requests, each waking the
+   * broker's network and coordinator threads. Measured inside {@code ./cardinal run} on 2 cores, a
+   * steady 250 ms made 230 of the JVM's 830 thread wake-ups a second (ingest's and augment's gates
+   * are blocked most of the time), and every wake-up preempts a training step's OpenMP threads. A
+   * limit worth setting is many seconds of a consumer's work, so noticing room a second or two late
+   * costs nothing.
+   */
+  private static final Duration FIRST_PAUSE = Duration.ofMillis(250);
+
+  private static final Duration LONGEST_PAUSE = Duration.ofSeconds(2);
+
+  /** How long the topic's partition list is reused before it is described again. */
+  private static final Duration PARTITIONS_FOR = Duration.ofSeconds(30);
+
   private final Admin admin;
   private final String topic;
   private final Predicate<String> groups;
@@ -47,6 +64,9 @@ public final class LagGate implements AutoCloseable {
   private volatile Long lastRoomNanos;
 
   private final AtomicLong passedSinceMeasurement = new AtomicLong();
+
+  private List<TopicPartition> partitions;
+  private long partitionsDescribedNanos;
 
   public LagGate(KafkaSettings settings, String topic, Predicate<String> groups, long maxLag) {
     this.admin = Admin.create(settings.adminProperties());
@@ -61,16 +81,7 @@ public final class LagGate implements AutoCloseable {
         admin.listConsumerGroups().all().get(10, TimeUnit.SECONDS);
     List<String> matching =
         listings.stream().map(ConsumerGroupListing::groupId).filter(groups).toList();
-    List<TopicPartition> partitions =
-        admin
-            .describeTopics(List.of(topic))
-            .allTopicNames()
-            .get(10, TimeUnit.SECONDS)
-            .get(topic)
-            .partitions()
-            .stream()
-            .map(p -> new TopicPartition(topic, p.partition()))
-            .toList();
+    List<TopicPartition> partitions = partitions();
     Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> ends =
         admin
             .listOffsets(
@@ -99,6 +110,25 @@ public final class LagGate implements AutoCloseable {
       }
     }
     return slowestActive >= 0 ? slowestActive : fastest;
+  }
+
+  /** The topic's partitions, described again when the last description is old. */
+  private synchronized List<TopicPartition> partitions() throws Exception {
+    if (partitions == null
+        || System.nanoTime() - partitionsDescribedNanos > PARTITIONS_FOR.toNanos()) {
+      partitions =
+          admin
+              .describeTopics(List.of(topic))
+              .allTopicNames()
+              .get(10, TimeUnit.SECONDS)
+              .get(topic)
+              .partitions()
+              .stream()
+              .map(p -> new TopicPartition(topic, p.partition()))
+              .toList();
+      partitionsDescribedNanos = System.nanoTime();
+    }
+    return partitions;
   }
 
   /** The groups among {@code candidates} with at least one member now. */
@@ -143,14 +173,15 @@ public final class LagGate implements AutoCloseable {
    */
   public boolean awaitMeasuredRoom(BooleanSupplier keepWaiting) {
     passedSinceMeasurement.set(0);
-    Duration pause = Duration.ofMillis(250);
+    long pauseMillis = FIRST_PAUSE.toMillis();
     while (keepWaiting.getAsBoolean()) {
       try {
         if (lag() <= maxLag) {
           lastRoomNanos = System.nanoTime();
           return true;
         }
-        Thread.sleep(pause.toMillis());
+        Thread.sleep(pauseMillis);
+        pauseMillis = Math.min(2 * pauseMillis, LONGEST_PAUSE.toMillis());
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         return false;
