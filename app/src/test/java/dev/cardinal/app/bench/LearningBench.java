@@ -69,7 +69,13 @@ public final class LearningBench {
     long budgetNanos = (long) (minutes * 60e9);
     System.out.printf(
         "%-7s %-7s %-9s %-9s %-9s %-9s %-11s%n",
-        "minute", "step", "raw_top1", "ema_top1", "best", "one_view", "train_img_s");
+        "minute",
+        "step",
+        "raw_top1",
+        "ema_top1",
+        "best",
+        "one_view",
+        "train_img_s (since last row)");
     double nextReport = 1;
     try {
       while (System.nanoTime() - startNanos < budgetNanos && run.isAlive()) {
@@ -132,6 +138,10 @@ public final class LearningBench {
     private final List<double[]> trainSpeed = new ArrayList<>();
     private Long firstMetricMs;
     private long lastStep;
+
+    /** The trainer report the previous row ended at: each row's speed is a mean since then. */
+    private double[] lastRowSpeed;
+
     private boolean assigned;
 
     Watch(KafkaSettings kafka) {
@@ -205,7 +215,15 @@ public final class LearningBench {
     void printRow(double minute) {
       Map<String, Double> best = new HashMap<>();
       top1ByStep.values().forEach(m -> m.forEach((w, v) -> best.merge(w, v, Math::max)));
-      double recent = trainSpeed.isEmpty() ? Double.NaN : trainSpeed.get(trainSpeed.size() - 1)[1];
+      double sinceLastRow = Double.NaN;
+      if (!trainSpeed.isEmpty()) {
+        double[] latest = trainSpeed.get(trainSpeed.size() - 1);
+        if (lastRowSpeed != null && latest[0] > lastRowSpeed[0]) {
+          sinceLastRow =
+              (latest[2] - lastRowSpeed[2]) * BATCH / ((latest[0] - lastRowSpeed[0]) / 1000.0);
+        }
+        lastRowSpeed = latest;
+      }
       System.out.printf(
           "%-7.1f %-7d %-9.4f %-9.4f %-9.4f %-9.4f %-11.1f%n",
           minute,
@@ -214,7 +232,7 @@ public final class LearningBench {
           best.getOrDefault("ema", Double.NaN),
           bestTop1(),
           bestSingleViewTop1(),
-          recent);
+          sinceLastRow);
     }
 
     double bestTop1() {
