@@ -21,11 +21,11 @@ public final class EngineThreads {
   static final String INTER_OP = "ai.djl.pytorch.num_interop_threads";
 
   /**
-   * Turns at the engine, fair so no stage starves: the trainer holds it for a step's forward and
-   * backward, the evaluator for one forward pass. On a CPU they would otherwise oversubscribe the
-   * cores; on a GPU the trainer needs it anyway, since DJL allows one gradient collector per
-   * process ("A PtGradientCollector is already collecting"), so runs trained side by side take
-   * turns too.
+   * Turns at the engine, fair so no stage starves: the trainer holds it for a whole step (forward,
+   * backward, update and weight average), the evaluator for one forward pass. On a CPU they would
+   * otherwise oversubscribe the cores; on a GPU the trainer needs it anyway, since DJL allows one
+   * gradient collector per process ("A PtGradientCollector is already collecting"), so runs trained
+   * side by side take turns too.
    */
   public static final ReentrantLock TURNS = new ReentrantLock(true);
 

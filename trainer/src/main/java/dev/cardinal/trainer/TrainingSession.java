@@ -259,19 +259,20 @@ public final class TrainingSession implements AutoCloseable {
     applySchedule(progress);
     optimizer.setLearningRate(learningRate);
     // Per-step arrays live in a sub-manager closed after the step, else activations pile up.
+    // The whole step is one turn at the engine (EngineThreads.TURNS), the update and the weight
+    // average included: an evaluator computing beside them would run two OpenMP teams on the
+    // cores at once.
+    EngineThreads.TURNS.lock();
     try (NDManager stepManager = trainer.getManager().newSubManager()) {
       NDArray x = InputTensors.images(stepManager, batch, config.trainResolution());
       NDArray lossValue;
       NDArray logits;
-      EngineThreads.TURNS.lock();
       // Counted from when the engine is this run's: waiting for other runs' turns is not its cost.
       long computeStart = System.nanoTime();
       try (GradientCollector collector = trainer.newGradientCollector()) {
         logits = trainer.forward(new NDList(x)).singletonOrThrow();
         lossValue = loss.evaluate(stepManager, logits, batch);
         collector.backward(lossValue);
-      } finally {
-        EngineThreads.TURNS.unlock();
       }
       long computed = System.nanoTime() - computeStart;
       double gradientNorm = measureGradient ? gradientNorm() : Double.NaN;
@@ -285,6 +286,8 @@ public final class TrainingSession implements AutoCloseable {
       float correct =
           logits.argMax(1).toType(labels.getDataType(), false).eq(labels).sum().getLong();
       return new StepResult(lossValue.getFloat(), correct, learningRate, gradientNorm);
+    } finally {
+      EngineThreads.TURNS.unlock();
     }
   }
 
