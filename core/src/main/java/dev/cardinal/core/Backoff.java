@@ -4,9 +4,9 @@ import java.time.Duration;
 import org.slf4j.Logger;
 
 /**
- * Exponential backoff between retries of a call to a service that did not answer: each wait is
- * twice as long as the one before, but never longer than the cap. One instance serves one call's
- * retries.
+ * Exponential backoff between retries of a call to a service that did not answer, or between checks
+ * of a condition that did not hold yet: each wait is twice as long as the one before, but never
+ * longer than the cap. One instance serves one call's retries (one wait's checks).
  */
 public final class Backoff {
   private final Duration cap;
@@ -32,6 +32,16 @@ public final class Backoff {
         attempt,
         failure.getMessage(),
         next.toMillis());
+    sleep();
+  }
+
+  /**
+   * Waits the next wait, without a log line: for a caller that polls for a condition, where not yet
+   * is no failure.
+   *
+   * @throws InterruptedException when interrupted while waiting
+   */
+  public void sleep() throws InterruptedException {
     Thread.sleep(next.toMillis());
     Duration twice = next.multipliedBy(2);
     next = twice.compareTo(cap) > 0 ? cap : twice;

@@ -1,5 +1,6 @@
 package dev.cardinal.core.kafka;
 
+import dev.cardinal.core.Backoff;
 import dev.cardinal.core.config.KafkaSettings;
 import java.time.Duration;
 import java.util.Collection;
@@ -173,15 +174,14 @@ public final class LagGate implements AutoCloseable {
    */
   public boolean awaitMeasuredRoom(BooleanSupplier keepWaiting) {
     passedSinceMeasurement.set(0);
-    long pauseMillis = FIRST_PAUSE.toMillis();
+    Backoff pause = new Backoff(FIRST_PAUSE, LONGEST_PAUSE);
     while (keepWaiting.getAsBoolean()) {
       try {
         if (lag() <= maxLag) {
           lastRoomNanos = System.nanoTime();
           return true;
         }
-        Thread.sleep(pauseMillis);
-        pauseMillis = Math.min(2 * pauseMillis, LONGEST_PAUSE.toMillis());
+        pause.sleep();
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         return false;
