@@ -226,8 +226,7 @@ public final class LearningBench {
       if (!trainSpeed.isEmpty()) {
         double[] latest = trainSpeed.get(trainSpeed.size() - 1);
         if (lastRowSpeed != null && latest[0] > lastRowSpeed[0]) {
-          sinceLastRow =
-              (latest[2] - lastRowSpeed[2]) * BATCH / ((latest[0] - lastRowSpeed[0]) / 1000.0);
+          sinceLastRow = imagesPerSecond(lastRowSpeed, latest);
         }
         lastRowSpeed = latest;
       }
@@ -272,9 +271,12 @@ public final class LearningBench {
       if (after.size() < 2) {
         return Double.NaN;
       }
-      double[] first = after.get(0);
-      double[] last = after.get(after.size() - 1);
-      return (last[2] - first[2]) * BATCH / ((last[0] - first[0]) / 1000.0);
+      return imagesPerSecond(after.get(0), after.get(after.size() - 1));
+    }
+
+    /** Images trained between two trainer reports ({timestamp ms, images/s, step}), a second. */
+    private static double imagesPerSecond(double[] from, double[] to) {
+      return (to[2] - from[2]) * BATCH / ((to[0] - from[0]) / 1000.0);
     }
 
     /** The most checkpoints that were created and not yet scored at any one time. */
