@@ -18,6 +18,7 @@ import dev.cardinal.trainer.model.ParameterIO;
 import dev.cardinal.trainer.model.ResNetBuilder;
 import dev.cardinal.trainer.model.ResNetSpec;
 import dev.cardinal.trainer.os.NativeAllocator;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.LinkedHashMap;
@@ -90,13 +91,11 @@ final class CheckpointScorer {
   }
 
   private Block load(ResNetSpec spec, NDManager manager, String key, int resolution) {
-    Block block = ResNetBuilder.build(spec);
-    block.initialize(manager, DataType.FLOAT32, new Shape(1, 3, resolution, resolution));
+    byte[] parameters;
     try (InputStream in = store.get(key)) {
-      ParameterIO.load(block, manager, in, false);
-    } catch (IOException | MalformedModelException | EngineException e) {
-      throw new IllegalStateException(
-          "parameters at " + key + " are corrupt: " + e.getMessage(), e);
+      parameters = in.readAllBytes();
+    } catch (IOException e) {
+      throw corrupt(key, e);
     } catch (ObjectStoreException e) {
       if (e.isNotFound()) {
         throw new ObjectStoreException(
@@ -104,7 +103,23 @@ final class CheckpointScorer {
       }
       throw e;
     }
+    // Building the arrays is the engine's work, done on its thread (see EngineThreads); the
+    // download above is not.
+    Block block = ResNetBuilder.build(spec);
+    EngineThreads.run(
+        () -> {
+          block.initialize(manager, DataType.FLOAT32, new Shape(1, 3, resolution, resolution));
+          try {
+            ParameterIO.load(block, manager, new ByteArrayInputStream(parameters), false);
+          } catch (IOException | MalformedModelException | EngineException e) {
+            throw corrupt(key, e);
+          }
+        });
     return block;
+  }
+
+  private static IllegalStateException corrupt(String key, Exception e) {
+    return new IllegalStateException("parameters at " + key + " are corrupt: " + e.getMessage(), e);
   }
 
   /**
@@ -127,17 +142,19 @@ final class CheckpointScorer {
       }
       out.put(weights, byResolution);
     }
-    EvalTransform transform = new EvalTransform(manager);
+    EvalTransform transform = EngineThreads.call(() -> new EvalTransform(manager));
     ParameterStore parameters = new ParameterStore(manager, false);
     for (EvalImages.Batch batch : evalImages.batches()) {
       try (NDManager batchManager = manager.newSubManager()) {
-        NDArray normalized = transform.normalized(batchManager, batch);
+        NDArray normalized = EngineThreads.call(() -> transform.normalized(batchManager, batch));
         for (int resolution : plan.resolutions()) {
           try (NDManager viewManager = batchManager.newSubManager()) {
             normalized.tempAttach(viewManager);
-            NDArray input = EvalTransform.at(normalized, resolution, plan.cropFraction());
+            NDArray input =
+                EngineThreads.call(
+                    () -> EvalTransform.at(normalized, resolution, plan.cropFraction()));
             // NCHW: axis 3 is the width, so this is each image's left-right mirror.
-            NDArray mirror = plan.testFlip() ? input.flip(3) : null;
+            NDArray mirror = plan.testFlip() ? EngineThreads.call(() -> input.flip(3)) : null;
             for (Map.Entry<String, Block> entry : blocks.entrySet()) {
               ScoreTally tally = out.get(entry.getKey()).get(resolution);
               try (NDManager pass = viewManager.newSubManager()) {
@@ -191,16 +208,13 @@ final class CheckpointScorer {
   }
 
   private static float[] logits(Block block, ParameterStore parameters, NDArray input) {
-    // One pass at a time with a trainer in this JVM: see EngineThreads.
-    EngineThreads.TURNS.lock();
-    try {
-      return block
-          .forward(parameters, new NDList(input), false)
-          .singletonOrThrow()
-          .toType(DataType.FLOAT32, false)
-          .toFloatArray();
-    } finally {
-      EngineThreads.TURNS.unlock();
-    }
+    // One pass is one turn on the engine's thread, between a trainer's steps: see EngineThreads.
+    return EngineThreads.call(
+        () ->
+            block
+                .forward(parameters, new NDList(input), false)
+                .singletonOrThrow()
+                .toType(DataType.FLOAT32, false)
+                .toFloatArray());
   }
 }

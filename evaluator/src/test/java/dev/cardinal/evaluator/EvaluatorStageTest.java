@@ -34,6 +34,7 @@ import dev.cardinal.trainer.model.ParameterIO;
 import dev.cardinal.trainer.model.ResNetBuilder;
 import dev.cardinal.trainer.model.ResNetSpec;
 import dev.cardinal.trainer.testing.BareTraining;
+import dev.cardinal.trainer.testing.NativeThreads;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
@@ -54,6 +55,8 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledOnOs;
+import org.junit.jupiter.api.condition.OS;
 
 /**
  * Scoring real checkpoints of a briefly trained ResNet-20 from a real S3 server on eval images from
@@ -422,6 +425,23 @@ class EvaluatorStageTest {
             });
     assertThat(event.result().scores().top1())
         .isCloseTo(correct / (double) EVAL_IMAGES, offset(1e-9));
+  }
+
+  /**
+   * Scoring computes on the engine's thread, so the thread that scores starts no OpenMP team of its
+   * own (a team's workers carry its name): a second team in the process would slow the trainer's
+   * (see EngineThreads).
+   */
+  @Test
+  @EnabledOnOs(OS.LINUX)
+  void scoringFromAnyThreadStartsNoOpenMpTeamOnIt() {
+    String run = TestServices.unique("team");
+    CheckpointEvent checkpoint = checkpoint(run, 3, Map.of("params", params, "ema", ema), SCHEDULE);
+    NativeThreads.Outcome<List<EvaluationEvent>> scored =
+        NativeThreads.runOnThreadNamed(
+            "scores-elsewhere", () -> new EvaluatorStage(kafka, store, 12).evaluate(checkpoint));
+    assertThat(scored.value()).hasSize(6).allMatch(event -> event.result().error() == null);
+    assertThat(scored.threadsNamedLikeIt()).isEqualTo(1);
   }
 
   @Test

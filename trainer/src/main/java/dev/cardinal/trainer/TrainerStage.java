@@ -267,7 +267,7 @@ public final class TrainerStage implements Runnable {
                   resumeFrom != null
                       ? Json.fromTree(resumeFrom.spec(), ResNetSpec.class)
                       : specFor(batch);
-              session = new TrainingSession(config, store, device, spec, batch, resumeFrom);
+              session = TrainingSession.open(config, store, device, spec, batch, resumeFrom);
             }
             session.requireFits(batch);
           } catch (WireFormatException e) {

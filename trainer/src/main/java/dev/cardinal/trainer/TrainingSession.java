@@ -94,10 +94,21 @@ public final class TrainingSession implements AutoCloseable {
   public static final long UNBOUNDED_EPOCH_SAMPLES = 50_000;
 
   /**
-   * Builds the network; when {@code resumeFrom} is given, loads its parameters, EMA and optimizer
-   * state from the store.
+   * Builds the network on the engine's thread ({@link EngineThreads#call}); when {@code resumeFrom}
+   * is given, loads its parameters, EMA and optimizer state from the store.
    */
-  public TrainingSession(
+  public static TrainingSession open(
+      TrainerConfig config,
+      CheckpointStore store,
+      Device device,
+      ResNetSpec spec,
+      ImageBatch first,
+      CheckpointManifest resumeFrom) {
+    return EngineThreads.call(
+        () -> new TrainingSession(config, store, device, spec, first, resumeFrom));
+  }
+
+  private TrainingSession(
       TrainerConfig config,
       CheckpointStore store,
       Device device,
@@ -258,11 +269,15 @@ public final class TrainingSession implements AutoCloseable {
     float learningRate = recipe.learningRate(progress, batch.size());
     applySchedule(progress);
     optimizer.setLearningRate(learningRate);
+    // The whole step is one turn on the engine's thread, the update and the weight average
+    // included: see EngineThreads.
+    return EngineThreads.call(() -> step(batch, step, measureGradient, learningRate));
+  }
+
+  private StepResult step(
+      ImageBatch batch, long step, boolean measureGradient, float learningRate) {
+    Recipe recipe = config.recipe();
     // Per-step arrays live in a sub-manager closed after the step, else activations pile up.
-    // The whole step is one turn at the engine (EngineThreads.TURNS), the update and the weight
-    // average included: an evaluator computing beside them would run two OpenMP teams on the
-    // cores at once.
-    EngineThreads.TURNS.lock();
     try (NDManager stepManager = trainer.getManager().newSubManager()) {
       NDArray x = InputTensors.images(stepManager, batch, config.trainResolution());
       NDArray lossValue;
@@ -286,8 +301,6 @@ public final class TrainingSession implements AutoCloseable {
       float correct =
           logits.argMax(1).toType(labels.getDataType(), false).eq(labels).sum().getLong();
       return new StepResult(lossValue.getFloat(), correct, learningRate, gradientNorm);
-    } finally {
-      EngineThreads.TURNS.unlock();
     }
   }
 
@@ -345,12 +358,18 @@ public final class TrainingSession implements AutoCloseable {
 
   /** Captures the checkpoint in memory so the upload can run while training goes on. */
   public CheckpointUploader.Snapshot snapshot(long step, Map<String, Double> recentMetrics) {
-    Map<String, byte[]> objects = new LinkedHashMap<>();
-    objects.put(TrainerStage.PARAMS, bytes(out -> block.saveParameters(out)));
-    if (config.recipe().emaDecay() > 0) {
-      objects.put(TrainerStage.EMA, bytes(ema::save));
-    }
-    objects.put(TrainerStage.OPTIMIZER, bytes(optimizer::save));
+    // Copying the arrays out is the engine's work too (large copies run on its OpenMP team).
+    Map<String, byte[]> objects =
+        EngineThreads.call(
+            () -> {
+              Map<String, byte[]> arrays = new LinkedHashMap<>();
+              arrays.put(TrainerStage.PARAMS, bytes(out -> block.saveParameters(out)));
+              if (config.recipe().emaDecay() > 0) {
+                arrays.put(TrainerStage.EMA, bytes(ema::save));
+              }
+              arrays.put(TrainerStage.OPTIMIZER, bytes(optimizer::save));
+              return arrays;
+            });
     Map<String, Long> offsetsByName = new HashMap<>();
     offsets.forEach((tp, offset) -> offsetsByName.put(tp.topic() + "-" + tp.partition(), offset));
     String prefix = CheckpointStore.checkpointPrefix(config.runId(), step);
@@ -418,13 +437,9 @@ public final class TrainingSession implements AutoCloseable {
     if (affected.isEmpty()) {
       return;
     }
-    String problem;
-    EngineThreads.TURNS.lock(); // the check collects gradients: one collector per process
-    try {
-      problem = ConvGradientCheck.problem();
-    } finally {
-      EngineThreads.TURNS.unlock();
-    }
+    // On the engine's thread, where the constructor runs: the check collects gradients, and DJL
+    // allows one collector per process.
+    String problem = EngineThreads.call(ConvGradientCheck::problem);
     String refusal = ConvolutionKernels.refusal(model, affected, problem);
     if (refusal != null) {
       throw new IllegalStateException(refusal);
@@ -433,7 +448,10 @@ public final class TrainingSession implements AutoCloseable {
 
   @Override
   public void close() {
-    trainer.close();
-    model.close();
+    EngineThreads.run(
+        () -> {
+          trainer.close();
+          model.close();
+        });
   }
 }

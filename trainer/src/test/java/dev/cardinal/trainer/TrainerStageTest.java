@@ -271,7 +271,7 @@ class TrainerStageTest {
         config("leak", 0).withSchedule(dev.cardinal.core.schedule.Schedule.preset("resnet-rs"));
     ResNetSpec spec = ModelPresets.get("resnet20").withDropPathRate(0.1).withDropoutRate(0.2);
     try (TrainingSession session =
-        new TrainingSession(config, store, ai.djl.Device.cpu(), spec, batch, null)) {
+        TrainingSession.open(config, store, ai.djl.Device.cpu(), spec, batch, null)) {
       for (int step = 0; step < 5; step++) {
         session.trainStep(batch, step, step % 2 == 0);
       }

@@ -86,7 +86,7 @@ public final class TrainerBench {
   /** A ResNet-20 training session on the CPU, shaped by the first of the batches. */
   private static TrainingSession session(
       String run, Recipe recipe, CheckpointStore store, List<byte[]> encoded) {
-    return new TrainingSession(
+    return TrainingSession.open(
         config(run, recipe, 0),
         store,
         Device.cpu(),

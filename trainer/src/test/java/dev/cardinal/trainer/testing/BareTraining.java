@@ -49,7 +49,7 @@ public final class BareTraining {
     var os =
         (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
     try (TrainingSession session =
-        new TrainingSession(
+        TrainingSession.open(
             config,
             null,
             Device.cpu(),
