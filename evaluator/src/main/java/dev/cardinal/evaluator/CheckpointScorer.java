@@ -127,6 +127,11 @@ final class CheckpointScorer {
    * resolution's view (and its mirror, with {@code testFlip}) then goes through every weight set.
    * Per-pass sub-managers free the activations DJL would otherwise keep until the checkpoint is
    * done.
+   *
+   * <p>Each batch is one turn on the engine's thread (see EngineThreads): with the flip and two
+   * weight sets, four passes of 128 images at 28 px, about as long as a training step. Turns of one
+   * pass each made an evaluation span twice the wall time (the evaluator waited out a training step
+   * between any two of its passes) for the same work, and checkpoints queued up sooner.
    */
   private static Map<String, Map<Integer, ScoreTally>> forward(
       NDManager manager,
@@ -145,36 +150,48 @@ final class CheckpointScorer {
     EvalTransform transform = EngineThreads.call(() -> new EvalTransform(manager));
     ParameterStore parameters = new ParameterStore(manager, false);
     for (EvalImages.Batch batch : evalImages.batches()) {
-      try (NDManager batchManager = manager.newSubManager()) {
-        NDArray normalized = EngineThreads.call(() -> transform.normalized(batchManager, batch));
-        for (int resolution : plan.resolutions()) {
-          try (NDManager viewManager = batchManager.newSubManager()) {
-            normalized.tempAttach(viewManager);
-            NDArray input =
-                EngineThreads.call(
-                    () -> EvalTransform.at(normalized, resolution, plan.cropFraction()));
-            // NCHW: axis 3 is the width, so this is each image's left-right mirror.
-            NDArray mirror = plan.testFlip() ? EngineThreads.call(() -> input.flip(3)) : null;
-            for (Map.Entry<String, Block> entry : blocks.entrySet()) {
-              ScoreTally tally = out.get(entry.getKey()).get(resolution);
-              try (NDManager pass = viewManager.newSubManager()) {
-                input.tempAttach(pass);
-                float[] logits = logits(entry.getValue(), parameters, input);
-                if (mirror != null) {
-                  mirror.tempAttach(pass);
-                  tally.addSingleView(logits, batch.labels());
-                  logits =
-                      averagedPrediction(
-                          logits, logits(entry.getValue(), parameters, mirror), classes);
-                }
-                tally.add(logits, batch.labels());
+      EngineThreads.run(
+          () -> score(manager, transform, parameters, batch, blocks, plan, classes, out));
+    }
+    return out;
+  }
+
+  /** One batch through every resolution, view and weight set, added to {@code out}'s tallies. */
+  private static void score(
+      NDManager manager,
+      EvalTransform transform,
+      ParameterStore parameters,
+      EvalImages.Batch batch,
+      Map<String, Block> blocks,
+      ScoringPlan plan,
+      int classes,
+      Map<String, Map<Integer, ScoreTally>> out) {
+    try (NDManager batchManager = manager.newSubManager()) {
+      NDArray normalized = transform.normalized(batchManager, batch);
+      for (int resolution : plan.resolutions()) {
+        try (NDManager viewManager = batchManager.newSubManager()) {
+          normalized.tempAttach(viewManager);
+          NDArray input = EvalTransform.at(normalized, resolution, plan.cropFraction());
+          // NCHW: axis 3 is the width, so this is each image's left-right mirror.
+          NDArray mirror = plan.testFlip() ? input.flip(3) : null;
+          for (Map.Entry<String, Block> entry : blocks.entrySet()) {
+            ScoreTally tally = out.get(entry.getKey()).get(resolution);
+            try (NDManager pass = viewManager.newSubManager()) {
+              input.tempAttach(pass);
+              float[] logits = logits(entry.getValue(), parameters, input);
+              if (mirror != null) {
+                mirror.tempAttach(pass);
+                tally.addSingleView(logits, batch.labels());
+                logits =
+                    averagedPrediction(
+                        logits, logits(entry.getValue(), parameters, mirror), classes);
               }
+              tally.add(logits, batch.labels());
             }
           }
         }
       }
     }
-    return out;
   }
 
   /**
@@ -208,13 +225,10 @@ final class CheckpointScorer {
   }
 
   private static float[] logits(Block block, ParameterStore parameters, NDArray input) {
-    // One pass is one turn on the engine's thread, between a trainer's steps: see EngineThreads.
-    return EngineThreads.call(
-        () ->
-            block
-                .forward(parameters, new NDList(input), false)
-                .singletonOrThrow()
-                .toType(DataType.FLOAT32, false)
-                .toFloatArray());
+    return block
+        .forward(parameters, new NDList(input), false)
+        .singletonOrThrow()
+        .toType(DataType.FLOAT32, false)
+        .toFloatArray();
   }
 }
