@@ -129,9 +129,10 @@ final class CheckpointScorer {
    * done.
    *
    * <p>Each batch is one turn on the engine's thread (see EngineThreads): with the flip and two
-   * weight sets, four passes of 128 images at 28 px, about as long as a training step. Turns of one
-   * pass each made an evaluation span twice the wall time (the evaluator waited out a training step
-   * between any two of its passes) for the same work, and checkpoints queued up sooner.
+   * weight sets, four passes of 128 images at 28 px, about as long as a training step. With a turn
+   * per pass (and one each for the transform, the crop and the flip) the evaluator waited out a
+   * training step between any two of them: in bench/learning an evaluation spanned 2-4 minutes of
+   * the run, against under 3 with a turn per batch, for the same work.
    */
   private static Map<String, Map<Integer, ScoreTally>> forward(
       NDManager manager,
